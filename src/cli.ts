@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { runToCompletion } from './core/run.ts';
+import { normalizeJobSpec } from './schemas/job-spec.ts';
+import { type Problem, validationProblem } from './schemas/problem.ts';
+
+/**
+ * `descent run <spec.json | ->`: runs one job spec in-process with the workers' core and prints
+ * `{spec, result, trajectory}` on stdout. Exit 0 when the run finished (whatever its stopReason),
+ * 2 with problem+json on stderr when the spec is invalid.
+ */
+
+const USAGE = `usage:
+  descent run <spec.json | ->                    run a job spec in-process, print {spec, result, trajectory}
+  descent submit <spec.json | -> [--url U] [--watch]   send it to a descent server`;
+
+class UsageError extends Error {}
+
+async function readSpecText(source: string | undefined): Promise<string> {
+  if (source === undefined) throw new UsageError('missing <spec.json | ->');
+  if (source !== '-') return readFile(source, 'utf8');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function fail(problem: Problem, code = 2): never {
+  process.stderr.write(`${JSON.stringify(problem, null, 2)}\n`);
+  process.exit(code);
+}
+
+function parseSpecJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    fail({
+      type: 'https://descent.dev/problems/invalid-json',
+      title: 'Invalid JSON',
+      status: 400,
+      detail: (error as Error).message,
+      errors: [{ path: '', message: (error as Error).message }],
+    });
+  }
+}
+
+async function commandRun(positionals: string[]): Promise<void> {
+  const input = parseSpecJson(await readSpecText(positionals[0]));
+  const normalized = normalizeJobSpec(input);
+  if (!normalized.ok) fail(validationProblem(normalized.errors, 'Invalid job spec'));
+  const { result, trajectory } = runToCompletion(normalized.spec);
+  process.stdout.write(`${JSON.stringify({ spec: normalized.spec, result, trajectory })}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      watch: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  switch (command) {
+    case 'run':
+      return commandRun(rest);
+    case 'submit': {
+      const { commandSubmit } = await import('./cli-submit.ts');
+      return commandSubmit(rest, { url: values.url, watch: values.watch });
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`descent: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if ((error as { code?: string }).code === 'ENOENT') {
+    fail({
+      type: 'about:blank',
+      title: 'Spec file not found',
+      status: 400,
+      detail: (error as Error).message,
+    });
+  }
+  process.stderr.write(`descent: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

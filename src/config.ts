@@ -1,0 +1,349 @@
+import os from 'node:os';
+import { z } from 'zod';
+import type { Limits } from './schemas/limits.ts';
+
+/**
+ * Every service setting, read from the environment once at start and validated with zod.
+ * `SETTINGS` is the single table: its schema parses the env string, its default applies when the
+ * variable is unset or empty, and its description is what the README and `--help` print.
+ */
+
+const MIB = 1024 * 1024;
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?(e\d+)?$/i, 'must be an integer')
+    .transform(Number)
+    .pipe(z.number().int('must be an integer').min(min).max(max));
+
+const redisUrl = z
+  .string()
+  .trim()
+  .refine(
+    (value) => /^(rediss?|redis\+unix|unix):\/\//.test(value),
+    'must be a redis://, rediss://, unix:// or redis+unix:// URL',
+  );
+
+/** `key1:tenantA,key2:tenantB` → Map(key → tenant). The key is everything before the last ':'. */
+const apiKeys = z
+  .string()
+  .trim()
+  .transform((value, context) => {
+    const keys = new Map<string, string>();
+    for (const entry of value.split(',').map((part) => part.trim())) {
+      if (entry === '') continue;
+      const colon = entry.lastIndexOf(':');
+      const key = colon > 0 ? entry.slice(0, colon) : '';
+      const tenant = colon > 0 ? entry.slice(colon + 1) : '';
+      if (key === '' || !/^[A-Za-z0-9_.-]{1,64}$/.test(tenant)) {
+        context.addIssue({
+          code: 'custom',
+          message: `entry '${entry.slice(0, 8)}…' is not key:tenant (tenant: 1-64 of A-Z a-z 0-9 _ . -)`,
+        });
+        return z.NEVER;
+      }
+      if (keys.has(key)) {
+        context.addIssue({ code: 'custom', message: 'the same key appears twice' });
+        return z.NEVER;
+      }
+      keys.set(key, tenant);
+    }
+    return keys;
+  });
+
+interface SettingDefinition<S extends z.ZodType<unknown, string>> {
+  schema: S;
+  /** Applied when the variable is unset or empty; a function for values known only at run time. */
+  default?: string | (() => string);
+  /** What the docs show as the default, when it is not the literal string. */
+  defaultText?: string;
+  description: string;
+}
+
+function setting<S extends z.ZodType<unknown, string>>(definition: SettingDefinition<S>): SettingDefinition<S> {
+  return definition;
+}
+
+export const SETTINGS = {
+  REDIS_URL: setting({
+    schema: redisUrl,
+    defaultText: '(unset)',
+    description:
+      'Redis to use: redis://[user:pass@]host:port[/db], rediss:// (TLS), or a unix socket as unix:///path/redis.sock ' +
+      '(or redis+unix:///path). Unset: `npm start` starts an embedded redis-server under DATA_DIR; ' +
+      '`npm run api` and `npm run worker` require it.',
+  }),
+  REDIS_PREFIX: setting({
+    schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . : -'),
+    default: 'descent',
+    description: 'Prefix of every Redis key (jobs, trajectories, the BullMQ queue), so deployments can share a Redis.',
+  }),
+  PORT: setting({ schema: integer(0, 65535), default: '3000', description: 'HTTP port of the API.' }),
+  HOST: setting({
+    schema: z.string().trim().min(1),
+    default: '127.0.0.1',
+    description:
+      'Interface the API listens on. The default serves this machine only; set 0.0.0.0 to serve the network ' +
+      '(the Docker images do).',
+  }),
+  LOG_LEVEL: setting({
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    description: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
+  }),
+  API_KEYS: setting({
+    schema: apiKeys,
+    defaultText: '(unset: open)',
+    description:
+      'Bearer keys and their tenants, `key1:tenantA,key2:tenantB`. Unset: the API is open, every caller is ' +
+      "tenant 'default', and a warning is logged at start.",
+  }),
+  WORKER_CONCURRENCY: setting({
+    schema: integer(1, 1024),
+    default: () => String(os.availableParallelism()),
+    defaultText: 'number of CPU cores',
+    description: 'Jobs one worker process runs at once, each on its own worker thread.',
+  }),
+  CHECKPOINT_INTERVAL_MS: setting({
+    schema: integer(10),
+    default: '2000',
+    description: 'How often a running job saves its checkpoint (the state a retried job resumes from).',
+  }),
+  WORKER_HEARTBEAT_MS: setting({
+    schema: integer(10),
+    default: '2000',
+    description: 'How often a worker process records itself as alive (readyz: "a worker seen recently").',
+  }),
+  WORKER_SEEN_WITHIN_MS: setting({
+    schema: integer(10),
+    default: '10000',
+    description: '/readyz reports ready only when a worker heartbeat is at most this old.',
+  }),
+  WORKER_LOCK_DURATION_MS: setting({
+    schema: integer(100),
+    default: '30000',
+    description:
+      'BullMQ job lock duration. A crashed worker\'s job is taken over once its lock expires and the stall check runs.',
+  }),
+  WORKER_STALLED_INTERVAL_MS: setting({
+    schema: integer(100),
+    default: '30000',
+    description: 'How often workers look for stalled jobs (jobs whose worker died) and hand them to another worker.',
+  }),
+  WORKER_MAX_STALLED_COUNT: setting({
+    schema: integer(0, 1000),
+    default: '3',
+    description: 'How many times a job may be recovered from a crashed worker before it is failed.',
+  }),
+  DATA_DIR: setting({
+    schema: z.string().trim().min(1),
+    default: './data',
+    description: 'Directory of the embedded redis-server (socket, AOF) when REDIS_URL is unset.',
+  }),
+  MAX_DIM: setting({ schema: integer(1), default: '1000000', description: 'Largest objective dimension.' }),
+  MAX_ITERATIONS: setting({ schema: integer(1), default: '10000000', description: 'Hard cap on stop.maxIterations.' }),
+  MAX_SECONDS: setting({ schema: integer(1), default: '3600', description: 'Hard cap on stop.maxSeconds.' }),
+  MAX_EXPRESSION_LENGTH: setting({
+    schema: integer(1),
+    default: '10000',
+    description: 'Longest expression objective, in characters.',
+  }),
+  MAX_EXPRESSION_DEPTH: setting({
+    schema: integer(1, 10_000),
+    default: '200',
+    description: 'Deepest nesting of an expression objective.',
+  }),
+  MAX_POINTS: setting({ schema: integer(2), default: '100000', description: 'Hard cap on record.maxPoints.' }),
+  INLINE_PARAMS_MAX_DIM: setting({
+    schema: integer(1),
+    default: '10000',
+    description: 'result.x and best.x are inlined up to this dimension; above it GET /v1/jobs/{id}/params serves them.',
+  }),
+  NEWTON_MAX_DIM: setting({
+    schema: integer(1),
+    default: '2000',
+    description: 'Largest dimension for newton (dense Hessian, O(dim³) per step).',
+  }),
+  MAX_DATASET_NUMBERS: setting({
+    schema: integer(1),
+    default: '10000000',
+    description: 'Largest dataset, in numbers (rows × (features + 1)).',
+  }),
+  BODY_LIMIT_BYTES: setting({
+    schema: integer(1024),
+    default: String(MIB),
+    defaultText: '1048576 (1 MiB)',
+    description: 'Largest request body, except dataset uploads (413 above).',
+  }),
+  DATASET_BODY_LIMIT_BYTES: setting({
+    schema: integer(1024),
+    default: String(16 * MIB),
+    defaultText: '16777216 (16 MiB)',
+    description: 'Largest dataset upload body (413 above).',
+  }),
+  RATE_LIMIT_MAX: setting({
+    schema: integer(0),
+    default: '600',
+    description: 'Requests per RATE_LIMIT_WINDOW_MS per tenant (or client address when open); 0 disables.',
+  }),
+  RATE_LIMIT_WINDOW_MS: setting({ schema: integer(1), default: '60000', description: 'Rate-limit window.' }),
+  SSE_PING_MS: setting({
+    schema: integer(100),
+    default: '15000',
+    description: 'Interval of `: ping` comments on idle event streams.',
+  }),
+  SSE_MAX_BUFFER_BYTES: setting({
+    schema: integer(1024),
+    default: String(MIB),
+    defaultText: '1048576 (1 MiB)',
+    description: 'Unsent bytes an event-stream client may fall behind by before it is dropped.',
+  }),
+  JOB_TTL_SECONDS: setting({
+    schema: integer(0),
+    default: String(7 * 24 * 3600),
+    defaultText: '604800 (7 days)',
+    description:
+      'Finished jobs, their trajectories and parameters expire this long after they finish; 0 keeps them forever.',
+  }),
+  IDEMPOTENCY_TTL_SECONDS: setting({
+    schema: integer(1),
+    default: String(24 * 3600),
+    defaultText: '86400 (24 h)',
+    description: 'How long an Idempotency-Key keeps returning the same job.',
+  }),
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+type Settings = {
+  [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']>;
+};
+
+export interface Config {
+  /** null: no Redis configured (`npm start` then embeds one). */
+  redisUrl: string | null;
+  redisPrefix: string;
+  port: number;
+  host: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** key → tenant; null when the API runs open (tenant `default`). */
+  apiKeys: Map<string, string> | null;
+  workerConcurrency: number;
+  checkpointIntervalMs: number;
+  workerHeartbeatMs: number;
+  workerSeenWithinMs: number;
+  workerLockDurationMs: number;
+  workerStalledIntervalMs: number;
+  workerMaxStalledCount: number;
+  dataDir: string;
+  limits: Limits;
+  maxDatasetNumbers: number;
+  bodyLimitBytes: number;
+  datasetBodyLimitBytes: number;
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  ssePingMs: number;
+  sseMaxBufferBytes: number;
+  /** 0: finished jobs never expire. */
+  jobTtlSeconds: number;
+  idempotencyTtlSeconds: number;
+}
+
+export class ConfigError extends Error {
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super(`invalid configuration:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/** Reads and validates every setting; throws a ConfigError that lists every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const issues: string[] = [];
+  const values: Partial<Record<SettingName, unknown>> = {};
+  for (const [name, definition] of Object.entries(SETTINGS) as [SettingName, SettingDefinition<z.ZodType<unknown, string>>][]) {
+    const raw = env[name];
+    const given = raw !== undefined && raw.trim() !== '';
+    const text = given ? raw : typeof definition.default === 'function' ? definition.default() : definition.default;
+    if (text === undefined) continue;
+    const parsed = definition.schema.safeParse(text);
+    if (parsed.success) values[name] = parsed.data;
+    else {
+      const message = parsed.error.issues.map((issue) => issue.message).join('; ');
+      const shown = name === 'API_KEYS' || name === 'REDIS_URL' ? '' : ` (got '${text}')`;
+      issues.push(`${name}: ${message}${shown}`);
+    }
+  }
+  const settings = values as Settings;
+  if (issues.length === 0 && settings.DATASET_BODY_LIMIT_BYTES < settings.BODY_LIMIT_BYTES) {
+    issues.push('DATASET_BODY_LIMIT_BYTES: must be at least BODY_LIMIT_BYTES');
+  }
+  if (issues.length === 0 && settings.INLINE_PARAMS_MAX_DIM > settings.MAX_DIM) {
+    // Not an error in itself, but a sign of a typo: clamp silently would hide it.
+    issues.push('INLINE_PARAMS_MAX_DIM: must not exceed MAX_DIM');
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  return {
+    redisUrl: settings.REDIS_URL ?? null,
+    redisPrefix: settings.REDIS_PREFIX,
+    port: settings.PORT,
+    host: settings.HOST,
+    logLevel: settings.LOG_LEVEL,
+    apiKeys: settings.API_KEYS && settings.API_KEYS.size > 0 ? settings.API_KEYS : null,
+    workerConcurrency: settings.WORKER_CONCURRENCY,
+    checkpointIntervalMs: settings.CHECKPOINT_INTERVAL_MS,
+    workerHeartbeatMs: settings.WORKER_HEARTBEAT_MS,
+    workerSeenWithinMs: settings.WORKER_SEEN_WITHIN_MS,
+    workerLockDurationMs: settings.WORKER_LOCK_DURATION_MS,
+    workerStalledIntervalMs: settings.WORKER_STALLED_INTERVAL_MS,
+    workerMaxStalledCount: settings.WORKER_MAX_STALLED_COUNT,
+    dataDir: settings.DATA_DIR,
+    limits: {
+      maxDim: settings.MAX_DIM,
+      maxIterations: settings.MAX_ITERATIONS,
+      maxSeconds: settings.MAX_SECONDS,
+      maxExpressionLength: settings.MAX_EXPRESSION_LENGTH,
+      maxExpressionDepth: settings.MAX_EXPRESSION_DEPTH,
+      maxPoints: settings.MAX_POINTS,
+      inlineParamsMaxDim: settings.INLINE_PARAMS_MAX_DIM,
+      newtonMaxDim: settings.NEWTON_MAX_DIM,
+    },
+    maxDatasetNumbers: settings.MAX_DATASET_NUMBERS,
+    bodyLimitBytes: settings.BODY_LIMIT_BYTES,
+    datasetBodyLimitBytes: settings.DATASET_BODY_LIMIT_BYTES,
+    rateLimitMax: settings.RATE_LIMIT_MAX,
+    rateLimitWindowMs: settings.RATE_LIMIT_WINDOW_MS,
+    ssePingMs: settings.SSE_PING_MS,
+    sseMaxBufferBytes: settings.SSE_MAX_BUFFER_BYTES,
+    jobTtlSeconds: settings.JOB_TTL_SECONDS,
+    idempotencyTtlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
+  };
+}
+
+export interface SettingDoc {
+  name: SettingName;
+  default: string;
+  description: string;
+}
+
+/** The settings table for the README and `--help`: name, default and description. */
+export function settingsTable(): SettingDoc[] {
+  return (Object.entries(SETTINGS) as [SettingName, SettingDefinition<z.ZodType<unknown, string>>][]).map(
+    ([name, definition]) => ({
+      name,
+      default:
+        definition.defaultText ?? (typeof definition.default === 'string' ? definition.default : '(computed)'),
+      description: definition.description,
+    }),
+  );
+}
+
+/** The table as Markdown rows (README "Configuration"). */
+export function settingsMarkdown(): string {
+  const rows = settingsTable().map((row) => `| \`${row.name}\` | ${row.default} | ${row.description} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

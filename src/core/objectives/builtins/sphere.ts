@@ -1,0 +1,54 @@
+import type { Objective } from '../../types.ts';
+import { assertDim, type BuiltinDefinition, repeated, zeroFill } from './definition.ts';
+
+/**
+ * Sphere: f(x) = Σᵢ xᵢ², ∇f = 2x, ∇²f = 2I. Minimum 0 at 0.
+ */
+class Sphere implements Objective {
+  constructor(readonly dim: number) {}
+
+  value(x: Float64Array): number {
+    const n = this.dim;
+    let f = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = x[i];
+      f += xi * xi;
+    }
+    return f;
+  }
+
+  valueAndGradient(x: Float64Array, g: Float64Array): number {
+    const n = this.dim;
+    let f = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = x[i];
+      f += xi * xi;
+      g[i] = 2 * xi;
+    }
+    return f;
+  }
+
+  hessian(_x: Float64Array, h: Float64Array): void {
+    const n = this.dim;
+    zeroFill(h, n);
+    for (let i = 0; i < n; i++) h[i * n + i] = 2;
+  }
+}
+
+export const sphere: BuiltinDefinition = {
+  name: 'sphere',
+  title: 'Sphere',
+  latex: 'f(x) = \\sum_{i=1}^{n} x_i^2',
+  anyDim: true,
+  minDim: 1,
+  defaultDim: 2,
+  params: {},
+  defaultStart: (dim) => repeated(dim, [1, 1.5]),
+  minimizers: (dim) => [new Array<number>(dim).fill(0)],
+  minimum: () => 0,
+  box: { x: [-2, 2], y: [-2, 2] },
+  create(dim) {
+    assertDim('sphere', dim, 1, true);
+    return new Sphere(dim);
+  },
+};

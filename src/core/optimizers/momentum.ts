@@ -1,0 +1,44 @@
+import type { Optimizer } from '../types.ts';
+
+export type MomentumState = { velocity: Float64Array };
+
+export interface MomentumOptions {
+  rho: number;
+  nesterov: boolean;
+}
+
+/**
+ * Heavy-ball momentum (SEED-optimization.md):
+ *   v ← ρ v − α g
+ *   θ ← θ + v
+ *
+ * Nesterov (`nesterov: true`), in the reformulation that needs only the gradient at θ (Sutskever
+ * et al. 2013; the form torch.optim.SGD uses): with the look-ahead variable as θ,
+ *   v ← ρ v − α g
+ *   θ ← θ + ρ v − α g          (v is the updated velocity)
+ * i.e. the step applies the new velocity once more, scaled by ρ, on top of the gradient step.
+ */
+export function createMomentum({ rho, nesterov }: MomentumOptions): Optimizer<MomentumState> {
+  return {
+    name: 'momentum',
+    init: (dim) => ({ velocity: new Float64Array(dim) }),
+    step(x, g, lr, state) {
+      const v = state.velocity;
+      const n = x.length;
+      if (nesterov) {
+        for (let i = 0; i < n; i++) {
+          const gradStep = lr * g[i];
+          const vi = rho * v[i] - gradStep;
+          v[i] = vi;
+          x[i] += rho * vi - gradStep;
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const vi = rho * v[i] - lr * g[i];
+          v[i] = vi;
+          x[i] += vi;
+        }
+      }
+    },
+  };
+}

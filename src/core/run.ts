@@ -1,0 +1,483 @@
+import type { JobSpec } from '../schemas/job-spec.ts';
+import { objectiveDim } from '../schemas/job-spec.ts';
+import { computeDiagnostics } from './diagnostics.ts';
+import { createObjective } from './objectives/index.ts';
+import { clipGradient } from './optimizers/clip.ts';
+import { createOptimizer } from './optimizers/index.ts';
+import { decodeState, type Encoded, encodeState } from './plain-state.ts';
+import { Rng, type RngState } from './random.ts';
+import { recordStride } from './recording.ts';
+import { createSchedule } from './schedules.ts';
+import { startPoint } from './start-point.ts';
+import type {
+  EvaluationCounts,
+  Objective,
+  Optimizer,
+  PlainState,
+  Result,
+  Schedule,
+  StepContext,
+  StopReason,
+  TrajectoryPoint,
+} from './types.ts';
+
+/**
+ * The run loop: API.md's iteration semantics, to the letter.
+ *
+ * Point i = 0 is the start. Step i >= 1 reads the gradient at x₍ᵢ₋₁₎ and produces xᵢ with
+ * lrᵢ = lr · s(i − 1); point i reports lrᵢ, and point 0 reports lr₁. After each evaluation the
+ * run stops, in this order, on: non-finite f, x or g, or f > 1e12 · max(1, |f₀|) (`diverged`);
+ * ‖g‖ <= gradTol; f <= targetValue; |fᵢ − fᵢ₋₁| <= fTol · max(1, |fᵢ|) (i >= 1);
+ * i == maxIterations; the time budget; cancellation.
+ *
+ * Divergence: the result reports the last healthy iterate x₍ᵢ₋₁₎ (its f and ‖g‖), and the
+ * trajectory ends with that point; `iterations` still counts the step that diverged.
+ *
+ * The loop is resumable: `checkpoint()` between steps captures all state as JSON-safe data, and
+ * a Run built from it continues bit for bit (the objective is re-evaluated at x, uncounted).
+ * Runs advance in time slices (`advance(sliceMs)`) so a driver can flush points, checkpoint and
+ * handle cancellation between slices.
+ */
+
+/** Divergence threshold on f relative to the start: f > 1e12 · max(1, |f₀|). */
+const EXPLOSION_FACTOR = 1e12;
+/** Target spacing of clock reads in the hot loop: time checks cost nothing per iteration. */
+const CLOCK_CHECK_MS = 1;
+/** Stream tag mixed into the seed for the gradient-noise PRNG. */
+const NOISE_STREAM = 0x6e6f6973;
+/** ‖g‖ below which the final point is classified as stationary in the diagnostics (or gradTol if larger). */
+const STATIONARY_GRAD_NORM = 1e-6;
+
+export const CHECKPOINT_VERSION = 1;
+
+/** JSON-safe snapshot of a run between two steps. */
+export interface RunCheckpoint {
+  version: number;
+  iteration: number;
+  state: Encoded;
+}
+
+export interface RunOptions {
+  /** Aborting stops the run at the next iteration with stopReason `cancelled`. */
+  signal?: AbortSignal;
+  /** Continue from this snapshot instead of starting afresh. */
+  checkpoint?: RunCheckpoint;
+  /** Milliseconds, monotonic. */
+  clock?: () => number;
+}
+
+export interface RunOutput {
+  result: Result;
+  trajectory: TrajectoryPoint[];
+}
+
+type BestLocation = 'x' | 'prev' | 'copy';
+
+export class Run {
+  readonly spec: JobSpec;
+  readonly dim: number;
+  readonly objective: Objective;
+  readonly evaluations: EvaluationCounts = { f: 0, gradient: 0, hessian: 0 };
+
+  private readonly optimizer: Optimizer;
+  private readonly schedule: Schedule;
+  private readonly countedObjective: Objective;
+  private readonly context: StepContext;
+  private readonly clock: () => number;
+  private readonly stride: number;
+  private readonly baseLr: number;
+  private readonly clipNorm: number | null;
+  private readonly noiseStd: number;
+
+  private x: Float64Array;
+  private g: Float64Array;
+  private prevX: Float64Array;
+  private bestX: Float64Array | null = null;
+  private optimizerState: PlainState;
+  private scheduleState: PlainState;
+  private noise: Rng | null;
+
+  private i = 0;
+  private f = Number.NaN;
+  private gradNorm = Number.NaN;
+  private f0 = Number.NaN;
+  private prevF = Number.NaN;
+  private prevGradNorm = Number.NaN;
+  private lr = 0;
+  private prevLr = 0;
+  private bestIteration = 0;
+  private bestF = Number.POSITIVE_INFINITY;
+  private bestLocation: BestLocation = 'x';
+  private lastRecorded = -1;
+
+  private stopReason: StopReason | null = null;
+  private cancelRequested = false;
+  private pending: TrajectoryPoint[] = [];
+  private elapsedBefore = 0;
+  private segmentStart: number;
+  private divergenceLimit = Number.POSITIVE_INFINITY;
+  private clockInterval = 1;
+  private itersUntilClock = 1;
+  private lastClock: number;
+
+  constructor(spec: JobSpec, options: RunOptions = {}) {
+    this.spec = spec;
+    this.dim = objectiveDim(spec.objective);
+    this.clock = options.clock ?? (() => performance.now());
+    this.objective = createObjective(spec.objective, spec.seed);
+    this.countedObjective = countEvaluations(this.objective, this.evaluations);
+    this.optimizer = createOptimizer(spec.optimizer);
+    this.schedule = createSchedule(spec.schedule, spec.stop.maxIterations);
+    this.stride = recordStride(spec.record.every, spec.stop.maxIterations, spec.record.maxPoints);
+    this.baseLr = spec.optimizer.lr;
+    this.clipNorm = spec.optimizer.clipNorm ?? null;
+    this.noiseStd = spec.gradientNoise?.std ?? 0;
+    this.g = new Float64Array(this.dim);
+    this.prevX = new Float64Array(this.dim);
+    this.context = { objective: this.countedObjective, f: Number.NaN };
+    this.segmentStart = this.clock();
+    this.lastClock = this.segmentStart;
+
+    if (options.signal) {
+      if (options.signal.aborted) this.cancelRequested = true;
+      else options.signal.addEventListener('abort', () => this.cancel(), { once: true });
+    }
+
+    if (options.checkpoint) {
+      this.x = new Float64Array(this.dim);
+      this.optimizerState = null;
+      this.scheduleState = null;
+      this.noise = null;
+      this.restore(options.checkpoint);
+      return;
+    }
+    this.x = startPoint(spec, this.dim);
+    this.optimizerState = this.optimizer.init(this.dim);
+    this.scheduleState = this.schedule.init();
+    this.noise = this.noiseStd > 0 ? Rng.fromSeed(spec.seed ^ NOISE_STREAM) : null;
+    this.evaluate();
+    this.f0 = this.f;
+    this.divergenceLimit = EXPLOSION_FACTOR * Math.max(1, Math.abs(this.f0));
+    this.lr = this.baseLr * this.schedule.factor(0, this.scheduleState);
+    this.afterEvaluation();
+  }
+
+  get done(): boolean {
+    return this.stopReason !== null;
+  }
+
+  get iteration(): number {
+    return this.i;
+  }
+
+  /** Latest progress, for job records: the current iteration, f and ‖g‖. */
+  progress(): { iteration: number; f: number; gradNorm: number } {
+    return { iteration: this.i, f: this.f, gradNorm: this.gradNorm };
+  }
+
+  /** Requests a stop; the run ends with `cancelled` at the next iteration boundary. */
+  cancel(): void {
+    this.cancelRequested = true;
+  }
+
+  /**
+   * Runs steps until the run stops, `sliceMs` of wall time has passed, or iteration
+   * `untilIteration` is reached; returns `done`.
+   * Clock reads are spaced about 1 ms apart by counting iterations, so a 2-D problem does not
+   * pay for a clock read per step.
+   */
+  advance(sliceMs = Number.POSITIVE_INFINITY, untilIteration = Number.POSITIVE_INFINITY): boolean {
+    const sliceEnd = this.clock() + sliceMs;
+    while (this.stopReason === null && this.i < untilIteration) {
+      this.step();
+      if (this.stopReason !== null) break;
+      if (--this.itersUntilClock <= 0 && this.checkClock() >= sliceEnd) break;
+    }
+    return this.stopReason !== null;
+  }
+
+  /** Points recorded since the last call, in order. */
+  takePoints(): TrajectoryPoint[] {
+    const points = this.pending;
+    this.pending = [];
+    return points;
+  }
+
+  /** The full run state between two steps, as JSON-safe data. */
+  checkpoint(): RunCheckpoint {
+    if (this.stopReason !== null) throw new Error('a finished run has no checkpoint');
+    const best = this.bestLocation === 'x' ? null : this.bestLocation === 'prev' ? this.prevX : this.bestX;
+    return {
+      version: CHECKPOINT_VERSION,
+      iteration: this.i,
+      state: encodeState({
+        x: this.x,
+        f: this.f,
+        f0: this.f0,
+        prevF: this.prevF,
+        lr: this.lr,
+        best: { iteration: this.bestIteration, f: this.bestF, x: best },
+        optimizer: this.optimizerState,
+        schedule: this.scheduleState,
+        noise: this.noise ? (this.noise.getState() as unknown as PlainState) : null,
+        evaluations: { ...this.evaluations },
+        elapsedMs: this.elapsedMs(),
+        lastRecorded: this.lastRecorded,
+      }),
+    };
+  }
+
+  /** The result; only once the run is done. `inlineMaxDim` nulls x and best.x above that dimension. */
+  result(inlineMaxDim = Number.POSITIVE_INFINITY): Result {
+    const stopReason = this.stopReason;
+    if (stopReason === null) throw new Error('the run has not finished');
+    const diverged = stopReason === 'diverged';
+    const finalX = this.finalX();
+    const f = diverged && this.i > 0 ? this.prevF : this.f;
+    const gradNorm = diverged && this.i > 0 ? this.prevGradNorm : this.gradNorm;
+    const inline = this.dim <= inlineMaxDim;
+    const stationaryTol = Math.max(this.spec.stop.gradTol, STATIONARY_GRAD_NORM);
+    return {
+      stopReason,
+      converged: stopReason === 'grad_tol' || stopReason === 'f_tol' || stopReason === 'target_value',
+      x: inline ? Array.from(finalX) : null,
+      f,
+      gradNorm,
+      iterations: this.i,
+      evaluations: { ...this.evaluations },
+      best: {
+        iteration: this.bestIteration,
+        f: this.bestF === Number.POSITIVE_INFINITY ? f : this.bestF,
+        x: inline ? Array.from(this.bestParams()) : null,
+      },
+      diagnostics: Number.isFinite(f)
+        ? computeDiagnostics(this.objective, finalX, gradNorm, stationaryTol)
+        : { stationaryPoint: null, conditionNumber: null },
+      wallMs: this.elapsedMs(),
+    };
+  }
+
+  /** Final parameters: the last healthy iterate (x₍ᵢ₋₁₎ after a divergence). */
+  finalX(): Float64Array {
+    return this.stopReason === 'diverged' && this.i > 0 ? this.prevX : this.x;
+  }
+
+  /** Parameters of the best (lowest f) healthy iterate. */
+  bestParams(): Float64Array {
+    if (this.bestLocation === 'x') return this.x;
+    if (this.bestLocation === 'prev') return this.prevX;
+    return this.bestX ?? this.x;
+  }
+
+  /** Step i+1: schedule, noise, clipping, update, evaluation, stop checks. */
+  private step(): void {
+    const g = this.g;
+    const dim = this.dim;
+    const lr = this.baseLr * this.schedule.factor(this.i, this.scheduleState);
+    if (this.noise !== null) {
+      const noise = this.noise;
+      const std = this.noiseStd;
+      for (let j = 0; j < dim; j++) g[j] += std * noise.normal();
+    }
+    if (this.clipNorm !== null) {
+      clipGradient(g, this.clipNorm, this.noise === null ? this.gradNorm : euclideanNorm(g));
+    }
+    // Keep x₍ᵢ₎ for divergence reporting; a best iterate living there is moved aside first.
+    if (this.bestLocation === 'prev') {
+      const kept = this.bestX ?? new Float64Array(dim);
+      this.bestX = this.prevX;
+      this.prevX = kept;
+      this.bestLocation = 'copy';
+    }
+    this.prevX.set(this.x);
+    if (this.bestLocation === 'x') this.bestLocation = 'prev';
+    this.prevF = this.f;
+    this.prevGradNorm = this.gradNorm;
+    this.prevLr = this.lr;
+    this.context.f = this.f;
+    this.optimizer.step(this.x, g, lr, this.optimizerState, this.i + 1, this.context);
+    this.i++;
+    this.lr = lr;
+    this.evaluate();
+    this.afterEvaluation();
+  }
+
+  /** f and ∇f at x (counted), and ‖g‖ folded with a finiteness check of x. */
+  private evaluate(): void {
+    this.f = this.objective.valueAndGradient(this.x, this.g);
+    this.evaluations.f++;
+    this.evaluations.gradient++;
+    this.gradNorm = gradNormIfFinite(this.g, this.x);
+  }
+
+  private afterEvaluation(): void {
+    const f = this.f;
+    this.context.f = f;
+    if (!(Number.isFinite(f) && Number.isFinite(this.gradNorm)) || f > this.divergenceLimit) {
+      this.finish('diverged');
+      return;
+    }
+    if (this.schedule.observe) this.schedule.observe(f, this.scheduleState);
+    if (f < this.bestF) {
+      this.bestF = f;
+      this.bestIteration = this.i;
+      this.bestLocation = 'x';
+    }
+    if (this.i % this.stride === 0) this.record();
+    const stop = this.spec.stop;
+    if (this.gradNorm <= stop.gradTol) this.finish('grad_tol');
+    else if (stop.targetValue !== null && f <= stop.targetValue) this.finish('target_value');
+    else if (this.i >= 1 && Math.abs(f - this.prevF) <= stop.fTol * Math.max(1, Math.abs(f)))
+      this.finish('f_tol');
+    else if (this.i >= stop.maxIterations) this.finish('max_iterations');
+    else if (this.cancelRequested) this.finish('cancelled');
+  }
+
+  /** Reads the clock, applies the time budget, and re-spaces the next read to about 1 ms. */
+  private checkClock(): number {
+    const now = this.clock();
+    const spent = now - this.lastClock;
+    const perMs = spent > 0 ? this.clockInterval / spent : this.clockInterval * 2;
+    this.clockInterval = Math.max(1, Math.min(1 << 16, Math.floor(perMs * CLOCK_CHECK_MS)));
+    this.itersUntilClock = this.clockInterval;
+    this.lastClock = now;
+    if (this.elapsedBefore + (now - this.segmentStart) >= this.spec.stop.maxSeconds * 1000) {
+      this.finish('time_limit');
+    }
+    return now;
+  }
+
+  private record(): void {
+    const point: TrajectoryPoint = {
+      i: this.i,
+      f: this.f,
+      gradNorm: this.gradNorm,
+      lr: this.lr,
+      t: this.elapsedMs(),
+    };
+    if (this.spec.record.params) point.x = Array.from(this.x);
+    this.pending.push(point);
+    this.lastRecorded = this.i;
+  }
+
+  private finish(reason: StopReason): void {
+    this.stopReason = reason;
+    if (reason === 'diverged' && this.i > 0) {
+      // The trajectory ends on the last healthy iterate, which the result reports.
+      if (this.lastRecorded !== this.i - 1) {
+        const point: TrajectoryPoint = {
+          i: this.i - 1,
+          f: this.prevF,
+          gradNorm: this.prevGradNorm,
+          lr: this.prevLr,
+          t: this.elapsedMs(),
+        };
+        if (this.spec.record.params) point.x = Array.from(this.prevX);
+        this.pending.push(point);
+        this.lastRecorded = this.i - 1;
+      }
+      return;
+    }
+    if (this.lastRecorded !== this.i) this.record();
+  }
+
+  private elapsedMs(): number {
+    return this.elapsedBefore + (this.clock() - this.segmentStart);
+  }
+
+  private restore(checkpoint: RunCheckpoint): void {
+    if (checkpoint.version !== CHECKPOINT_VERSION) {
+      throw new Error(`checkpoint version ${checkpoint.version} is not ${CHECKPOINT_VERSION}`);
+    }
+    const state = decodeState(checkpoint.state) as unknown as CheckpointState;
+    this.x = state.x;
+    this.i = checkpoint.iteration;
+    this.f0 = state.f0;
+    this.divergenceLimit = EXPLOSION_FACTOR * Math.max(1, Math.abs(this.f0));
+    this.prevF = state.prevF;
+    this.lr = state.lr;
+    this.bestIteration = state.best.iteration;
+    this.bestF = state.best.f;
+    if (state.best.x === null) this.bestLocation = 'x';
+    else {
+      this.bestX = state.best.x;
+      this.bestLocation = 'copy';
+    }
+    this.optimizerState = state.optimizer;
+    this.scheduleState = state.schedule;
+    this.noise = state.noise ? Rng.fromState(state.noise) : null;
+    Object.assign(this.evaluations, state.evaluations);
+    this.elapsedBefore = state.elapsedMs;
+    this.lastRecorded = state.lastRecorded;
+    // Re-derive f, ∇f and ‖g‖ at x: deterministic, so bit-identical, and not counted again.
+    this.f = this.objective.valueAndGradient(this.x, this.g);
+    this.gradNorm = gradNormIfFinite(this.g, this.x);
+    this.context.f = this.f;
+  }
+}
+
+interface CheckpointState {
+  x: Float64Array;
+  f0: number;
+  prevF: number;
+  lr: number;
+  best: { iteration: number; f: number; x: Float64Array | null };
+  optimizer: PlainState;
+  schedule: PlainState;
+  noise: RngState | null;
+  evaluations: EvaluationCounts;
+  elapsedMs: number;
+  lastRecorded: number;
+}
+
+/** ‖g‖₂, or NaN when any entry of x is non-finite (x·0 is NaN exactly for ±∞ and NaN). */
+function gradNormIfFinite(g: Float64Array, x: Float64Array): number {
+  let sum = 0;
+  let poison = 0;
+  for (let j = 0; j < g.length; j++) {
+    const gj = g[j];
+    sum += gj * gj;
+    poison += x[j] * 0;
+  }
+  return Math.sqrt(sum) + poison;
+}
+
+function euclideanNorm(v: Float64Array): number {
+  let sum = 0;
+  for (let j = 0; j < v.length; j++) sum += v[j] * v[j];
+  return Math.sqrt(sum);
+}
+
+/** Wraps an objective so line searches and Hessians are counted in `Result.evaluations`. */
+function countEvaluations(objective: Objective, counts: EvaluationCounts): Objective {
+  const hessian = objective.hessian?.bind(objective);
+  return {
+    dim: objective.dim,
+    value(x) {
+      counts.f++;
+      return objective.value(x);
+    },
+    valueAndGradient(x, g) {
+      counts.f++;
+      counts.gradient++;
+      return objective.valueAndGradient(x, g);
+    },
+    hessian: hessian
+      ? (x, h) => {
+          counts.hessian++;
+          hessian(x, h);
+        }
+      : undefined,
+  };
+}
+
+/** Runs a normalised spec to the end in-process (the CLI, tests, the evaluate path). */
+export function runToCompletion(spec: JobSpec, options: RunOptions = {}): RunOutput {
+  const run = new Run(spec, options);
+  const trajectory = run.takePoints();
+  while (!run.advance()) {
+    /* advance(∞) returns only when done */
+  }
+  for (const point of run.takePoints()) trajectory.push(point);
+  return { result: run.result(), trajectory };
+}

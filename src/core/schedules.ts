@@ -1,0 +1,140 @@
+/**
+ * Learning-rate schedules: a factor s(t) on the base lr at the 0-based step index t (step i of a
+ * run uses t = i − 1). Each schedule is a plain function of t below; `createSchedule` wraps the
+ * one a spec names as a {@link Schedule}. Only `plateau` has state (plain data, checkpointed).
+ */
+import type { ScheduleSpec } from '../schemas/schedule.ts';
+import type { Schedule } from './types.ts';
+
+/** constant: s(t) = 1 */
+export function constantFactor(): number {
+  return 1;
+}
+
+/** step: s(t) = γ^⌊t / stepSize⌋ */
+export function stepFactor(t: number, stepSize: number, gamma: number): number {
+  return gamma ** Math.floor(t / stepSize);
+}
+
+/** exponential: s(t) = γ^t */
+export function exponentialFactor(t: number, gamma: number): number {
+  return gamma ** t;
+}
+
+/** cosine: s(t) = m + (1 − m)(1 + cos(π·min(t, P)/P))/2, m = minFactor, P = period */
+export function cosineFactor(t: number, period: number, minFactor: number): number {
+  return minFactor + ((1 - minFactor) * (1 + Math.cos((Math.PI * Math.min(t, period)) / period))) / 2;
+}
+
+/** inverse_sqrt: s(t) = 1/√(1 + t) */
+export function inverseSqrtFactor(t: number): number {
+  return 1 / Math.sqrt(1 + t);
+}
+
+/**
+ * one_cycle (Smith's 1cycle, linear rise and cosine anneal), with T = pctStart·P and p = peakFactor:
+ *   s(t) = 1 + (p − 1)·t/T                                   for t ≤ T
+ *   s(t) = p·(1 + cos(π·min(t − T, P − T)/(P − T)))/2          for t > T
+ * It starts at the base lr (s(0) = 1), peaks at p·lr at t = T and reaches 0 at t = P (and stays
+ * there); with P = maxIterations the last step still has a small positive rate.
+ */
+export function oneCycleFactor(t: number, period: number, peakFactor: number, pctStart: number): number {
+  const rise = pctStart * period;
+  if (t <= rise) return 1 + ((peakFactor - 1) * t) / rise;
+  const annealLength = period - rise;
+  return (peakFactor * (1 + Math.cos((Math.PI * Math.min(t - rise, annealLength)) / annealLength))) / 2;
+}
+
+/** warmup (while t < steps): s(t) = startFactor + (1 − startFactor)·t/steps */
+export function warmupFactor(t: number, steps: number, startFactor: number): number {
+  return startFactor + ((1 - startFactor) * t) / steps;
+}
+
+/**
+ * plateau state: `scale` is the current factor, `best` the lowest value seen (null before the
+ * first observation; JSON has no Infinity), `badCount` observations since the last improvement.
+ */
+export type PlateauState = { scale: number; best: number | null; badCount: number };
+
+export interface PlateauOptions {
+  factor: number;
+  patience: number;
+  threshold: number;
+}
+
+/**
+ * plateau (torch ReduceLROnPlateau, mode "min", relative threshold): s(t) = factor^k after k
+ * reductions. An observed value improves when value < best − threshold·|best| (= best·(1 −
+ * threshold) for best > 0, and still "lower by a margin" for best ≤ 0); the first observation
+ * always does. After more than `patience` observations in a row without improvement the scale is
+ * multiplied by `factor` and the count restarts. A non-finite value never improves.
+ */
+export function observePlateau(state: PlateauState, value: number, options: PlateauOptions): void {
+  const best = state.best;
+  const improved =
+    Number.isFinite(value) && (best === null || value < best - options.threshold * Math.abs(best));
+  if (improved) {
+    state.best = value;
+    state.badCount = 0;
+    return;
+  }
+  state.badCount++;
+  if (state.badCount > options.patience) {
+    state.scale *= options.factor;
+    state.badCount = 0;
+  }
+}
+
+/**
+ * The schedule a spec names. `period` of cosine and one_cycle defaults to maxIterations (as
+ * normalizeSchedule fills it). With `warmup`, s(t) is the warmup ramp while t < steps and the
+ * wrapped schedule at t − steps afterwards; a plateau keeps observing during warmup.
+ */
+export function createSchedule(spec: ScheduleSpec, maxIterations: number): Schedule {
+  const base = baseSchedule(spec, Math.max(1, Math.floor(maxIterations)));
+  const warmup = spec.warmup;
+  if (!warmup) return base;
+  const { steps, startFactor } = warmup;
+  return {
+    init: base.init,
+    factor: (t, state) => (t < steps ? warmupFactor(t, steps, startFactor) : base.factor(t - steps, state)),
+    observe: base.observe,
+  };
+}
+
+function baseSchedule(spec: ScheduleSpec, maxIterations: number): Schedule {
+  switch (spec.type) {
+    case 'constant':
+      return { init: () => null, factor: constantFactor };
+    case 'step': {
+      const { stepSize, gamma } = spec;
+      return { init: () => null, factor: (t) => stepFactor(t, stepSize, gamma) };
+    }
+    case 'exponential': {
+      const { gamma } = spec;
+      return { init: () => null, factor: (t) => exponentialFactor(t, gamma) };
+    }
+    case 'cosine': {
+      const period = spec.period ?? maxIterations;
+      const { minFactor } = spec;
+      return { init: () => null, factor: (t) => cosineFactor(t, period, minFactor) };
+    }
+    case 'inverse_sqrt':
+      return { init: () => null, factor: inverseSqrtFactor };
+    case 'one_cycle': {
+      const period = spec.period ?? maxIterations;
+      const { peakFactor, pctStart } = spec;
+      return { init: () => null, factor: (t) => oneCycleFactor(t, period, peakFactor, pctStart) };
+    }
+    case 'plateau':
+      return plateauSchedule(spec);
+  }
+}
+
+function plateauSchedule(options: PlateauOptions): Schedule<PlateauState> {
+  return {
+    init: () => ({ scale: 1, best: null, badCount: 0 }),
+    factor: (_t, state) => state.scale,
+    observe: (value, state) => observePlateau(state, value, options),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The shapes every part of the optimizer core shares. Pure TypeScript: no Node or I/O imports,
+ * so the CLI, the API (evaluate, catalog) and the workers all run exactly this code.
+ *
+ * Conventions (stdlib-js / gl-matrix style): kernels write into caller-owned `Float64Array`s,
+ * options are validated once at the boundary (zod, in src/schemas) and never inside a loop.
+ */
+
+/** A differentiable objective f: ℝⁿ → ℝ. */
+export interface Objective {
+  readonly dim: number;
+  /** f(x). */
+  value(x: Float64Array): number;
+  /** Returns f(x) and writes ∇f(x) into `g` (length `dim`), in place. */
+  valueAndGradient(x: Float64Array, g: Float64Array): number;
+  /** Writes ∇²f(x) row-major into `h` (length dim·dim), in place. Absent when no Hessian exists. */
+  hessian?(x: Float64Array, h: Float64Array): void;
+}
+
+/**
+ * Counters of objective evaluations, as reported in `Result.evaluations`.
+ * The run loop wraps the objective so that line searches are counted too.
+ */
+export interface EvaluationCounts {
+  f: number;
+  gradient: number;
+  hessian: number;
+}
+
+/** Plain data: numbers, booleans, strings, null, Float64Arrays, and arrays/objects of those. */
+export type PlainState =
+  | number
+  | boolean
+  | string
+  | null
+  | Float64Array
+  | PlainState[]
+  | { [key: string]: PlainState };
+
+/** What an optimizer's step may use beyond x and g. */
+export interface StepContext {
+  /** The (counted) objective, for line searches and Hessians. */
+  objective: Objective;
+  /** f at the current x, exact (no gradient noise). */
+  f: number;
+}
+
+/**
+ * An optimizer, torch.optim style: hyperparameters are closed over at creation, per-parameter
+ * state `S` is plain data (it is checkpointed and restored bit for bit).
+ */
+export interface Optimizer<S extends PlainState = PlainState> {
+  readonly name: string;
+  /** Fresh state for a problem of dimension `dim`. */
+  init(dim: number): S;
+  /**
+   * One update of x in place from the gradient g at x (g may carry added noise and clipping;
+   * the step may overwrite g as scratch). `lr` is this step's rate (base lr times the schedule
+   * factor), `t` the 1-based step number (Adam's bias correction uses it).
+   * The run loop evaluates f and ∇f at the new x afterwards; a step never needs to.
+   */
+  step(x: Float64Array, g: Float64Array, lr: number, state: S, t: number, context: StepContext): void;
+}
+
+/** A learning-rate schedule: a factor on the base lr at 0-based step index t. */
+export interface Schedule<S extends PlainState = PlainState> {
+  init(): S;
+  /** Factor s(t) multiplying the base lr for step index t (step i uses t = i − 1). */
+  factor(t: number, state: S): number;
+  /** Called with f (or the validation loss) after every evaluation; only `plateau` uses it. */
+  observe?(value: number, state: S): void;
+}
+
+export type StopReason =
+  | 'grad_tol'
+  | 'f_tol'
+  | 'target_value'
+  | 'max_iterations'
+  | 'time_limit'
+  | 'diverged'
+  | 'cancelled'
+  | 'early_stopped';
+
+export type StationaryPoint = 'minimum' | 'saddle' | 'maximum' | 'degenerate';
+
+export interface Diagnostics {
+  stationaryPoint: StationaryPoint | null;
+  conditionNumber: number | null;
+}
+
+export interface Result {
+  stopReason: StopReason;
+  converged: boolean;
+  x: number[] | null;
+  f: number;
+  gradNorm: number;
+  iterations: number;
+  evaluations: EvaluationCounts;
+  best: { iteration: number; f: number; x: number[] | null };
+  validation?: { loss: number; accuracy: number | null; bestIteration: number };
+  diagnostics: Diagnostics;
+  wallMs: number;
+}
+
+export interface TrajectoryPoint {
+  i: number;
+  f: number;
+  gradNorm: number;
+  lr: number;
+  x?: number[];
+  t: number;
+  valF?: number;
+  valAccuracy?: number;
+}

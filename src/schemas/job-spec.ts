@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { builtins, fillBuiltinParams } from '../core/objectives/builtins/index.ts';
+import { expressionVariables } from '../core/objectives/expression/index.ts';
+import { createBuiltinObjectiveSchema } from './builtin-objective.ts';
+import { createExpressionObjectiveSchema } from './expression-objective.ts';
+import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import { type OptimizerSpec, optimizerSchema } from './optimizer.ts';
+import { type FieldError, fieldErrorsFromZod } from './problem.ts';
+import { normalizeSchedule, scheduleSchema } from './schedule.ts';
+
+/**
+ * The job spec of API.md (request body of POST /v1/jobs, input of `descent run`), and its
+ * normalisation: every default filled in and the seed resolved, so that the normalised spec
+ * alone determines the run bit for bit.
+ */
+
+const finite = () => z.number().refine(Number.isFinite, 'must be a finite number');
+
+/** Dimension above which records default to not carrying `x` (a point per iteration would be huge). */
+const RECORD_PARAMS_MAX_DIM = 100;
+
+export function createJobSpecSchema(limits: Limits = DEFAULT_LIMITS) {
+  const objective = z.discriminatedUnion('type', [
+    createBuiltinObjectiveSchema({ maxDim: limits.maxDim }),
+    createExpressionObjectiveSchema({
+      maxExpressionLength: limits.maxExpressionLength,
+      maxDepth: limits.maxExpressionDepth,
+    }),
+  ]);
+
+  const start = z.union([
+    z.strictObject({ x0: z.array(finite()).min(1).max(limits.maxDim) }),
+    z.strictObject({
+      random: z.strictObject({
+        distribution: z.enum(['normal', 'uniform']).default('normal'),
+        scale: z.number().positive().finite().default(1),
+      }),
+    }),
+    // The objective's standard start point, named rather than inlined when dim > inlineParamsMaxDim.
+    z.strictObject({ standard: z.literal(true) }),
+  ]);
+
+  const stop = z.strictObject({
+    maxIterations: z.number().int().min(0).max(limits.maxIterations).default(1000),
+    gradTol: z.number().min(0).finite().default(1e-8),
+    fTol: z.number().min(0).finite().default(0),
+    targetValue: finite().nullable().default(null),
+    maxSeconds: z.number().positive().max(limits.maxSeconds).default(Math.min(60, limits.maxSeconds)),
+    patience: z.number().int().min(1).nullable().default(null),
+  });
+
+  const record = z.strictObject({
+    every: z.number().int().min(1).default(1),
+    params: z.boolean().optional(),
+    maxPoints: z.number().int().min(2).max(limits.maxPoints).default(Math.min(10_000, limits.maxPoints)),
+  });
+
+  return z.strictObject({
+    objective,
+    optimizer: optimizerSchema,
+    schedule: scheduleSchema.default({ type: 'constant' }),
+    start: start.optional(),
+    stop: stop.default(stop.parse({})),
+    gradientNoise: z
+      .strictObject({ std: z.number().min(0).finite() })
+      .nullable()
+      .default(null),
+    record: record.optional(),
+    device: z.enum(['cpu', 'gpu', 'auto']).default('auto'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional(),
+    label: z.string().max(200).nullable().optional(),
+  });
+}
+
+export const jobSpecSchema = createJobSpecSchema();
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+type ParsedJobSpec = z.output<typeof jobSpecSchema>;
+
+type ObjectiveSpec = ParsedJobSpec['objective'];
+export type BuiltinObjectiveSpec = Extract<ObjectiveSpec, { type: 'builtin' }>;
+export type ExpressionObjectiveSpec = Extract<ObjectiveSpec, { type: 'expression' }>;
+
+export type NormalizedObjectiveSpec =
+  | (BuiltinObjectiveSpec & { dim: number; params: Record<string, number | boolean> })
+  | (ExpressionObjectiveSpec & { variables: string[] });
+
+export type StartSpec =
+  | { x0: number[] }
+  | { random: { distribution: 'normal' | 'uniform'; scale: number } }
+  | { standard: true };
+
+/** A job spec with every default filled in and the seed resolved. */
+export interface JobSpec {
+  objective: NormalizedObjectiveSpec;
+  optimizer: OptimizerSpec;
+  schedule: ParsedJobSpec['schedule'];
+  start: StartSpec;
+  stop: ParsedJobSpec['stop'];
+  gradientNoise: { std: number } | null;
+  record: { every: number; params: boolean; maxPoints: number };
+  device: 'cpu' | 'gpu' | 'auto';
+  seed: number;
+  label: string | null;
+}
+
+export type NormalizeResult = { ok: true; spec: JobSpec } | { ok: false; errors: FieldError[] };
+
+export interface NormalizeOptions {
+  limits?: Limits;
+  /** Draws the seed when the spec has none (the server's choice, reported in the normalised spec). */
+  drawSeed?: () => number;
+}
+
+export function objectiveDim(objective: NormalizedObjectiveSpec): number {
+  return objective.type === 'builtin' ? objective.dim : objective.variables.length;
+}
+
+function drawRandomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
+/** Validates `input` and fills every default; errors name the offending field path. */
+export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {}): NormalizeResult {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const schema = limits === DEFAULT_LIMITS ? jobSpecSchema : createJobSpecSchema(limits);
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) return { ok: false, errors: fieldErrorsFromZod(parsed.error) };
+  const spec = parsed.data;
+  const errors: FieldError[] = [];
+
+  let objective: NormalizedObjectiveSpec;
+  if (spec.objective.type === 'builtin') {
+    const definition = builtins[spec.objective.name];
+    objective = {
+      ...spec.objective,
+      dim: spec.objective.dim ?? definition.defaultDim,
+      params: fillBuiltinParams(spec.objective.name, spec.objective.params),
+    };
+  } else {
+    objective = { ...spec.objective, variables: expressionVariables(spec.objective) };
+  }
+  const dim = objectiveDim(objective);
+  if (dim < 1) errors.push({ path: 'objective.expression', message: 'the expression has no variables' });
+  if (dim > limits.maxDim) {
+    errors.push({ path: 'objective', message: `dimension ${dim} exceeds the limit of ${limits.maxDim}` });
+  }
+
+  let start: StartSpec;
+  if (spec.start === undefined) {
+    start =
+      objective.type === 'builtin' && dim <= limits.inlineParamsMaxDim
+        ? { x0: Array.from(builtins[objective.name].defaultStart(dim, objective.params)) }
+        : objective.type === 'builtin'
+          ? { standard: true }
+          : { x0: new Array<number>(dim).fill(0) };
+  } else {
+    start = spec.start as StartSpec;
+    if ('x0' in start && start.x0.length !== dim) {
+      errors.push({
+        path: 'start.x0',
+        message: `has ${start.x0.length} entries; the objective has dimension ${dim}`,
+      });
+    }
+  }
+
+  const optimizer = spec.optimizer;
+  if (optimizer.name === 'newton' && dim > limits.newtonMaxDim) {
+    errors.push({
+      path: 'optimizer.name',
+      message: `newton needs a dense Hessian; dimension ${dim} exceeds its limit of ${limits.newtonMaxDim}`,
+    });
+  }
+
+  if (errors.length > 0) return { ok: false, errors };
+  const record = spec.record ?? { every: 1, maxPoints: Math.min(10_000, limits.maxPoints) };
+  return {
+    ok: true,
+    spec: {
+      objective,
+      optimizer,
+      schedule: normalizeSchedule(spec.schedule, spec.stop.maxIterations),
+      start,
+      stop: spec.stop,
+      gradientNoise: spec.gradientNoise,
+      record: {
+        every: record.every,
+        params: record.params ?? dim <= RECORD_PARAMS_MAX_DIM,
+        maxPoints: record.maxPoints,
+      },
+      device: spec.device,
+      seed: spec.seed ?? (options.drawSeed ?? drawRandomSeed)(),
+      label: spec.label ?? null,
+    },
+  };
+}

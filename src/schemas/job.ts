@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import type { JobRecord } from '../store/contract.ts';
+import { jobSpecSchema } from './job-spec.ts';
+import { named } from './openapi-registry.ts';
+import { optimizerSchema } from './optimizer.ts';
+
+/**
+ * The job resources of API.md ("Job", "Result", "Trajectory point") and the parameters of the
+ * /v1/jobs routes: one zod schema each, for validation, the TypeScript types and the OpenAPI
+ * document at once.
+ */
+
+named(optimizerSchema, 'Optimizer', 'An optimizer and its hyperparameters, discriminated by `name`.');
+export const jobSpecDocumentSchema = named(
+  jobSpecSchema,
+  'JobSpec',
+  'A job spec. In responses it is normalised: every default filled in and the seed resolved.',
+);
+
+export const jobStatusSchema = named(
+  z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
+  'JobStatus',
+  'queued → running → completed | failed | cancelled (a queued job may be cancelled at once).',
+);
+
+export const stopReasonSchema = named(
+  z.enum(['grad_tol', 'f_tol', 'target_value', 'max_iterations', 'time_limit', 'diverged', 'cancelled', 'early_stopped']),
+  'StopReason',
+);
+
+export const jobProgressSchema = z
+  .object({
+    iteration: z.number().int(),
+    maxIterations: z.number().int(),
+    f: z.number(),
+    gradNorm: z.number(),
+  })
+  .describe('Latest progress reported by the worker.');
+
+export const resultSchema = named(
+  z.object({
+    stopReason: stopReasonSchema,
+    converged: z.boolean().describe('Stopped by grad_tol, f_tol or target_value.'),
+    x: z
+      .array(z.number())
+      .nullable()
+      .describe('Final parameters; null above the inline dimension limit (see GET /v1/jobs/{id}/params).'),
+    f: z.number(),
+    gradNorm: z.number(),
+    iterations: z.number().int(),
+    evaluations: z.object({ f: z.number().int(), gradient: z.number().int(), hessian: z.number().int() }),
+    best: z.object({ iteration: z.number().int(), f: z.number(), x: z.array(z.number()).nullable() }),
+    validation: z
+      .object({ loss: z.number(), accuracy: z.number().nullable(), bestIteration: z.number().int() })
+      .optional()
+      .describe('Model objectives only.'),
+    diagnostics: z.object({
+      stationaryPoint: z.enum(['minimum', 'saddle', 'maximum', 'degenerate']).nullable(),
+      conditionNumber: z.number().nullable(),
+    }),
+    wallMs: z.number(),
+  }),
+  'Result',
+  'The outcome of a run; set when a job is completed or cancelled.',
+);
+
+export const jobErrorSchema = z
+  .object({ code: z.string(), message: z.string() })
+  .describe('Set when the job failed (system errors only; a diverging run is completed).');
+
+export const jobLinksSchema = z.object({
+  self: z.string(),
+  events: z.string(),
+  trajectory: z.string(),
+  params: z.string(),
+  cancel: z.string(),
+});
+
+export const jobSchema = named(
+  z.object({
+    id: z.string().describe('Opaque and unguessable.'),
+    status: jobStatusSchema,
+    spec: jobSpecDocumentSchema,
+    progress: jobProgressSchema.nullable(),
+    result: resultSchema.nullable(),
+    error: jobErrorSchema.nullable(),
+    createdAt: z.iso.datetime(),
+    startedAt: z.iso.datetime().nullable(),
+    finishedAt: z.iso.datetime().nullable(),
+    links: jobLinksSchema,
+  }),
+  'Job',
+);
+export type Job = z.output<typeof jobSchema>;
+
+export const jobListSchema = named(
+  z.object({
+    items: z.array(jobSchema).describe('Newest first.'),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+  }),
+  'JobList',
+);
+
+export const jobIdParamsSchema = z.object({ id: z.string().min(1).max(200).describe('The job id.') });
+
+export const listJobsQuerySchema = z.strictObject({
+  status: jobStatusSchema.optional(),
+  label: z.string().max(200).optional().describe('Only jobs with exactly this label.'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional().describe('The `nextCursor` of the previous page.'),
+});
+
+export const submitHeadersSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('The same key (per tenant) returns the same job instead of creating another (kept 24 h).'),
+});
+
+export const trajectoryPointSchema = named(
+  z.object({
+    i: z.number().int().describe('Iteration; 0 is the start point, before any step.'),
+    f: z.number(),
+    gradNorm: z.number().describe('‖∇f(xᵢ)‖₂ without added noise.'),
+    lr: z.number().describe('The rate of step i (point 0 reports lr₁).'),
+    x: z.array(z.number()).optional().describe('Present when the job records params.'),
+    t: z.number().describe('Milliseconds since the run started.'),
+    valF: z.number().optional(),
+    valAccuracy: z.number().optional(),
+  }),
+  'TrajectoryPoint',
+);
+export type TrajectoryPointResource = z.output<typeof trajectoryPointSchema>;
+
+export const trajectoryQuerySchema = z.strictObject({
+  after: z.coerce.number().int().min(-1).default(-1).describe('Exclusive: points with i > after.'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .describe('Default 1000 for JSON; CSV returns every remaining point unless a limit is given.'),
+});
+
+export const trajectoryPageSchema = named(
+  z.object({
+    points: z.array(trajectoryPointSchema),
+    next: z.number().int().describe('The `after` for the following page.'),
+    complete: z.boolean().describe('True once the job is finished and no points remain after this page.'),
+  }),
+  'TrajectoryPage',
+);
+
+export const paramsQuerySchema = z.strictObject({
+  which: z.enum(['final', 'best']).default('final'),
+});
+
+export const DEFAULT_TRAJECTORY_LIMIT = 1000;
+
+/** The API resource for a stored job record: the record less internal fields, plus links. */
+export function toJobResource(record: JobRecord): Job {
+  const self = `/v1/jobs/${encodeURIComponent(record.id)}`;
+  return {
+    id: record.id,
+    status: record.status,
+    spec: record.spec as Job['spec'],
+    progress: record.progress,
+    result: record.result as Job['result'],
+    error: record.error,
+    createdAt: record.createdAt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    links: {
+      self,
+      events: `${self}/events`,
+      trajectory: `${self}/trajectory`,
+      params: `${self}/params`,
+      cancel: `${self}/cancel`,
+    },
+  };
+}

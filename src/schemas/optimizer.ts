@@ -1,0 +1,175 @@
+/**
+ * Optimizer specs (the `optimizer` field of a job), discriminated by `name`.
+ * Parsing normalises: every parameter not given is filled with its default, so a stored job spec
+ * says exactly what ran. Bounds and defaults live here only; the catalog
+ * (src/core/catalog-optimizers.ts) reads them back from this schema.
+ */
+import { z } from 'zod';
+
+/** A finite number; NaN and ±Infinity are rejected with a message naming the field. */
+function finite(field: string) {
+  return z.number({ error: `${field} must be a finite number` });
+}
+
+/** (0, ∞) */
+function positive(field: string) {
+  return finite(field).gt(0, `${field} must be greater than 0`);
+}
+
+/** [0, ∞) */
+function nonNegative(field: string) {
+  return finite(field).min(0, `${field} must be at least 0`);
+}
+
+/** [0, 1): decay rates of moving averages. */
+function decayRate(field: string) {
+  return finite(field).min(0, `${field} must be in [0, 1)`).lt(1, `${field} must be in [0, 1)`);
+}
+
+function learningRate(defaultValue: number) {
+  return positive('lr').default(defaultValue).describe('Base learning rate α; the schedule scales it.');
+}
+
+function epsilon() {
+  return nonNegative('eps').default(1e-8).describe('ε added for numerical stability.');
+}
+
+/** Every optimizer accepts `clipNorm`: the run loop rescales g to this norm when it is longer. */
+const clipNorm = positive('clipNorm')
+  .optional()
+  .describe('Clip the gradient to this Euclidean norm before the update (rescale when longer).');
+
+export const sgdSchema = z.strictObject({
+  name: z.literal('sgd'),
+  lr: learningRate(0.01),
+  clipNorm,
+});
+
+export const momentumSchema = z.strictObject({
+  name: z.literal('momentum'),
+  lr: learningRate(0.01),
+  rho: decayRate('rho').default(0.9).describe('Momentum coefficient ρ.'),
+  nesterov: z
+    .boolean({ error: 'nesterov must be true or false' })
+    .default(false)
+    .describe('Use Nesterov accelerated gradient (look-ahead form).'),
+  clipNorm,
+});
+
+export const adagradSchema = z.strictObject({
+  name: z.literal('adagrad'),
+  lr: learningRate(0.01),
+  eps: epsilon(),
+  clipNorm,
+});
+
+export const rmspropSchema = z.strictObject({
+  name: z.literal('rmsprop'),
+  lr: learningRate(0.001),
+  beta: decayRate('beta').default(0.9).describe('Decay β of the running mean of g².'),
+  eps: epsilon(),
+  clipNorm,
+});
+
+const adamFields = {
+  lr: learningRate(0.001),
+  beta1: decayRate('beta1').default(0.9).describe('Decay β₁ of the first moment m.'),
+  beta2: decayRate('beta2').default(0.999).describe('Decay β₂ of the second moment v.'),
+  eps: epsilon(),
+  amsgrad: z
+    .boolean({ error: 'amsgrad must be true or false' })
+    .default(false)
+    .describe('AMSGrad: divide by the running maximum of the bias-corrected v̂.'),
+};
+
+export const adamSchema = z.strictObject({
+  name: z.literal('adam'),
+  ...adamFields,
+  clipNorm,
+});
+
+export const adamwSchema = z.strictObject({
+  name: z.literal('adamw'),
+  ...adamFields,
+  weightDecay: nonNegative('weightDecay')
+    .default(0.01)
+    .describe('Decoupled weight decay λ: θ ← θ(1 − α·λ) before the Adam step.'),
+  clipNorm,
+});
+
+export const NEWTON_HESSIAN_MODES = ['exact', 'damped', 'saddle_free'] as const;
+export const NEWTON_LINE_SEARCHES = ['none', 'backtracking'] as const;
+
+export const newtonSchema = z.strictObject({
+  name: z.literal('newton'),
+  lr: learningRate(1),
+  hessian: z
+    .enum(NEWTON_HESSIAN_MODES, { error: `hessian must be one of ${NEWTON_HESSIAN_MODES.join(', ')}` })
+    .default('exact')
+    .describe('exact: H; damped: H + λI; saddle_free: |H| = V|Λ|Vᵀ (eigenvalues floored at λ).'),
+  damping: nonNegative('damping').default(1e-4).describe('λ for the damped and saddle-free Hessians.'),
+  lineSearch: z
+    .enum(NEWTON_LINE_SEARCHES, { error: `lineSearch must be one of ${NEWTON_LINE_SEARCHES.join(', ')}` })
+    .default('backtracking')
+    .describe('backtracking: Armijo (c₁ = 1e-4) halving from lr; none: θ ← θ + lr·d.'),
+  clipNorm,
+});
+
+export const LBFGS_LINE_SEARCHES = ['strong_wolfe', 'none'] as const;
+
+export const lbfgsSchema = z.strictObject({
+  name: z.literal('lbfgs'),
+  lr: learningRate(1),
+  history: finite('history')
+    .int('history must be an integer')
+    .min(1, 'history must be between 1 and 100')
+    .max(100, 'history must be between 1 and 100')
+    .default(10)
+    .describe('Number of (s, y) pairs kept.'),
+  lineSearch: z
+    .enum(LBFGS_LINE_SEARCHES, { error: `lineSearch must be one of ${LBFGS_LINE_SEARCHES.join(', ')}` })
+    .default('strong_wolfe')
+    .describe('strong_wolfe: c₁ = 1e-4, c₂ = 0.9, starting at lr; none: θ ← θ + lr·d.'),
+  clipNorm,
+});
+
+export const OPTIMIZER_NAMES = [
+  'sgd',
+  'momentum',
+  'adagrad',
+  'rmsprop',
+  'adam',
+  'adamw',
+  'newton',
+  'lbfgs',
+] as const;
+
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/** Every optimizer, in catalog order. */
+export const optimizerSchemas = [
+  sgdSchema,
+  momentumSchema,
+  adagradSchema,
+  rmspropSchema,
+  adamSchema,
+  adamwSchema,
+  newtonSchema,
+  lbfgsSchema,
+] as const;
+
+export const optimizerSchema = z.discriminatedUnion('name', optimizerSchemas);
+
+/** What a client may send (defaults optional). */
+export type OptimizerInput = z.input<typeof optimizerSchema>;
+/** The normalised spec: every default filled in. */
+export type OptimizerSpec = z.output<typeof optimizerSchema>;
+
+export type SgdSpec = z.output<typeof sgdSchema>;
+export type MomentumSpec = z.output<typeof momentumSchema>;
+export type AdagradSpec = z.output<typeof adagradSchema>;
+export type RmspropSpec = z.output<typeof rmspropSchema>;
+export type AdamSpec = z.output<typeof adamSchema>;
+export type AdamwSpec = z.output<typeof adamwSchema>;
+export type NewtonSpec = z.output<typeof newtonSchema>;
+export type LbfgsSpec = z.output<typeof lbfgsSchema>;

@@ -1,0 +1,102 @@
+import type { RunCheckpoint } from '../core/run.ts';
+import type { Result, TrajectoryPoint } from '../core/types.ts';
+import type { JobSpec } from '../schemas/job-spec.ts';
+
+/**
+ * The Redis data model shared by the API (src/routes) and the workers (workers/).
+ * Everything lives under a key prefix (config REDIS_PREFIX, default `descent`; tests use a random
+ * one). Layout:
+ *
+ *   {p}:job:{id}              hash   the job record (fields below; JSON-encoded objects)
+ *   {p}:jobs:{tenant}         zset   job ids scored by createdAt ms (list newest first, cursor pages)
+ *   {p}:job:{id}:points       stream trajectory points; entry id `{i}-1` (derived from the iteration,
+ *                                    so a retried job can never write a point twice: XADD of an id
+ *                                    <= the stream's last id is refused and skipped)
+ *   {p}:job:{id}:checkpoint   string latest RunCheckpoint JSON (deleted when the job finishes)
+ *   {p}:job:{id}:params       hash   `final` and `best` as little-endian float64 bytes (finished jobs)
+ *   {p}:idem:{tenant}:{key}   string job id for an Idempotency-Key (SET NX, 24 h TTL)
+ *   {p}:cancel                pubsub channel; message = job id (workers stop that run within 100 ms)
+ *   {p}:events:{id}           pubsub channel; message = new status (SSE readers wake on it)
+ *   {p}:workers               zset   worker ids scored by last heartbeat ms (readyz: "a worker seen recently")
+ *
+ * The BullMQ queue is named `descent-jobs` (same prefix); job data = { jobId } (the normalised spec
+ * is in the record, so the queue payload stays small); BullMQ job id = our job id.
+ */
+
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export const FINISHED_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+export interface JobProgress {
+  iteration: number;
+  maxIterations: number;
+  f: number;
+  gradNorm: number;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+/** A job record as stored; `toJobResource` (routes) adds `links` for the API. */
+export interface JobRecord {
+  id: string;
+  tenant: string;
+  status: JobStatus;
+  spec: JobSpec;
+  progress: JobProgress | null;
+  result: Result | null;
+  error: JobError | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** True once cancel was requested (a queued job is cancelled at once; a running one by its worker). */
+  cancelRequested: boolean;
+}
+
+export interface ListQuery {
+  status?: JobStatus;
+  label?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface JobStoreContract {
+  /** Creates a queued job; with an idempotency key, returns the existing job instead (created: false). */
+  create(
+    tenant: string,
+    spec: JobSpec,
+    idempotencyKey?: string,
+  ): Promise<{ job: JobRecord; created: boolean }>;
+  /** The record, or null when missing or owned by another tenant (`tenant` undefined: any). */
+  get(id: string, tenant?: string): Promise<JobRecord | null>;
+  list(tenant: string, query: ListQuery): Promise<{ items: JobRecord[]; nextCursor: string | null }>;
+  /** queued → running (sets startedAt once); null when the job is gone or already finished. */
+  markRunning(id: string): Promise<JobRecord | null>;
+  setProgress(id: string, progress: JobProgress): Promise<void>;
+  /** running → completed | cancelled with the result; stores final/best params; deletes the checkpoint. */
+  finish(
+    id: string,
+    status: 'completed' | 'cancelled',
+    result: Result,
+    params: { final: Float64Array; best: Float64Array },
+  ): Promise<void>;
+  fail(id: string, error: JobError): Promise<void>;
+  /** Idempotent. A queued job becomes cancelled at once (empty result); a running one is signalled. */
+  requestCancel(id: string): Promise<JobRecord | null>;
+  /** Removes a finished job, its trajectory, params and checkpoint. */
+  remove(id: string): Promise<void>;
+  saveCheckpoint(id: string, checkpoint: RunCheckpoint): Promise<void>;
+  loadCheckpoint(id: string): Promise<RunCheckpoint | null>;
+  params(id: string, which: 'final' | 'best'): Promise<Float64Array | null>;
+}
+
+export interface TrajectoryStoreContract {
+  /** Appends points in order; points whose i is not above the stream's last i are skipped. */
+  append(id: string, points: TrajectoryPoint[]): Promise<void>;
+  /** Points with i > after, at most `limit`, in order. */
+  read(id: string, after: number, limit: number): Promise<TrajectoryPoint[]>;
+  /** The last stored i, or -1. */
+  lastIteration(id: string): Promise<number>;
+}

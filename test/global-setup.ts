@@ -1,0 +1,2 @@
+// Global setup: nothing shared yet; integration suites start their own redis-server.
+export default function setup(): void {}
