@@ -289,7 +289,7 @@ export class Run {
       this.prevX = kept;
       this.bestLocation = 'copy';
     }
-    this.prevX.set(this.x);
+    copyInto(this.prevX, this.x);
     if (this.bestLocation === 'x') this.bestLocation = 'prev';
     this.prevF = this.f;
     this.prevGradNorm = this.gradNorm;
@@ -440,6 +440,16 @@ function gradNormIfFinite(g: Float64Array, x: Float64Array): number {
     poison += x[j] * 0;
   }
   return Math.sqrt(sum) + poison;
+}
+
+/** target ← source; a plain loop for short vectors, where TypedArray#set's call overhead dominates. */
+function copyInto(target: Float64Array, source: Float64Array): void {
+  const n = source.length;
+  if (n > 64) {
+    target.set(source);
+    return;
+  }
+  for (let j = 0; j < n; j++) target[j] = source[j];
 }
 
 function euclideanNorm(v: Float64Array): number {

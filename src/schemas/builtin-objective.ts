@@ -19,7 +19,10 @@ export function createBuiltinObjectiveSchema(limits: BuiltinObjectiveLimits) {
       name: z.enum(BUILTIN_NAMES),
       dim: z.number().int().min(1).max(limits.maxDim).optional(),
       params: z
-        .record(z.string(), z.union([z.number(), z.boolean()], { error: 'must be a finite number or a boolean' }))
+        .record(
+          z.string(),
+          z.union([z.number(), z.boolean()], { error: 'must be a finite number or a boolean' }),
+        )
         .optional(),
     })
     .superRefine((objective, ctx) => {
@@ -27,7 +30,11 @@ export function createBuiltinObjectiveSchema(limits: BuiltinObjectiveLimits) {
       const dim = objective.dim;
       if (dim !== undefined) {
         if (!definition.anyDim && dim !== 2) {
-          ctx.addIssue({ code: 'custom', path: ['dim'], message: `${objective.name} is defined for dim 2 only` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['dim'],
+            message: `${objective.name} is defined for dim 2 only`,
+          });
         } else if (dim < definition.minDim) {
           ctx.addIssue({
             code: 'custom',
@@ -42,7 +49,11 @@ export function createBuiltinObjectiveSchema(limits: BuiltinObjectiveLimits) {
         if (info === undefined) {
           const known = Object.keys(definition.params);
           const accepted = known.length === 0 ? 'it takes no parameters' : `known: ${known.join(', ')}`;
-          ctx.addIssue({ code: 'custom', path, message: `unknown parameter of ${objective.name} (${accepted})` });
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `unknown parameter of ${objective.name} (${accepted})`,
+          });
         } else if (typeof value !== typeof info.default) {
           ctx.addIssue({ code: 'custom', path, message: `must be a ${typeof info.default}` });
         } else if (typeof value === 'number') {

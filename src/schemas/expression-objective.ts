@@ -32,7 +32,9 @@ export function createExpressionObjectiveSchema(limits: ExpressionObjectiveLimit
       variables: z
         .array(z.string())
         .optional()
-        .describe('Variable order (x[i] is variables[i]); may list unused variables. Default: sorted free variables.'),
+        .describe(
+          'Variable order (x[i] is variables[i]); may list unused variables. Default: sorted free variables.',
+        ),
     })
     .superRefine((spec, ctx) => {
       // Too long is already reported by .max (which also documents maxLength in the OpenAPI schema).
@@ -45,7 +47,11 @@ export function createExpressionObjectiveSchema(limits: ExpressionObjectiveLimit
       if (result.ok) return;
       const { message, position, variableIndex } = result.error;
       const path =
-        variableIndex === undefined ? ['expression'] : variableIndex >= 0 ? ['variables', variableIndex] : ['variables'];
+        variableIndex === undefined
+          ? ['expression']
+          : variableIndex >= 0
+            ? ['variables', variableIndex]
+            : ['variables'];
       ctx.addIssue({ code: 'custom', path, message, params: { position } });
     });
 }

@@ -20,16 +20,27 @@ import type { Objective } from '../../../src/core/types.ts';
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 const references: Record<BuiltinName, (x: number[], p: BuiltinParams) => number> = {
   sphere: (x) => sum(x.map((xi) => xi ** 2)),
-  quadratic: (x, p) => 0.5 * sum(x.map((xi, i) => (x.length === 1 ? 1 : (p.conditionNumber as number) ** (i / (x.length - 1))) * xi ** 2)),
+  quadratic: (x, p) =>
+    0.5 *
+    sum(
+      x.map(
+        (xi, i) => (x.length === 1 ? 1 : (p.conditionNumber as number) ** (i / (x.length - 1))) * xi ** 2,
+      ),
+    ),
   rosenbrock: (x, p) =>
-    sum(x.slice(0, -1).map((xi, i) => (p.b as number) * (x[i + 1] - xi ** 2) ** 2 + ((p.a as number) - xi) ** 2)),
+    sum(
+      x
+        .slice(0, -1)
+        .map((xi, i) => (p.b as number) * (x[i + 1] - xi ** 2) ** 2 + ((p.a as number) - xi) ** 2),
+    ),
   beale: ([x, y]) => (1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2 + (2.625 - x + x * y ** 3) ** 2,
   booth: ([x, y]) => (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2,
   himmelblau: ([x, y]) => (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2,
   goldstein_price: ([x, y]) =>
     (1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x ** 2 - 14 * y + 6 * x * y + 3 * y ** 2)) *
     (30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x ** 2 + 48 * y - 36 * x * y + 27 * y ** 2)),
-  rastrigin: (x, p) => (p.A as number) * x.length + sum(x.map((xi) => xi ** 2 - (p.A as number) * Math.cos(2 * Math.PI * xi))),
+  rastrigin: (x, p) =>
+    (p.A as number) * x.length + sum(x.map((xi) => xi ** 2 - (p.A as number) * Math.cos(2 * Math.PI * xi))),
   ackley: (x, p) => {
     const [a, b, c] = [p.a as number, p.b as number, p.c as number];
     const n = x.length;
@@ -45,7 +56,14 @@ const references: Record<BuiltinName, (x: number[], p: BuiltinParams) => number>
   monkey_saddle: ([x, y]) => x ** 3 - 3 * x * y ** 2,
 };
 
-const ANY_DIM: BuiltinName[] = ['sphere', 'quadratic', 'rosenbrock', 'rastrigin', 'ackley', 'styblinski_tang'];
+const ANY_DIM: BuiltinName[] = [
+  'sphere',
+  'quadratic',
+  'rosenbrock',
+  'rastrigin',
+  'ackley',
+  'styblinski_tang',
+];
 
 const real = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 
@@ -146,7 +164,9 @@ function finiteDifferenceHessian(objective: Objective, x: Float64Array): Float64
 
 function sortedEigenvalues(h: Float64Array, n: number): number[] {
   const rows = Array.from({ length: n }, (_, i) => Array.from(h.subarray(i * n, (i + 1) * n)));
-  return new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues.sort((a, b) => a - b);
+  return new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues.sort(
+    (a, b) => a - b,
+  );
 }
 
 describe('builtin objectives: analytic derivatives (property tests)', () => {
@@ -348,7 +368,19 @@ describe('builtin objectives: registry and catalog', () => {
       const entry = catalogEntry(name);
       expect(JSON.parse(JSON.stringify(entry))).toEqual(entry);
       expect(Object.keys(entry).sort()).toEqual(
-        ['anyDim', 'box', 'defaultDim', 'defaultStart', 'latex', 'minDim', 'minimizers', 'minimum', 'name', 'params', 'title'].sort(),
+        [
+          'anyDim',
+          'box',
+          'defaultDim',
+          'defaultStart',
+          'latex',
+          'minDim',
+          'minimizers',
+          'minimum',
+          'name',
+          'params',
+          'title',
+        ].sort(),
       );
       expect(entry.name).toBe(name);
       expect(entry.defaultStart).toHaveLength(2);
@@ -364,7 +396,10 @@ describe('builtin objectives: registry and catalog', () => {
       rotate: { default: false, description: expect.any(String) },
     });
     expect(catalogEntry('goldstein_price')).toMatchObject({ minimum: 3, minimizers: [[0, -1]] });
-    expect(catalogEntry('rosenbrock')).toMatchObject({ box: { x: [-2, 2], y: [-1, 3] }, minimizers: [[1, 1]] });
+    expect(catalogEntry('rosenbrock')).toMatchObject({
+      box: { x: [-2, 2], y: [-1, 3] },
+      minimizers: [[1, 1]],
+    });
   });
 
   it('rejects dimensions the schema would have refused (a programming error)', () => {

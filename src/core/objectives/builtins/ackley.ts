@@ -93,7 +93,8 @@ class Ackley implements Objective {
       const ui = scratch[i];
       const si = scratch[n + i];
       const row = i * n;
-      h[row + i] = radial + periodicDiagonal * Math.cos(c * x[i]) - radialOuter * ui * ui - periodicOuter * si * si;
+      h[row + i] =
+        radial + periodicDiagonal * Math.cos(c * x[i]) - radialOuter * ui * ui - periodicOuter * si * si;
       for (let j = i + 1; j < n; j++) {
         const hij = -radialOuter * ui * scratch[j] - periodicOuter * si * scratch[n + j];
         h[row + j] = hij;

@@ -63,8 +63,7 @@ class Beale implements Objective {
 export const beale: BuiltinDefinition = {
   name: 'beale',
   title: 'Beale',
-  latex:
-    'f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2',
+  latex: 'f(x, y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2',
   anyDim: false,
   minDim: 2,
   defaultDim: 2,

@@ -67,7 +67,12 @@ export const builtins = Object.fromEntries(
 ) as Record<BuiltinName, BuiltinDefinition>;
 
 /** The objective `name` at dimension `dim`; missing params take their defaults. */
-export function createBuiltin(name: BuiltinName, dim: number, params: BuiltinParams, seed: number): Objective {
+export function createBuiltin(
+  name: BuiltinName,
+  dim: number,
+  params: BuiltinParams,
+  seed: number,
+): Objective {
   return definitions[name].create(dim, fillBuiltinParams(name, params), seed);
 }
 

@@ -115,7 +115,13 @@ function reflectAll(
 }
 
 /** out = Q x with Q = H_count ⋯ H₁ (H₁ applied first); out may be x. */
-export function applyReflections(v: Float64Array, count: number, n: number, x: Float64Array, out: Float64Array): void {
+export function applyReflections(
+  v: Float64Array,
+  count: number,
+  n: number,
+  x: Float64Array,
+  out: Float64Array,
+): void {
   reflectAll(v, 0, count - 1, 1, n, x, out);
 }
 

@@ -238,7 +238,8 @@ export const quadratic: BuiltinDefinition = {
     const lambda = quadraticEigenvalues(dim, params.conditionNumber as number);
     if (params.rotate !== true) return new DiagonalQuadratic(dim, lambda);
     const rng = Rng.fromSeed(seed ^ ROTATION_STREAM);
-    if (dim <= DENSE_ORTHOGONAL_MAX_DIM) return new DenseRotatedQuadratic(dim, lambda, haarOrthogonal(dim, rng));
+    if (dim <= DENSE_ORTHOGONAL_MAX_DIM)
+      return new DenseRotatedQuadratic(dim, lambda, haarOrthogonal(dim, rng));
     const reflections = householderVectors(dim, HOUSEHOLDER_REFLECTIONS, rng);
     return new ReflectedQuadratic(dim, lambda, reflections, HOUSEHOLDER_REFLECTIONS);
   },

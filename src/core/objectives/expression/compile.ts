@@ -1,38 +1,48 @@
 /**
  * Code generation: straight-line JavaScript built from DAG nodes only, never from user text.
  *
- * The generated body consists of exactly these tokens:
+ * The generated body consists of exactly these parts:
  * - `const tN = …;` temporaries, one per distinct non-constant node (so every shared
- *   subexpression is computed once), read in topological order;
+ *   subexpression is computed once), in topological order, each one operation;
  * - variable reads `x[i]`, outputs `g[i] = …;`, `h[k] = …;`, `return …;`;
  * - numeric literals from {@link formatNumber} (digits, `.`, `e`, sign; NaN as `(0/0)`,
  *   ±∞ as `(±1/0)`, −0 as `(-0)`);
  * - the operators `+ - * / <= ? :`, parentheses, commas;
- * - `Math.<name>` for the whitelisted functions of {@link MATH_FUNCTIONS}.
+ * - `Math.<name>` for the grammar's functions plus `Math.sign` (abs') — nothing else of `Math`.
  *
- * {@link SAFE_SOURCE} states that grammar as a regular expression; {@link compileFunction} checks
- * every body against it before `new Function` ever sees it, and the tests review it again.
+ * {@link SAFE_LINE} states that grammar, statement by statement, as a regular expression;
+ * {@link compileFunction} checks every body against it before `new Function` ever sees it, and the
+ * tests review it again with a token list of their own.
  */
 import { type GraphNode, reachableNodes, UNARY_FUNCTIONS } from './ast.ts';
 
-/** The `Math.*` functions generated code may call. */
-export const MATH_FUNCTIONS: readonly string[] = [...UNARY_FUNCTIONS, 'pow', 'min', 'max', 'sign'];
-
-const NUMBER = String.raw`\d+(?:\.\d+)?(?:e[+-]\d+)?`;
-const TOKEN = [
-  String.raw`\s+`,
-  String.raw`const\b`,
-  String.raw`return\b`,
-  String.raw`t\d+\b`,
-  String.raw`[xgh]\[\d+\]`,
-  String.raw`Math\.(?:${MATH_FUNCTIONS.join('|')})\b`,
-  NUMBER,
-  String.raw`<=`,
-  String.raw`[-+*/=;(),?:]`,
+const UNSIGNED = String.raw`\d+(?:\.\d+)?(?:e[+-]\d+)?`;
+/** What {@link formatNumber} writes: an unsigned literal, or a parenthesised negative, NaN, ±∞, −0. */
+const LITERAL = String.raw`${UNSIGNED}|\(-${UNSIGNED}\)|\(0/0\)|\(-?1/0\)|\(-0\)`;
+const OPERAND = String.raw`(?:t\d+|${LITERAL})`;
+const ONE_ARGUMENT = UNARY_FUNCTIONS.join('|');
+const EXPRESSION = [
+  String.raw`x\[\d+\]`,
+  `${OPERAND} [-+*/] ${OPERAND}`,
+  `-${OPERAND}`,
+  String.raw`Math\.(?:${ONE_ARGUMENT}|sign)\(${OPERAND}\)`,
+  String.raw`Math\.(?:pow|min|max)\(${OPERAND}, ${OPERAND}\)`,
+  String.raw`${OPERAND} <= ${OPERAND} \? ${OPERAND} : ${OPERAND}`,
 ].join('|');
 
-/** Every generated body matches this: a sequence of whitelisted tokens and nothing else. */
-export const SAFE_SOURCE = new RegExp(`^(?:${TOKEN})*$`);
+/**
+ * Every line of a generated body matches this: `const tN = <expression>;`, `g[i] = <operand>;`,
+ * `h[i] = <operand>;` or `return <operand>;`, where an expression is one operation on
+ * temporaries and literals (or a read `x[i]`).
+ */
+export const SAFE_LINE = new RegExp(
+  String.raw`^(?:const t\d+ = (?:${EXPRESSION});|[gh]\[\d+\] = ${OPERAND};|return ${OPERAND};)$`,
+);
+
+/** Whether every line of `body` matches {@link SAFE_LINE}. */
+export function isSafeSource(body: string): boolean {
+  return body.split('\n').every((line) => SAFE_LINE.test(line));
+}
 
 /**
  * A JS literal for `value` that evaluates to exactly `value` (String(v) round-trips every double).
@@ -76,7 +86,9 @@ function expressionOf(node: GraphNode): string {
       return `-${a}`;
     case 'pow':
       // x*x is exact and faster than Math.pow(x, 2); the same rule is in applyOp.
-      return node.args[1]!.op === 'constant' && node.args[1]!.value === 2 ? `${a} * ${a}` : `Math.pow(${a}, ${b})`;
+      return node.args[1]!.op === 'constant' && node.args[1]!.value === 2
+        ? `${a} * ${a}`
+        : `Math.pow(${a}, ${b})`;
     case 'min':
     case 'max':
       return `Math.${node.op}(${a}, ${b})`;
@@ -106,9 +118,9 @@ export function generateBody(outputs: readonly Output[]): string {
 
 /**
  * Turns a generated body into a function of `parameters` (from `x`, `g`, `h`).
- * Refuses any body outside {@link SAFE_SOURCE}: that would be a bug in this module.
+ * Refuses any body outside {@link SAFE_LINE}: that would be a bug in this module.
  */
 export function compileFunction<F>(parameters: readonly ('x' | 'g' | 'h')[], body: string): F {
-  if (!SAFE_SOURCE.test(body)) throw new Error('compileFunction: generated source outside the safe token set');
+  if (!isSafeSource(body)) throw new Error('compileFunction: generated source outside the safe token set');
   return new Function(...parameters, body) as F;
 }

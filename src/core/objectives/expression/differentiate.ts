@@ -139,7 +139,8 @@ function tangents(
     let derivative: GraphNode;
     if (node.op === 'min') derivative = graph.select(a, b, tangentOf(a), tangentOf(b));
     else if (node.op === 'max') derivative = graph.select(b, a, tangentOf(a), tangentOf(b));
-    else if (node.op === 'select') derivative = graph.select(a, b, tangentOf(node.args[2]!), tangentOf(node.args[3]!));
+    else if (node.op === 'select')
+      derivative = graph.select(a, b, tangentOf(node.args[2]!), tangentOf(node.args[3]!));
     else {
       derivative = zero;
       node.args.forEach((arg, k) => {

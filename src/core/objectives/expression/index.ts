@@ -7,7 +7,7 @@ export type {
   GraphOp,
 } from './ast.ts';
 export { BINARY_FUNCTIONS, CONSTANTS, FUNCTION_ARITY, UNARY_FUNCTIONS } from './ast.ts';
-export { formatNumber, SAFE_SOURCE } from './compile.ts';
+export { formatNumber, isSafeSource, SAFE_LINE } from './compile.ts';
 export { forwardDerivative, gradientNodes, hessianNodes } from './differentiate.ts';
 export {
   createExpressionObjective,

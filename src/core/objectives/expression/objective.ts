@@ -130,7 +130,8 @@ export function createExpressionObjective(
     const fillFirst = zeros > MAX_EXPLICIT_ZEROS;
     const outputs: Output[] = [];
     hessian.forEach((node, index) => {
-      if (!(fillFirst && node.op === 'constant' && node.value === 0)) outputs.push({ target: { kind: 'h', index }, node });
+      if (!(fillFirst && node.op === 'constant' && node.value === 0))
+        outputs.push({ target: { kind: 'h', index }, node });
     });
     hessianBody = generateBody(outputs);
     const compiled = compileFunction<HessianFunction>(['x', 'h'], hessianBody);

@@ -358,7 +358,8 @@ class Parser {
       this.countNode(position);
       return { kind: 'constant', name: name as ConstantName, position };
     }
-    if (FUNCTION_ARITY.has(name)) throw new SyntaxFailure(`expected '(' after '${name}'`, position + name.length);
+    if (FUNCTION_ARITY.has(name))
+      throw new SyntaxFailure(`expected '(' after '${name}'`, position + name.length);
     if (isReservedName(name)) throw new SyntaxFailure(`reserved name '${name.slice(0, 40)}'`, position);
     this.countNode(position);
     return { kind: 'variable', name, position };
@@ -462,7 +463,8 @@ export function parseExpression(text: string, options: ParseOptions = {}): Parse
       return { ok: false, error: { message: error.message, position: error.position } };
     }
     // Only reachable with a maxDepth far above the default (the stack runs out first) or a bug.
-    const reason = error instanceof RangeError ? 'expression too deeply nested' : 'expression could not be parsed';
+    const reason =
+      error instanceof RangeError ? 'expression too deeply nested' : 'expression could not be parsed';
     return { ok: false, error: { message: `${reason} at 0`, position: 0 } };
   }
 }

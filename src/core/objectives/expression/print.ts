@@ -42,7 +42,10 @@ function printNode(node: ExpressionNode, args: readonly Printed[]): Printed {
           return { text: `${wrap(left, SUM)} ${node.operator} ${wrap(right, PRODUCT)}`, precedence: SUM };
         case '*':
         case '/':
-          return { text: `${wrap(left, PRODUCT)} ${node.operator} ${wrap(right, UNARY)}`, precedence: PRODUCT };
+          return {
+            text: `${wrap(left, PRODUCT)} ${node.operator} ${wrap(right, UNARY)}`,
+            precedence: PRODUCT,
+          };
         case '^':
           return { text: `${wrap(left, ATOM)}^${wrap(right, UNARY)}`, precedence: POWER };
       }

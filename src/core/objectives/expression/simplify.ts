@@ -15,14 +15,14 @@
  * write on purpose. `0/x` is NOT folded, so `0/0` stays NaN.
  */
 import {
+  CONSTANTS,
   type ExpressionNode,
   expressionChildren,
   type GraphNode,
   type GraphOp,
-  type UnaryFunctionName,
   reachableNodes,
   UNARY_FUNCTIONS,
-  CONSTANTS,
+  type UnaryFunctionName,
 } from './ast.ts';
 
 const UNARY_FUNCTION_SET: ReadonlySet<string> = new Set(UNARY_FUNCTIONS);
@@ -55,7 +55,7 @@ export function applyOp(op: GraphOp, args: readonly number[]): number {
     case 'negate':
       return -a;
     case 'pow':
-      return b === 2 ? a * a : Math.pow(a, b);
+      return b === 2 ? a * a : a ** b;
     case 'min':
       return Math.min(a, b);
     case 'max':
@@ -112,7 +112,12 @@ export class ExpressionGraph {
   /** Folds when every argument is a constant. */
   private folded(op: GraphOp, args: readonly GraphNode[]): GraphNode | null {
     if (!args.every(isConstant)) return null;
-    return this.constant(applyOp(op, args.map((arg) => arg.value)));
+    return this.constant(
+      applyOp(
+        op,
+        args.map((arg) => arg.value),
+      ),
+    );
   }
 
   /** a + b */
@@ -219,7 +224,9 @@ export class ExpressionGraph {
   unary(name: UnaryFunctionName, a: GraphNode): GraphNode {
     const folded = this.folded(name, [a]);
     if (folded) return folded;
-    if (name === 'abs' && (a.op === 'abs' || a.op === 'negate')) return this.unary('abs', a.op === 'abs' ? a : a.args[0]!);
+    // |(|a|)| = |a| and |−a| = |a|.
+    if (name === 'abs' && a.op === 'abs') return a;
+    if (name === 'abs' && a.op === 'negate') return this.unary('abs', a.args[0]!);
     return this.intern(name, [a]);
   }
 
@@ -277,7 +284,11 @@ const BINARY_OPS = { '+': 'add', '-': 'subtract', '*': 'multiply', '/': 'divide'
  * Builds the simplified DAG of a parse tree; variable `name` becomes `variable(variables.indexOf(name))`.
  * Iterative post-order, so parse trees thousands of levels deep (`x+x+…+x`) are fine.
  */
-export function buildGraph(graph: ExpressionGraph, ast: ExpressionNode, variables: readonly string[]): GraphNode {
+export function buildGraph(
+  graph: ExpressionGraph,
+  ast: ExpressionNode,
+  variables: readonly string[],
+): GraphNode {
   const variableIndex = new Map(variables.map((name, index) => [name, index] as const));
   const built = new Map<ExpressionNode, GraphNode>();
   const stack: { node: ExpressionNode; expanded: boolean }[] = [{ node: ast, expanded: false }];
@@ -301,7 +312,8 @@ export function buildGraph(graph: ExpressionGraph, ast: ExpressionNode, variable
         break;
       case 'variable': {
         const index = variableIndex.get(node.name);
-        if (index === undefined) throw new Error(`buildGraph: variable '${node.name}' is not in the variable list`);
+        if (index === undefined)
+          throw new Error(`buildGraph: variable '${node.name}' is not in the variable list`);
         result = graph.variable(index);
         break;
       }
@@ -327,7 +339,11 @@ export function evaluateGraph(outputs: readonly GraphNode[], x: ArrayLike<number
     let value: number;
     if (node.op === 'constant') value = node.value;
     else if (node.op === 'variable') value = x[node.index]!;
-    else value = applyOp(node.op, node.args.map((arg) => values.get(arg.id)!));
+    else
+      value = applyOp(
+        node.op,
+        node.args.map((arg) => values.get(arg.id)!),
+      );
     values.set(node.id, value);
   }
   return outputs.map((output) => values.get(output.id)!);

@@ -119,13 +119,20 @@ export class Tokenizer {
     const following = text.charCodeAt(end);
     if (isIdentifierPart(following) || following === 46) {
       let tokenEnd = end + 1;
-      while (tokenEnd < text.length && (isIdentifierPart(text.charCodeAt(tokenEnd)) || text.charCodeAt(tokenEnd) === 46))
+      while (
+        tokenEnd < text.length &&
+        (isIdentifierPart(text.charCodeAt(tokenEnd)) || text.charCodeAt(tokenEnd) === 46)
+      )
         tokenEnd++;
-      throw new SyntaxFailure(`malformed number '${text.slice(start, Math.min(tokenEnd, start + 40))}'`, start);
+      throw new SyntaxFailure(
+        `malformed number '${text.slice(start, Math.min(tokenEnd, start + 40))}'`,
+        start,
+      );
     }
     const source = text.slice(start, end);
     const value = Number(source);
-    if (!Number.isFinite(value)) throw new SyntaxFailure(`number out of range '${source.slice(0, 40)}'`, start);
+    if (!Number.isFinite(value))
+      throw new SyntaxFailure(`number out of range '${source.slice(0, 40)}'`, start);
     this.offset = end;
     return { kind: 'number', text: source, position: start, value };
   }

@@ -13,7 +13,10 @@ import {
  * compilation. `scale` is the largest magnitude of any intermediate value, so comparisons can allow
  * for the rounding a simplified evaluation order may move around.
  */
-export function evaluateTree(node: ExpressionNode, env: ReadonlyMap<string, number>): { value: number; scale: number } {
+export function evaluateTree(
+  node: ExpressionNode,
+  env: ReadonlyMap<string, number>,
+): { value: number; scale: number } {
   let scale = 0;
   const visit = (current: ExpressionNode): number => {
     let value: number;
@@ -81,13 +84,18 @@ function applyCall(name: FunctionName, args: number[]): number {
 const at = { position: 0 } as const;
 
 /** Random well-formed parse trees over `variables`, at most `maxDepth` levels deep. */
-export function expressionTreeArbitrary(variables: readonly string[], maxDepth = 4): fc.Arbitrary<ExpressionNode> {
+export function expressionTreeArbitrary(
+  variables: readonly string[],
+  maxDepth = 4,
+): fc.Arbitrary<ExpressionNode> {
   const leaf: fc.Arbitrary<ExpressionNode> = fc.oneof(
     fc.constantFrom(...variables).map((name): ExpressionNode => ({ kind: 'variable', name, ...at })),
     fc
       .oneof(fc.integer({ min: 0, max: 4 }), fc.double({ min: 0.1, max: 3, noNaN: true }))
       .map((value): ExpressionNode => ({ kind: 'number', value, ...at })),
-    fc.constantFrom('pi' as const, 'e' as const).map((name): ExpressionNode => ({ kind: 'constant', name, ...at })),
+    fc
+      .constantFrom('pi' as const, 'e' as const)
+      .map((name): ExpressionNode => ({ kind: 'constant', name, ...at })),
   );
   return fc.letrec<{ node: ExpressionNode }>((tie) => {
     const child = tie('node');
@@ -99,7 +107,9 @@ export function expressionTreeArbitrary(variables: readonly string[], maxDepth =
         child.map((operand): ExpressionNode => ({ kind: 'negate', operand, ...at })),
         fc
           .tuple(fc.constantFrom<BinaryOperator>('+', '-', '*', '/', '^'), child, child)
-          .map(([operator, left, right]): ExpressionNode => ({ kind: 'binary', operator, left, right, ...at })),
+          .map(
+            ([operator, left, right]): ExpressionNode => ({ kind: 'binary', operator, left, right, ...at }),
+          ),
         fc
           .tuple(fc.constantFrom(...UNARY_FUNCTIONS), child)
           .map(([name, arg]): ExpressionNode => ({ kind: 'call', name, args: [arg], ...at })),
@@ -117,7 +127,12 @@ export function stripPositions(node: ExpressionNode): unknown {
     case 'negate':
       return { kind: node.kind, operand: stripPositions(node.operand) };
     case 'binary':
-      return { kind: node.kind, operator: node.operator, left: stripPositions(node.left), right: stripPositions(node.right) };
+      return {
+        kind: node.kind,
+        operator: node.operator,
+        left: stripPositions(node.left),
+        right: stripPositions(node.right),
+      };
     case 'call':
       return { kind: node.kind, name: node.name, args: node.args.map(stripPositions) };
     case 'number':

@@ -12,7 +12,7 @@ function parsed(text: string, variables?: string[]): { ast: ExpressionNode; vari
   return result;
 }
 
-function valueOf(text: string, env: Record<string, number> = {}): number {
+function evaluated(text: string, env: Record<string, number> = {}): number {
   return evaluateTree(parsed(text).ast, new Map(Object.entries(env))).value;
 }
 
@@ -24,45 +24,48 @@ function errorOf(text: string, options: Parameters<typeof parseExpression>[1] = 
 
 describe('parseExpression grammar', () => {
   it('reads number literals with fractions, leading dots and exponents', () => {
-    expect(valueOf('x*0 + 1e-3', { x: 1 })).toBe(0.001);
-    expect(valueOf('x*0 + .5', { x: 1 })).toBe(0.5);
-    expect(valueOf('x*0 + 2.5E+2', { x: 1 })).toBe(250);
-    expect(valueOf('x*0 + 1.', { x: 1 })).toBe(1);
-    expect(valueOf('x*0 + 007', { x: 1 })).toBe(7);
+    expect(evaluated('x*0 + 1e-3', { x: 1 })).toBe(0.001);
+    expect(evaluated('x*0 + .5', { x: 1 })).toBe(0.5);
+    expect(evaluated('x*0 + 2.5E+2', { x: 1 })).toBe(250);
+    expect(evaluated('x*0 + 1.', { x: 1 })).toBe(1);
+    expect(evaluated('x*0 + 007', { x: 1 })).toBe(7);
   });
 
   it('binds ^ tighter than unary minus: -x^2 = -(x^2)', () => {
-    expect(valueOf('-x^2', { x: 3 })).toBe(-9);
-    expect(valueOf('(-x)^2', { x: 3 })).toBe(9);
-    expect(valueOf('2^-x', { x: 1 })).toBe(0.5);
-    expect(valueOf('-x^-2', { x: 2 })).toBe(-0.25);
+    expect(evaluated('-x^2', { x: 3 })).toBe(-9);
+    expect(evaluated('(-x)^2', { x: 3 })).toBe(9);
+    expect(evaluated('2^-x', { x: 1 })).toBe(0.5);
+    expect(evaluated('-x^-2', { x: 2 })).toBe(-0.25);
   });
 
   it('makes ^ right-associative: 2^3^2 = 2^9', () => {
-    expect(valueOf('x^3^2', { x: 2 })).toBe(512);
-    expect(valueOf('(x^3)^2', { x: 2 })).toBe(64);
+    expect(evaluated('x^3^2', { x: 2 })).toBe(512);
+    expect(evaluated('(x^3)^2', { x: 2 })).toBe(64);
   });
 
   it('makes + - * / left-associative with the usual precedence', () => {
-    expect(valueOf('x - 3 - 2', { x: 10 })).toBe(5);
-    expect(valueOf('x / 4 / 5', { x: 100 })).toBe(5);
-    expect(valueOf('x + 2 * 3 ^ 2', { x: 1 })).toBe(19);
-    expect(valueOf('-x * -x', { x: 3 })).toBe(9);
-    expect(valueOf('+x - +2', { x: 3 })).toBe(1);
-    expect(valueOf('x - -2', { x: 3 })).toBe(5);
-    expect(valueOf('- - - x', { x: 3 })).toBe(-3);
+    expect(evaluated('x - 3 - 2', { x: 10 })).toBe(5);
+    expect(evaluated('x / 4 / 5', { x: 100 })).toBe(5);
+    expect(evaluated('x + 2 * 3 ^ 2', { x: 1 })).toBe(19);
+    expect(evaluated('-x * -x', { x: 3 })).toBe(9);
+    expect(evaluated('+x - +2', { x: 3 })).toBe(1);
+    expect(evaluated('x - -2', { x: 3 })).toBe(5);
+    expect(evaluated('- - - x', { x: 3 })).toBe(-3);
   });
 
   it('knows the constants pi and e and every function with its arity', () => {
-    expect(valueOf('pi + e*x', { x: 0 })).toBe(Math.PI);
-    expect(valueOf('e^x', { x: 1 })).toBe(Math.E);
-    expect(valueOf('sin(x) + cos(x) + tan(x) + exp(x) + log(x + 1) + sqrt(x) + abs(-x)', { x: 0 })).toBe(2);
-    expect(valueOf('tanh(x) + sinh(x) + cosh(x) + atan(x) + asin(x) + acos(x)', { x: 0 })).toBeCloseTo(1 + Math.PI / 2, 15);
-    expect(valueOf('min(x, 2) + max(x, 2) + pow(x, 2)', { x: 3 })).toBe(14);
+    expect(evaluated('pi + e*x', { x: 0 })).toBe(Math.PI);
+    expect(evaluated('e^x', { x: 1 })).toBe(Math.E);
+    expect(evaluated('sin(x) + cos(x) + tan(x) + exp(x) + log(x + 1) + sqrt(x) + abs(-x)', { x: 0 })).toBe(2);
+    expect(evaluated('tanh(x) + sinh(x) + cosh(x) + atan(x) + asin(x) + acos(x)', { x: 0 })).toBeCloseTo(
+      1 + Math.PI / 2,
+      15,
+    );
+    expect(evaluated('min(x, 2) + max(x, 2) + pow(x, 2)', { x: 3 })).toBe(14);
   });
 
   it('accepts whitespace (spaces, tabs, newlines) between tokens', () => {
-    expect(valueOf(' \t( 1 -\nx )^2\r\n', { x: 3 })).toBe(4);
+    expect(evaluated(' \t( 1 -\nx )^2\r\n', { x: 3 })).toBe(4);
   });
 
   it('records the position of every node', () => {
@@ -76,7 +79,16 @@ describe('parseExpression grammar', () => {
   });
 
   it('prints a tree back to text that parses to the same tree', () => {
-    for (const text of ['-x^2', '(-x)^2', 'x^y^z', '(x^y)^z', 'x - (y - z)', 'x / (y * z)', '-(x + y) * 2', 'min(x, -y)']) {
+    for (const text of [
+      '-x^2',
+      '(-x)^2',
+      'x^y^z',
+      '(x^y)^z',
+      'x - (y - z)',
+      'x / (y * z)',
+      '-(x + y) * 2',
+      'min(x, -y)',
+    ]) {
       const { ast } = parsed(text);
       expect(stripPositions(parsed(printExpression(ast)).ast)).toEqual(stripPositions(ast));
     }
@@ -166,7 +178,10 @@ describe('parseExpression errors', () => {
 describe('parseExpression limits', () => {
   it('rejects an expression longer than maxLength (default 10,000 characters)', () => {
     const long = `x${'+x'.repeat(5000)}`;
-    expect(errorOf(long)).toEqual({ message: 'expression longer than 10000 characters at 10000', position: 10000 });
+    expect(errorOf(long)).toEqual({
+      message: 'expression longer than 10000 characters at 10000',
+      position: 10000,
+    });
     expect(parseExpression(long, { maxLength: 20_000 }).ok).toBe(true);
   });
 
@@ -174,12 +189,17 @@ describe('parseExpression limits', () => {
     const nested = (depth: number) => `${'('.repeat(depth)}x${')'.repeat(depth)}`;
     expect(parseExpression(nested(200)).ok).toBe(true);
     expect(errorOf(nested(201))).toEqual({ message: 'nesting deeper than 200 at 200', position: 200 });
-    expect(errorOf(`${'sin('.repeat(201)}x${')'.repeat(201)}`).message).toBe('nesting deeper than 200 at 803');
+    expect(errorOf(`${'sin('.repeat(201)}x${')'.repeat(201)}`).message).toBe(
+      'nesting deeper than 200 at 803',
+    );
     expect(errorOf(nested(11), { maxDepth: 10 }).message).toBe('nesting deeper than 10 at 10');
   });
 
   it('rejects more than maxNodes parse-tree nodes', () => {
-    expect(errorOf('x + x + x', { maxNodes: 4 })).toEqual({ message: 'expression has more than 4 nodes at 6', position: 6 });
+    expect(errorOf('x + x + x', { maxNodes: 4 })).toEqual({
+      message: 'expression has more than 4 nodes at 6',
+      position: 6,
+    });
   });
 
   it('parses long operator chains without recursion (sums, powers, unary minus)', () => {
