@@ -31,6 +31,6 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 USER descent
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "docker/worker-healthcheck.mjs"]
+  CMD ["node", "--import", "tsx", "docker/worker-healthcheck.ts"]
 STOPSIGNAL SIGTERM
 CMD ["node", "--import", "tsx", "workers/worker.ts"]

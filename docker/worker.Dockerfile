@@ -17,9 +17,9 @@ COPY --from=deps /app/node_modules ./node_modules
 # The sources as they are (see .dockerignore); node_modules comes from the deps stage.
 COPY . .
 USER node
-# Healthy while this container's worker has a fresh heartbeat in Redis (see docker/worker-healthcheck.mjs).
+# Healthy while this container's worker has a fresh heartbeat in Redis (see docker/worker-healthcheck.ts).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "docker/worker-healthcheck.mjs"]
+  CMD ["node", "--import", "tsx", "docker/worker-healthcheck.ts"]
 # SIGTERM (docker stop) makes the worker checkpoint its running jobs and hand them back; give it
 # time with `stop_grace_period` (compose) or `docker stop -t`.
 STOPSIGNAL SIGTERM

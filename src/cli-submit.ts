@@ -253,6 +253,13 @@ async function watch(baseUrl: string, job: JobSummary): Promise<JobSummary> {
   let fruitless = 0;
   let delayMs = RECONNECT_DELAY_MS;
   let final: JobSummary | undefined;
+  // Ctrl-C leaves the job running on the server; just leave the terminal tidy.
+  const onInterrupt = () => {
+    progress.clear();
+    process.stderr.write(`descent: stopped watching job ${job.id} (it keeps running on the server)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
 
   try {
     while (final === undefined) {
@@ -317,6 +324,7 @@ async function watch(baseUrl: string, job: JobSummary): Promise<JobSummary> {
       }
     }
   } finally {
+    process.off('SIGINT', onInterrupt);
     progress.clear();
   }
   await writeStdout(`${JSON.stringify(final)}\n`);
@@ -353,7 +361,8 @@ class ProgressLine {
 
   status(job: JobSummary): void {
     if (job.progress?.maxIterations !== undefined) this.maxIterations = job.progress.maxIterations;
-    if (job.progress && !this.text) this.update(job.progress.iteration, job.progress.f, job.progress.gradNorm);
+    if (job.progress && !this.text)
+      this.update(job.progress.iteration, job.progress.f, job.progress.gradNorm);
     else if (!FINISHED.has(job.status) && !this.text) this.note(job.status);
   }
 

@@ -62,7 +62,9 @@ interface SettingDefinition<S extends z.ZodType<unknown, string>> {
   description: string;
 }
 
-function setting<S extends z.ZodType<unknown, string>>(definition: SettingDefinition<S>): SettingDefinition<S> {
+function setting<S extends z.ZodType<unknown, string>>(
+  definition: SettingDefinition<S>,
+): SettingDefinition<S> {
   return definition;
 }
 
@@ -78,7 +80,8 @@ export const SETTINGS = {
   REDIS_PREFIX: setting({
     schema: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . : -'),
     default: 'descent',
-    description: 'Prefix of every Redis key (jobs, trajectories, the BullMQ queue), so deployments can share a Redis.',
+    description:
+      'Prefix of every Redis key (jobs, trajectories, the BullMQ queue), so deployments can share a Redis.',
   }),
   PORT: setting({ schema: integer(0, 65535), default: '3000', description: 'HTTP port of the API.' }),
   HOST: setting({
@@ -125,12 +128,13 @@ export const SETTINGS = {
     schema: integer(100),
     default: '30000',
     description:
-      'BullMQ job lock duration. A crashed worker\'s job is taken over once its lock expires and the stall check runs.',
+      "BullMQ job lock duration. A crashed worker's job is taken over once its lock expires and the stall check runs.",
   }),
   WORKER_STALLED_INTERVAL_MS: setting({
     schema: integer(100),
     default: '30000',
-    description: 'How often workers look for stalled jobs (jobs whose worker died) and hand them to another worker.',
+    description:
+      'How often workers look for stalled jobs (jobs whose worker died) and hand them to another worker.',
   }),
   WORKER_MAX_STALLED_COUNT: setting({
     schema: integer(0, 1000),
@@ -143,7 +147,11 @@ export const SETTINGS = {
     description: 'Directory of the embedded redis-server (socket, AOF) when REDIS_URL is unset.',
   }),
   MAX_DIM: setting({ schema: integer(1), default: '1000000', description: 'Largest objective dimension.' }),
-  MAX_ITERATIONS: setting({ schema: integer(1), default: '10000000', description: 'Hard cap on stop.maxIterations.' }),
+  MAX_ITERATIONS: setting({
+    schema: integer(1),
+    default: '10000000',
+    description: 'Hard cap on stop.maxIterations.',
+  }),
   MAX_SECONDS: setting({ schema: integer(1), default: '3600', description: 'Hard cap on stop.maxSeconds.' }),
   MAX_EXPRESSION_LENGTH: setting({
     schema: integer(1),
@@ -155,11 +163,16 @@ export const SETTINGS = {
     default: '200',
     description: 'Deepest nesting of an expression objective.',
   }),
-  MAX_POINTS: setting({ schema: integer(2), default: '100000', description: 'Hard cap on record.maxPoints.' }),
+  MAX_POINTS: setting({
+    schema: integer(2),
+    default: '100000',
+    description: 'Hard cap on record.maxPoints.',
+  }),
   INLINE_PARAMS_MAX_DIM: setting({
     schema: integer(1),
     default: '10000',
-    description: 'result.x and best.x are inlined up to this dimension; above it GET /v1/jobs/{id}/params serves them.',
+    description:
+      'result.x and best.x are inlined up to this dimension; above it GET /v1/jobs/{id}/params serves them.',
   }),
   NEWTON_MAX_DIM: setting({
     schema: integer(1),
@@ -264,10 +277,17 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const issues: string[] = [];
   const values: Partial<Record<SettingName, unknown>> = {};
-  for (const [name, definition] of Object.entries(SETTINGS) as [SettingName, SettingDefinition<z.ZodType<unknown, string>>][]) {
+  for (const [name, definition] of Object.entries(SETTINGS) as [
+    SettingName,
+    SettingDefinition<z.ZodType<unknown, string>>,
+  ][]) {
     const raw = env[name];
     const given = raw !== undefined && raw.trim() !== '';
-    const text = given ? raw : typeof definition.default === 'function' ? definition.default() : definition.default;
+    const text = given
+      ? raw
+      : typeof definition.default === 'function'
+        ? definition.default()
+        : definition.default;
     if (text === undefined) continue;
     const parsed = definition.schema.safeParse(text);
     if (parsed.success) values[name] = parsed.data;
@@ -336,7 +356,8 @@ export function settingsTable(): SettingDoc[] {
     ([name, definition]) => ({
       name,
       default:
-        definition.defaultText ?? (typeof definition.default === 'string' ? definition.default : '(computed)'),
+        definition.defaultText ??
+        (typeof definition.default === 'string' ? definition.default : '(computed)'),
       description: definition.description,
     }),
   );
@@ -346,4 +367,13 @@ export function settingsTable(): SettingDoc[] {
 export function settingsMarkdown(): string {
   const rows = settingsTable().map((row) => `| \`${row.name}\` | ${row.default} | ${row.description} |`);
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** The table as plain text lines for `--help`. */
+export function settingsHelp(): string {
+  const rows = settingsTable();
+  const width = Math.max(...rows.map((row) => row.name.length));
+  return rows
+    .map((row) => `  ${row.name.padEnd(width)}  ${row.description} [default: ${row.default}]`)
+    .join('\n');
 }

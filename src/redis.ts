@@ -39,14 +39,17 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
     return options;
   }
   if (protocol !== 'redis' && protocol !== 'rediss') {
-    throw new Error(`redis URL '${url}': unsupported scheme '${protocol}' (use redis, rediss, unix or redis+unix)`);
+    throw new Error(
+      `redis URL '${url}': unsupported scheme '${protocol}' (use redis, rediss, unix or redis+unix)`,
+    );
   }
   options.host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
   options.port = parsed.port ? Number(parsed.port) : 6379;
   const pathDb = parsed.pathname.replace(/^\//, '');
   if (db !== null) options.db = Number(db);
   else if (pathDb !== '') options.db = Number(pathDb);
-  if (options.db !== undefined && !Number.isInteger(options.db)) throw new Error(`redis URL '${url}': bad db number`);
+  if (options.db !== undefined && !Number.isInteger(options.db))
+    throw new Error(`redis URL '${url}': bad db number`);
   if (protocol === 'rediss') options.tls = {};
   return options;
 }

@@ -13,12 +13,21 @@ export const objectiveCatalogEntrySchema = named(
     defaultDim: z.number().int(),
     params: z.record(
       z.string(),
-      z.object({ default: z.union([z.number(), z.boolean()]), min: z.number().optional(), description: z.string() }),
+      z.object({
+        default: z.union([z.number(), z.boolean()]),
+        min: z.number().optional(),
+        description: z.string(),
+      }),
     ),
     defaultStart: z.array(z.number()).describe('At the default dimension and params.'),
-    minimizers: z.array(z.array(z.number())).nullable().describe('Known global minimisers; null when none or unknown.'),
+    minimizers: z
+      .array(z.array(z.number()))
+      .nullable()
+      .describe('Known global minimisers; null when none or unknown.'),
     minimum: z.number().nullable().describe('The global minimum; null when unbounded below or unknown.'),
-    box: z.object({ x: z.tuple([z.number(), z.number()]), y: z.tuple([z.number(), z.number()]) }).describe('Plotting box.'),
+    box: z
+      .object({ x: z.tuple([z.number(), z.number()]), y: z.tuple([z.number(), z.number()]) })
+      .describe('Plotting box.'),
   }),
   'ObjectiveCatalogEntry',
 );

@@ -25,6 +25,13 @@ export const evaluateBodySchema = named(
       .describe(
         `Include the Hessian (default: when dim <= ${EVALUATE_HESSIAN_DEFAULT_MAX_DIM}; refused above ${EVALUATE_HESSIAN_MAX_DIM}).`,
       ),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional()
+      .describe('Seed of seeded objectives (a rotated quadratic); default 0.'),
   }),
   'EvaluateRequest',
 );
@@ -34,13 +41,17 @@ export const evaluateEnvelopeSchema = z.strictObject({
   objective: z.unknown(),
   x: z.array(z.number().refine(Number.isFinite, 'must be a finite number')).min(1),
   hessian: z.boolean().optional(),
+  seed: z.unknown().optional(),
 });
 
 export const evaluateResponseSchema = named(
   z.object({
-    f: z.number(),
-    gradient: z.array(z.number()),
-    hessian: z.array(z.array(z.number())).optional().describe('Row-major rows of ∇²f(x), when requested and available.'),
+    f: z.number().nullable().describe('f(x); null when not finite.'),
+    gradient: z.array(z.number().nullable()).describe('∇f(x); non-finite entries are null.'),
+    hessian: z
+      .array(z.array(z.number().nullable()))
+      .optional()
+      .describe('The rows of ∇²f(x), when requested and available.'),
   }),
   'Evaluation',
 );

@@ -24,7 +24,16 @@ export const jobStatusSchema = named(
 );
 
 export const stopReasonSchema = named(
-  z.enum(['grad_tol', 'f_tol', 'target_value', 'max_iterations', 'time_limit', 'diverged', 'cancelled', 'early_stopped']),
+  z.enum([
+    'grad_tol',
+    'f_tol',
+    'target_value',
+    'max_iterations',
+    'time_limit',
+    'diverged',
+    'cancelled',
+    'early_stopped',
+  ]),
   'StopReason',
 );
 
@@ -110,7 +119,7 @@ export const listJobsQuerySchema = z.strictObject({
   cursor: z.string().max(200).optional().describe('The `nextCursor` of the previous page.'),
 });
 
-export const submitHeadersSchema = z.object({
+export const submitHeadersSchema = z.looseObject({
   'idempotency-key': z
     .string()
     .min(1)
@@ -143,6 +152,27 @@ export const trajectoryQuerySchema = z.strictObject({
     .max(10_000)
     .optional()
     .describe('Default 1000 for JSON; CSV returns every remaining point unless a limit is given.'),
+  format: z
+    .enum(['json', 'csv'])
+    .optional()
+    .describe('Overrides the Accept header (handy for `pandas.read_csv(url)`).'),
+});
+
+export const eventsQuerySchema = z.strictObject({
+  after: z.coerce
+    .number()
+    .int()
+    .min(-1)
+    .optional()
+    .describe('Resume after this point i (exclusive); the Last-Event-ID header takes precedence.'),
+});
+
+export const eventsHeadersSchema = z.looseObject({
+  'last-event-id': z
+    .string()
+    .regex(/^-?\d+$/, 'must be an integer (the id of the last event received)')
+    .optional()
+    .describe('Sent by EventSource on reconnect: resume after this point i.'),
 });
 
 export const trajectoryPageSchema = named(

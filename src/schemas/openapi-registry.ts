@@ -1,15 +1,13 @@
 import { z } from 'zod';
 
 /**
- * The registry of named API schemas: each schema added here becomes a component of
- * openapi/openapi.json (`#/components/schemas/<id>`, and `<id>Input` for request bodies) and is
- * referenced by `$ref` wherever a route uses it. A private registry rather than zod's global one,
- * so that importing a schema module twice (tests, scripts) never registers an id twice.
+ * Names a schema as an OpenAPI component: each schema passed here becomes
+ * `#/components/schemas/<id>` of openapi/openapi.json (and `<id>Input` where it describes a
+ * request), referenced by `$ref` wherever a route uses it. The names live in zod's global
+ * registry, next to the `.describe()` texts, which the document also carries.
  */
-export const apiRegistry = z.registry<{ id?: string; description?: string }>();
-
-/** Names `schema` as the OpenAPI component `id` and returns it. */
 export function named<T extends z.ZodType>(schema: T, id: string, description?: string): T {
-  if (!apiRegistry.has(schema)) apiRegistry.add(schema, description ? { id, description } : { id });
+  const meta = z.globalRegistry.get(schema);
+  z.globalRegistry.add(schema, { ...meta, id, ...(description !== undefined ? { description } : {}) });
   return schema;
 }

@@ -13,7 +13,9 @@ export const problemSchema = named(
     errors: z
       .array(
         z.object({
-          path: z.string().describe("The offending field, dotted with indices in brackets: 'optimizer.lr', 'start.x0[2]'."),
+          path: z
+            .string()
+            .describe("The offending field, dotted with indices in brackets: 'optimizer.lr', 'start.x0[2]'."),
           message: z.string(),
         }),
       )
@@ -24,7 +26,36 @@ export const problemSchema = named(
   'RFC 9457 problem details.',
 );
 
-/** Problem responses every /v1 route may give, for the OpenAPI document. */
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input: `errors` names each offending field.',
+  401: 'Missing or invalid bearer key (when the server is configured with API keys).',
+  404: "No such resource (another tenant's job is a 404 too).",
+  409: "Conflicts with the job's state.",
+  413: 'The body is larger than the limit (1 MiB by default).',
+  415: 'The body is not application/json.',
+  429: 'Too many requests: retry after `Retry-After` seconds.',
+  503: 'Redis is unreachable or the server is overloaded: retry after `Retry-After` seconds.',
+};
+
+type ProblemResponse = {
+  description: string;
+  content: { 'application/problem+json': { schema: typeof problemSchema } };
+};
+
+/** RFC 9457 responses for the OpenAPI document: `application/problem+json` with a description per status. */
 export function problemResponses<const S extends readonly number[]>(...statuses: S) {
-  return Object.fromEntries(statuses.map((status) => [status, problemSchema])) as { [K in S[number]]: typeof problemSchema };
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: PROBLEM_DESCRIPTIONS[status] ?? 'A problem.',
+        content: { 'application/problem+json': { schema: problemSchema } },
+      },
+    ]),
+  ) as { [K in S[number]]: ProblemResponse };
+}
+
+/** A JSON success response with its description, for the OpenAPI document. */
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
 }

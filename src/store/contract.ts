@@ -74,15 +74,20 @@ export interface JobStoreContract {
   list(tenant: string, query: ListQuery): Promise<{ items: JobRecord[]; nextCursor: string | null }>;
   /** queued → running (sets startedAt once); null when the job is gone or already finished. */
   markRunning(id: string): Promise<JobRecord | null>;
-  setProgress(id: string, progress: JobProgress): Promise<void>;
-  /** running → completed | cancelled with the result; stores final/best params; deletes the checkpoint. */
+  /** Only while running; resolves to true when a cancel was requested (the worker's fallback to pub/sub). */
+  setProgress(id: string, progress: JobProgress): Promise<boolean>;
+  /**
+   * running → completed | cancelled with the result; stores final/best params; deletes the checkpoint.
+   * Resolves to false (and changes nothing) when the job was not running.
+   */
   finish(
     id: string,
     status: 'completed' | 'cancelled',
     result: Result,
     params: { final: Float64Array; best: Float64Array },
-  ): Promise<void>;
-  fail(id: string, error: JobError): Promise<void>;
+  ): Promise<boolean>;
+  /** queued | running → failed; resolves to false (no change) when the job had already finished. */
+  fail(id: string, error: JobError): Promise<boolean>;
   /** Idempotent. A queued job becomes cancelled at once (empty result); a running one is signalled. */
   requestCancel(id: string): Promise<JobRecord | null>;
   /** Removes a finished job, its trajectory, params and checkpoint. */
@@ -93,8 +98,8 @@ export interface JobStoreContract {
 }
 
 export interface TrajectoryStoreContract {
-  /** Appends points in order; points whose i is not above the stream's last i are skipped. */
-  append(id: string, points: TrajectoryPoint[]): Promise<void>;
+  /** Appends points in order, in one round trip; points whose i is not above the stream's last i are skipped. Resolves to the number added. */
+  append(id: string, points: TrajectoryPoint[]): Promise<number>;
   /** Points with i > after, at most `limit`, in order. */
   read(id: string, after: number, limit: number): Promise<TrajectoryPoint[]>;
   /** The last stored i, or -1. */

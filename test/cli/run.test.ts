@@ -15,7 +15,11 @@ function descent(args: string[], input?: string) {
 
 describe('descent run', () => {
   it('runs a spec from stdin and prints {spec, result, trajectory} like the core', () => {
-    const input = { objective: { type: 'builtin', name: 'rosenbrock' }, optimizer: { name: 'lbfgs' }, seed: 7 };
+    const input = {
+      objective: { type: 'builtin', name: 'rosenbrock' },
+      optimizer: { name: 'lbfgs' },
+      seed: 7,
+    };
     const { status, stdout, stderr } = descent(['run', '-'], JSON.stringify(input));
     expect(stderr).toBe('');
     expect(status).toBe(0);
@@ -31,7 +35,10 @@ describe('descent run', () => {
   it('reads a spec file and resolves a seed when none is given', () => {
     const dir = mkdtempSync(join(tmpdir(), 'descent-cli-'));
     const file = join(dir, 'spec.json');
-    writeFileSync(file, JSON.stringify({ objective: { type: 'builtin', name: 'sphere', dim: 3 }, optimizer: { name: 'sgd' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ objective: { type: 'builtin', name: 'sphere', dim: 3 }, optimizer: { name: 'sgd' } }),
+    );
     const { status, stdout } = descent(['run', file]);
     expect(status).toBe(0);
     const output = JSON.parse(stdout);
@@ -54,7 +61,10 @@ describe('descent run', () => {
     expect(descent(['run', '-'], '{"objective":').status).toBe(2);
     const { status, stderr } = descent(
       ['run', '-'],
-      JSON.stringify({ objective: { type: 'expression', expression: '(x + 1))' }, optimizer: { name: 'sgd' } }),
+      JSON.stringify({
+        objective: { type: 'expression', expression: '(x + 1))' },
+        optimizer: { name: 'sgd' },
+      }),
     );
     expect(status).toBe(2);
     const problem = JSON.parse(stderr);

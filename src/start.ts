@@ -1,0 +1,104 @@
+import { pathToFileURL } from 'node:url';
+import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
+import { createLogger } from '../workers/logger.ts';
+import { type RunningWorker, startWorker } from '../workers/service.ts';
+import { buildApp } from './app.ts';
+import { type Config, ConfigError, loadConfig, settingsHelp } from './config.ts';
+import { type RedisServerHandle, startEmbeddedRedis } from './embedded-redis.ts';
+
+/**
+ * `npm start`: the whole service in one process — the API and a worker (WORKER_CONCURRENCY jobs,
+ * each run on its own worker thread, so runs never block the API's event loop). With REDIS_URL
+ * unset it first starts an embedded redis-server (unix socket, AOF on, data under DATA_DIR).
+ *
+ * Shutdown (SIGINT, SIGTERM): the API stops accepting requests and ends its event streams, the
+ * worker checkpoints its running jobs and hands them back to the queue (they resume on the next
+ * start, or on another worker), then the embedded Redis writes its AOF and exits.
+ */
+
+export interface Service {
+  config: Config;
+  app: FastifyInstance;
+  worker: RunningWorker;
+  redis: RedisServerHandle | null;
+  close(): Promise<void>;
+}
+
+export async function startService(config: Config): Promise<Service> {
+  const logger = createLogger(config);
+  let embedded: RedisServerHandle | null = null;
+  if (config.redisUrl === null) {
+    embedded = await startEmbeddedRedis({
+      dataDir: config.dataDir,
+      onAdopt: (socketPath) =>
+        logger.warn({ socketPath }, 'an embedded redis-server from an earlier run is still up: using it'),
+    });
+    logger.info({ url: embedded.url, dataDir: config.dataDir }, 'embedded redis-server started');
+    config = { ...config, redisUrl: embedded.url };
+  }
+
+  let app: FastifyInstance | null = null;
+  let worker: RunningWorker | null = null;
+  try {
+    worker = await startWorker(config, { logger });
+    app = await buildApp({ config });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await worker?.close().catch(() => undefined);
+    await embedded?.stop();
+    throw error;
+  }
+
+  const started = { app, worker };
+  let closing: Promise<void> | null = null;
+  return {
+    config,
+    app,
+    worker,
+    redis: embedded,
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled([started.app.close(), started.worker.close()]);
+        await embedded?.stop();
+      })();
+      return closing;
+    },
+  };
+}
+
+function printHelp(): void {
+  const lines = [
+    'descent: optimization as a service',
+    '',
+    'npm start            API + worker in one process (embedded redis-server when REDIS_URL is unset)',
+    'npm run api          the API alone (needs REDIS_URL)',
+    'npm run worker       a worker alone (needs REDIS_URL)',
+    '',
+    'Settings (environment variables):',
+    settingsHelp(),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    printHelp();
+    return;
+  }
+  let service: Service;
+  try {
+    service = await startService(loadConfig());
+  } catch (error) {
+    process.stderr.write(`descent: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(error instanceof ConfigError ? 1 : 2);
+  }
+  closeWithGrace({ delay: 30_000, logger: service.app.log }, async ({ signal, err }) => {
+    if (err) service.app.log.error({ err }, 'closing after an uncaught error');
+    else service.app.log.info({ signal }, 'shutting down');
+    await service.close();
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -1,0 +1,55 @@
+/**
+ * Redis key names of the data model (see contract.ts for the layout). One place, so the API,
+ * the workers and the tests agree.
+ */
+export class StoreKeys {
+  readonly prefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  /** `{p}:job:` — jobs' keys start with this (scripts that find a job by id build on it). */
+  get jobPrefix(): string {
+    return `${this.prefix}:job:`;
+  }
+
+  job(id: string): string {
+    return `${this.prefix}:job:${id}`;
+  }
+
+  tenantJobs(tenant: string): string {
+    return `${this.prefix}:jobs:${tenant}`;
+  }
+
+  points(id: string): string {
+    return `${this.prefix}:job:${id}:points`;
+  }
+
+  checkpoint(id: string): string {
+    return `${this.prefix}:job:${id}:checkpoint`;
+  }
+
+  params(id: string): string {
+    return `${this.prefix}:job:${id}:params`;
+  }
+
+  idempotency(tenant: string, key: string): string {
+    return `${this.prefix}:idem:${tenant}:${key}`;
+  }
+
+  /** Pub/sub channel: message = job id; workers stop that run. */
+  get cancelChannel(): string {
+    return `${this.prefix}:cancel`;
+  }
+
+  /** Pub/sub channel: message = the job's new status. */
+  events(id: string): string {
+    return `${this.prefix}:events:${id}`;
+  }
+
+  /** Zset of worker ids scored by their last heartbeat (ms). */
+  get workers(): string {
+    return `${this.prefix}:workers`;
+  }
+}

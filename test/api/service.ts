@@ -1,0 +1,81 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { buildApp } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { createApiRedis } from '../../src/redis.ts';
+import { type RunningWorker, startWorker } from '../../workers/service.ts';
+import { createTestRedis, deletePrefix, randomPrefix, testRedisUrl } from '../helpers/redis.ts';
+
+/**
+ * The service as the tests use it: the real app listening on a free port, against the private
+ * test Redis under a random prefix, with real BullMQ workers (worker threads) in this process.
+ */
+export interface TestService {
+  app: FastifyInstance;
+  config: Config;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  worker: RunningWorker | null;
+  /** A plain connection to the test Redis (for assertions on keys). */
+  redis: Redis;
+  close(): Promise<void>;
+}
+
+export interface TestServiceOptions {
+  env?: Record<string, string>;
+  /** Start a worker (default true). */
+  worker?: boolean;
+  ssePollMs?: number;
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  const config = loadConfig({
+    REDIS_URL: testRedisUrl(),
+    REDIS_PREFIX: randomPrefix('api'),
+    LOG_LEVEL: 'silent',
+    WORKER_CONCURRENCY: '2',
+    WORKER_HEARTBEAT_MS: '200',
+    WORKER_SEEN_WITHIN_MS: '2000',
+    RATE_LIMIT_MAX: '0',
+    SSE_PING_MS: '200',
+    ...options.env,
+  });
+  const apiRedis = createApiRedis(config);
+  const app = await buildApp({ config, redis: apiRedis, logger: false, ssePollMs: options.ssePollMs });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const worker = options.worker === false ? null : await startWorker(config);
+  const redis = createTestRedis();
+  return {
+    app,
+    config,
+    url: `http://127.0.0.1:${port}`,
+    worker,
+    redis,
+    async close() {
+      await worker?.close();
+      await app.close();
+      await apiRedis.quit().catch(() => apiRedis.disconnect());
+      await deletePrefix(redis, config.redisPrefix);
+      await redis.quit();
+    },
+  };
+}
+
+/** Polls `check` every `intervalMs` until it returns a value other than undefined. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  intervalMs = 20,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export const FINISHED = new Set(['completed', 'failed', 'cancelled']);

@@ -1,0 +1,58 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pingSocket, RedisServerMissingError, startEmbeddedRedis } from '../src/embedded-redis.ts';
+import { redisOptionsFromUrl } from '../src/redis.ts';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'descent-embedded-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('startEmbeddedRedis', () => {
+  it('runs redis-server on a unix socket in the data dir with the AOF on and noeviction, and keeps data across restarts', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const server = await startEmbeddedRedis({ dataDir });
+    expect(server.url).toBe(`unix://${dataDir}/redis.sock`);
+    const redis = new Redis(redisOptionsFromUrl(server.url));
+    expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    expect(await redis.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
+    await redis.set('kept', 'yes');
+    await redis.quit();
+    await server.stop();
+    expect(await pingSocket(server.socketPath)).toBe(false);
+    expect(existsSync(path.join(dataDir, 'appendonlydir'))).toBe(true);
+
+    const again = await startEmbeddedRedis({ dataDir });
+    const reopened = new Redis(redisOptionsFromUrl(again.url));
+    expect(await reopened.get('kept')).toBe('yes');
+    await reopened.quit();
+    await again.stop();
+  });
+
+  it('adopts a server still running on its socket instead of starting a second one', async () => {
+    const dataDir = tempDir();
+    const first = await startEmbeddedRedis({ dataDir });
+    const adopted: string[] = [];
+    const second = await startEmbeddedRedis({ dataDir, onAdopt: (socket) => adopted.push(socket) });
+    expect(adopted).toEqual([first.socketPath]);
+    expect(second.pid).toBeNull();
+    await second.stop();
+    expect(await pingSocket(first.socketPath)).toBe(false);
+    await first.stop();
+  });
+
+  it('names the fix when redis-server is not installed', async () => {
+    const promise = startEmbeddedRedis({ dataDir: tempDir(), command: 'redis-server-that-does-not-exist' });
+    await expect(promise).rejects.toBeInstanceOf(RedisServerMissingError);
+    await expect(promise).rejects.toThrow(/apt-get install redis-server.*REDIS_URL/s);
+  });
+});

@@ -1,0 +1,119 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrajectoryPoint } from '../../src/core/types.ts';
+import { JobStore } from '../../src/store/jobs.ts';
+import { TrajectoryStore } from '../../src/store/trajectory.ts';
+import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
+import { makeSpec } from '../helpers/specs.ts';
+
+let redis: Redis;
+let prefix: string;
+let cleanup: () => Promise<void>;
+let jobs: JobStore;
+let trajectories: TrajectoryStore;
+
+beforeAll(() => {
+  ({ redis, prefix, cleanup } = connectTestRedis('trajectory'));
+  jobs = new JobStore(redis, prefix);
+  trajectories = new TrajectoryStore(redis, prefix);
+});
+
+afterAll(async () => {
+  await cleanup();
+});
+
+function points(from: number, to: number, withX = true): TrajectoryPoint[] {
+  const out: TrajectoryPoint[] = [];
+  for (let i = from; i <= to; i++) {
+    const point: TrajectoryPoint = { i, f: 1 / (i + 1), gradNorm: i * 0.5, lr: 0.01, t: i * 0.1 };
+    if (withX) point.x = [i, -(i + 1), 1e-300 * i];
+    out.push(point);
+  }
+  return out;
+}
+
+async function newJob(): Promise<string> {
+  return (await jobs.create('alice', makeSpec())).job.id;
+}
+
+describe('TrajectoryStore', () => {
+  it('appends and reads points back exactly, with entry ids derived from i', async () => {
+    const id = await newJob();
+    expect(await trajectories.append(id, points(0, 9))).toBe(10);
+    expect(await trajectories.read(id, -1, 100)).toEqual(points(0, 9));
+    const entries = await redis.xrange(trajectories.keys.points(id), '-', '+');
+    expect(entries.map(([entryId]) => entryId)).toEqual(points(0, 9).map((p) => `${p.i}-1`));
+    expect(await trajectories.lastIteration(id)).toBe(9);
+  });
+
+  it('pages with an exclusive `after` and a limit', async () => {
+    const id = await newJob();
+    await trajectories.append(id, points(0, 99, false));
+    expect((await trajectories.read(id, 9, 5)).map((p) => p.i)).toEqual([10, 11, 12, 13, 14]);
+    expect((await trajectories.read(id, 97, 5)).map((p) => p.i)).toEqual([98, 99]);
+    expect(await trajectories.read(id, 99, 5)).toEqual([]);
+  });
+
+  it('skips points at or below the last stored i when a retried job re-appends', async () => {
+    const id = await newJob();
+    await trajectories.append(id, points(0, 50));
+    // A retried run resumes from an older checkpoint and re-sends 30..80 (with new times).
+    const resent = points(30, 80).map((p) => ({ ...p, t: p.t + 1000 }));
+    expect(await trajectories.append(id, resent)).toBe(30);
+    const stored = await trajectories.read(id, -1, 1000);
+    expect(stored.map((p) => p.i)).toEqual(Array.from({ length: 81 }, (_, i) => i));
+    expect(stored.slice(0, 51)).toEqual(points(0, 50));
+    expect(await trajectories.count(id)).toBe(81);
+  });
+
+  it('keeps sparse iterations (recording stride) in order', async () => {
+    const id = await newJob();
+    const sparse = [0, 10, 20, 25].map((i) => points(i, i)[0]);
+    await trajectories.append(id, sparse);
+    expect((await trajectories.read(id, 10, 10)).map((p) => p.i)).toEqual([20, 25]);
+  });
+
+  it('appends a batch in one round trip', async () => {
+    const id = await newJob();
+    const monitor = createTestRedis();
+    const commands: string[] = [];
+    const session = await monitor.monitor();
+    session.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.includes(id))) commands.push(args[0].toLowerCase());
+    });
+    await trajectories.append(id, points(0, 499));
+    await expect
+      .poll(() => commands.filter((c) => c === 'evalsha' || c === 'eval').length)
+      .toBeGreaterThan(0);
+    // Inside the script the server runs one XADD per point; the client sent one command.
+    const clientCommands = commands.filter((c) => c === 'evalsha' || c === 'eval');
+    expect(clientCommands.length).toBeLessThanOrEqual(2); // NOSCRIPT then EVAL, at most once
+    session.disconnect();
+    monitor.disconnect();
+    expect(await trajectories.count(id)).toBe(500);
+  });
+
+  it('does not write the points of a removed job', async () => {
+    const id = await newJob();
+    await jobs.remove(id);
+    expect(await trajectories.append(id, points(0, 3))).toBe(0);
+    expect(await redis.exists(trajectories.keys.points(id))).toBe(0);
+  });
+
+  it('waits for new points with readBlocking', async () => {
+    const id = await newJob();
+    await trajectories.append(id, points(0, 2));
+    const blocking = createTestRedis();
+    const waiting = trajectories.readBlocking(blocking, id, 2, 100, 5000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await trajectories.append(id, points(3, 4));
+    expect((await waiting).map((p) => p.i)).toEqual([3, 4]);
+    expect(await trajectories.readBlocking(blocking, id, 4, 100, 20)).toEqual([]);
+    expect((await trajectories.readBlocking(blocking, id, -1, 2, 20)).map((p) => p.i)).toEqual([0, 1]);
+    blocking.disconnect();
+  });
+
+  it('reports -1 as the last iteration of an empty trajectory', async () => {
+    expect(await trajectories.lastIteration(await newJob())).toBe(-1);
+  });
+});

@@ -1,0 +1,264 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runToCompletion } from '../../src/core/run.ts';
+import type { TrajectoryPoint } from '../../src/core/types.ts';
+import { JobStore } from '../../src/store/jobs.ts';
+import { TrajectoryStore } from '../../src/store/trajectory.ts';
+import { WorkerRegistry } from '../../src/store/workers.ts';
+import { createJobQueue, enqueueJob, type JobQueue } from '../../workers/queue.ts';
+import { connectTestRedis, createTestRedis, testRedisUrl } from '../helpers/redis.ts';
+import { makeSpec, withoutTime } from '../helpers/specs.ts';
+import { waitFor, waitForStatus } from './helpers.ts';
+
+/**
+ * Worker processes as deployed (`node --import tsx workers/worker.ts`), killed mid-job.
+ * The job: 1e6 Adam steps on a 100-dimensional Rosenbrock (about 3 s), recording x.
+ */
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const SPEC = makeSpec({
+  objective: { type: 'builtin', name: 'rosenbrock', dim: 100 },
+  optimizer: { name: 'adam', lr: 1e-4 },
+  stop: { maxIterations: 1_000_000, gradTol: 0, maxSeconds: 600 },
+  record: { every: 1, params: true, maxPoints: 5000 },
+});
+
+let expected: ReturnType<typeof runToCompletion>;
+let redis: Redis;
+let prefix: string;
+let cleanup: () => Promise<void>;
+let jobs: JobStore;
+let trajectories: TrajectoryStore;
+let registry: WorkerRegistry;
+let queue: JobQueue;
+const children: WorkerProcess[] = [];
+
+interface WorkerProcess {
+  child: ChildProcess;
+  logs: Record<string, unknown>[];
+  exited: Promise<[number | null, NodeJS.Signals | null]>;
+}
+
+function spawnWorker(env: Record<string, string>): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/worker.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      REDIS_URL: testRedisUrl(),
+      REDIS_PREFIX: prefix,
+      WORKER_CONCURRENCY: '1',
+      CHECKPOINT_INTERVAL_MS: '300',
+      WORKER_HEARTBEAT_MS: '100',
+      LOG_LEVEL: 'info',
+      JOB_TTL_SECONDS: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let pending = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  const worker: WorkerProcess = {
+    child,
+    logs,
+    // 'close', not 'exit': the last log lines arrive after the process has exited.
+    exited: once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>,
+  };
+  children.push(worker);
+  return worker;
+}
+
+async function waitForWorkers(count: number): Promise<void> {
+  await waitFor(async () => (await registry.alive(1000)).length >= count, 30_000, `${count} workers`);
+}
+
+/** Every status change of the job, in order. */
+async function recordEvents(jobId: string): Promise<{ events: string[]; stop(): void }> {
+  const subscriber = createTestRedis();
+  const events: string[] = [];
+  subscriber.on('message', (_channel, status: string) => events.push(status));
+  await subscriber.subscribe(jobs.keys.events(jobId));
+  return { events, stop: () => subscriber.disconnect() };
+}
+
+function expectWholeTrajectory(stored: TrajectoryPoint[]): void {
+  const indices = stored.map((point) => point.i);
+  expect(new Set(indices).size).toBe(indices.length);
+  expect(indices).toEqual(expected.trajectory.map((point) => point.i));
+  expect(withoutTime(stored)).toEqual(withoutTime(expected.trajectory));
+}
+
+function expectUninterruptedResult(
+  result: NonNullable<Awaited<ReturnType<JobStore['get']>>>['result'],
+): void {
+  expect(result?.stopReason).toBe(expected.result.stopReason);
+  expect(result?.x).toEqual(expected.result.x);
+  expect(result?.f).toBe(expected.result.f);
+  expect(result?.iterations).toBe(expected.result.iterations);
+  expect(result?.evaluations).toEqual(expected.result.evaluations);
+  expect(result?.best).toEqual(expected.result.best);
+}
+
+beforeAll(() => {
+  ({ redis, prefix, cleanup } = connectTestRedis('processes'));
+  jobs = new JobStore(redis, prefix);
+  trajectories = new TrajectoryStore(redis, prefix);
+  registry = new WorkerRegistry(redis, prefix);
+  queue = createJobQueue(redis, prefix);
+  expected = runToCompletion(SPEC);
+});
+
+afterEach(async () => {
+  for (const worker of children.splice(0)) {
+    if (worker.child.exitCode === null && worker.child.signalCode === null) {
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+    }
+  }
+  await redis.del(registry.keys.workers);
+});
+
+afterAll(async () => {
+  await queue?.close();
+  await cleanup();
+});
+
+/** Starts two workers and waits until both take jobs; resolves with them and their worker ids. */
+async function startTwoWorkers(env: Record<string, string>): Promise<WorkerProcess[]> {
+  const workers = [spawnWorker(env), spawnWorker(env)];
+  await waitForWorkers(2);
+  await waitFor(
+    async () => workers.every((worker) => worker.logs.some((line) => line.msg === 'worker started')),
+    30_000,
+    'the workers to start',
+  );
+  return workers;
+}
+
+function workerId(worker: WorkerProcess): unknown {
+  return worker.logs.find((line) => line.msg === 'worker started')?.workerId;
+}
+
+/** The worker process running `jobId` now (BullMQ's processedBy is the worker's id), and the other. */
+async function holderOf(jobId: string, workers: WorkerProcess[]): Promise<[WorkerProcess, WorkerProcess]> {
+  const holder = (await queue.getJob(jobId))?.processedBy;
+  const index = workers.findIndex((worker) => workerId(worker) === holder);
+  expect(index).toBeGreaterThanOrEqual(0);
+  return [workers[index], workers[1 - index]];
+}
+
+// Processes start slowly on a loaded machine (tsx compiles on first use): generous timeouts.
+describe('worker processes', { timeout: 90_000 }, () => {
+  it('recovers a job whose worker was SIGKILLed: completed once, trajectory whole, same result', async () => {
+    // A short lock and stall check so the crashed worker's job is taken over within a second or two.
+    const workers = await startTwoWorkers({
+      WORKER_LOCK_DURATION_MS: '1000',
+      WORKER_STALLED_INTERVAL_MS: '300',
+    });
+    const { job } = await jobs.create('default', SPEC);
+    const events = await recordEvents(job.id);
+    await enqueueJob(queue, job.id);
+    // Killed after a checkpoint and well into the run, with points past the checkpoint stored.
+    await waitFor(
+      async () => ((await jobs.loadCheckpoint(job.id))?.iteration ?? 0) > 150_000,
+      30_000,
+      'a checkpoint',
+    );
+    const [victim, survivor] = await holderOf(job.id, workers);
+    victim.child.kill('SIGKILL');
+    const killedAt = performance.now();
+    await victim.exited;
+    const storedAtKill = await trajectories.lastIteration(job.id);
+    const checkpointAtKill = (await jobs.loadCheckpoint(job.id))?.iteration ?? 0;
+
+    const { record, at } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled'], 60_000);
+    console.log(
+      `SIGKILL with points stored up to i = ${storedAtKill} and a checkpoint at ${checkpointAtKill}: ` +
+        `completed ${((at - killedAt) / 1000).toFixed(2)} s later (lock 1 s, stall check every 0.3 s)`,
+    );
+    events.stop();
+    expect(record.status).toBe('completed');
+    expect(events.events.filter((status) => status === 'completed')).toEqual(['completed']);
+    // The worker logs after BullMQ records the completion, a moment after the store's status change.
+    const isFinishedLine = (line: Record<string, unknown>) =>
+      line.msg === 'job finished' && line.jobId === job.id;
+    await waitFor(async () => survivor.logs.some(isFinishedLine), 10_000, 'the log line');
+    const finished = survivor.logs.filter(isFinishedLine);
+    expect(finished).toHaveLength(1);
+    expect(finished[0].resumedFrom).toBeGreaterThanOrEqual(checkpointAtKill);
+    expect(finished[0].resumedFrom).toBeGreaterThan(0);
+    expect(victim.logs.filter((line) => line.msg === 'job finished')).toEqual([]);
+
+    expectUninterruptedResult(record.result);
+    expectWholeTrajectory(await trajectories.read(job.id, -1, 100_000));
+  });
+
+  it('hands a job back on SIGTERM: another worker resumes it at once, same result', async () => {
+    // Lock and stall check far longer than the test: only the hand-back can move the job quickly.
+    const workers = await startTwoWorkers({
+      WORKER_LOCK_DURATION_MS: '120000',
+      WORKER_STALLED_INTERVAL_MS: '120000',
+    });
+    const { job } = await jobs.create('default', SPEC);
+    await enqueueJob(queue, job.id);
+    await waitFor(
+      async () => ((await jobs.get(job.id))?.progress?.iteration ?? 0) > 200_000,
+      30_000,
+      'progress',
+    );
+    const [stopping, survivor] = await holderOf(job.id, workers);
+
+    const termAt = performance.now();
+    stopping.child.kill('SIGTERM');
+    const [code] = await stopping.exited;
+    const exitedMs = performance.now() - termAt;
+    expect(code).toBe(0);
+    const handedBack = stopping.logs.find(
+      (line) => line.msg === 'job handed back to the queue' && line.jobId === job.id,
+    );
+    expect(handedBack?.iteration).toBeGreaterThan(0);
+
+    // The other worker continues past the hand-back point (its first progress report).
+    const handedBackAt = Number(handedBack?.iteration);
+    await waitFor(
+      async () => {
+        const record = await jobs.get(job.id);
+        return record?.status !== 'running' || (record.progress?.iteration ?? 0) > handedBackAt;
+      },
+      30_000,
+      'the other worker to resume the job',
+    );
+    const resumedMs = performance.now() - termAt;
+    const { record, at } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled'], 30_000);
+    console.log(
+      `SIGTERM at iteration ${handedBackAt}: the worker exited after ${exitedMs.toFixed(0)} ms, ` +
+        `the other worker was progressing ${resumedMs.toFixed(0)} ms after SIGTERM, ` +
+        `job completed ${((at - termAt) / 1000).toFixed(2)} s after SIGTERM (lock and stall interval 120 s)`,
+    );
+    expect(record.status).toBe('completed');
+    const finished = await waitFor(
+      async () => survivor.logs.find((line) => line.msg === 'job finished' && line.jobId === job.id),
+      10_000,
+      'the log line',
+    );
+    expect(finished?.resumedFrom).toBe(handedBackAt);
+
+    expectUninterruptedResult(record.result);
+    expectWholeTrajectory(await trajectories.read(job.id, -1, 100_000));
+  });
+});

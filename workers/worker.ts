@@ -1,0 +1,43 @@
+import closeWithGrace from 'close-with-grace';
+import { ConfigError, loadConfig, settingsHelp } from '../src/config.ts';
+import { createLogger } from './logger.ts';
+import { startWorker } from './service.ts';
+
+/**
+ * `npm run worker`: one worker process (WORKER_CONCURRENCY jobs on worker threads). Needs
+ * REDIS_URL. SIGTERM or SIGINT: stop taking jobs, checkpoint the running ones and hand them back
+ * to the queue, then exit 0.
+ */
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(
+    `npm run worker: a descent worker process\n\nSettings (environment variables):\n${settingsHelp()}\n`,
+  );
+  process.exit(0);
+}
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+if (config.redisUrl === null) {
+  process.stderr.write(
+    'REDIS_URL is not set: the worker needs a Redis (or use `npm start`, which embeds one)\n',
+  );
+  process.exit(1);
+}
+
+const logger = createLogger(config);
+const worker = await startWorker(config, { logger });
+
+closeWithGrace(
+  { delay: 30_000, logger: { error: (message: unknown) => logger.error(message) } },
+  async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'worker crashed: shutting down');
+    else logger.info({ signal }, 'shutting down');
+    await worker.close();
+  },
+);
