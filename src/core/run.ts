@@ -71,7 +71,8 @@ export interface RunOutput {
   trajectory: TrajectoryPoint[];
 }
 
-type BestLocation = 'x' | 'prev' | 'copy';
+/** Where the best iterate's parameters live: the healthy copy (it is x₍ᵢ₎) or `bestX`. */
+type BestLocation = 'healthy' | 'copy';
 
 export class Run {
   readonly spec: JobSpec;
@@ -91,7 +92,10 @@ export class Run {
 
   private x: Float64Array;
   private g: Float64Array;
-  private prevX: Float64Array;
+  /** Copy of the last healthy iterate (x₍ᵢ₎ once it passed the divergence checks). */
+  private healthy: Float64Array;
+  /** Receives x during the gradient-norm pass; becomes `healthy` when x passes the checks. */
+  private spare: Float64Array;
   private bestX: Float64Array | null = null;
   private optimizerState: PlainState;
   private scheduleState: PlainState;
@@ -107,7 +111,7 @@ export class Run {
   private prevLr = 0;
   private bestIteration = 0;
   private bestF = Number.POSITIVE_INFINITY;
-  private bestLocation: BestLocation = 'x';
+  private bestLocation: BestLocation = 'healthy';
   private lastRecorded = -1;
 
   private stopReason: StopReason | null = null;
@@ -133,7 +137,8 @@ export class Run {
     this.clipNorm = spec.optimizer.clipNorm ?? null;
     this.noiseStd = spec.gradientNoise?.std ?? 0;
     this.g = new Float64Array(this.dim);
-    this.prevX = new Float64Array(this.dim);
+    this.healthy = new Float64Array(this.dim);
+    this.spare = new Float64Array(this.dim);
     this.context = { objective: this.countedObjective, f: Number.NaN };
     this.segmentStart = this.clock();
     this.lastClock = this.segmentStart;
@@ -206,7 +211,7 @@ export class Run {
   /** The full run state between two steps, as JSON-safe data. */
   checkpoint(): RunCheckpoint {
     if (this.stopReason !== null) throw new Error('a finished run has no checkpoint');
-    const best = this.bestLocation === 'x' ? null : this.bestLocation === 'prev' ? this.prevX : this.bestX;
+    const best = this.bestLocation === 'healthy' ? null : this.bestX;
     return {
       version: CHECKPOINT_VERSION,
       iteration: this.i,
@@ -259,14 +264,13 @@ export class Run {
 
   /** Final parameters: the last healthy iterate (x₍ᵢ₋₁₎ after a divergence). */
   finalX(): Float64Array {
-    return this.stopReason === 'diverged' && this.i > 0 ? this.prevX : this.x;
+    return this.stopReason === 'diverged' && this.i > 0 ? this.healthy : this.x;
   }
 
   /** Parameters of the best (lowest f) healthy iterate. */
   bestParams(): Float64Array {
-    if (this.bestLocation === 'x') return this.x;
-    if (this.bestLocation === 'prev') return this.prevX;
-    return this.bestX ?? this.x;
+    if (this.bestF === Number.POSITIVE_INFINITY) return this.finalX();
+    return this.bestLocation === 'healthy' ? this.healthy : (this.bestX ?? this.healthy);
   }
 
   /** Step i+1: schedule, noise, clipping, update, evaluation, stop checks. */
@@ -282,15 +286,6 @@ export class Run {
     if (this.clipNorm !== null) {
       clipGradient(g, this.clipNorm, this.noise === null ? this.gradNorm : euclideanNorm(g));
     }
-    // Keep x₍ᵢ₎ for divergence reporting; a best iterate living there is moved aside first.
-    if (this.bestLocation === 'prev') {
-      const kept = this.bestX ?? new Float64Array(dim);
-      this.bestX = this.prevX;
-      this.prevX = kept;
-      this.bestLocation = 'copy';
-    }
-    copyInto(this.prevX, this.x);
-    if (this.bestLocation === 'x') this.bestLocation = 'prev';
     this.prevF = this.f;
     this.prevGradNorm = this.gradNorm;
     this.prevLr = this.lr;
@@ -307,7 +302,7 @@ export class Run {
     this.f = this.objective.valueAndGradient(this.x, this.g);
     this.evaluations.f++;
     this.evaluations.gradient++;
-    this.gradNorm = gradNormIfFinite(this.g, this.x);
+    this.gradNorm = gradNormAndSnapshot(this.g, this.x, this.spare);
   }
 
   private afterEvaluation(): void {
@@ -318,16 +313,32 @@ export class Run {
       return;
     }
     if (this.schedule.observe) this.schedule.observe(f, this.scheduleState);
-    if (f < this.bestF) {
+    const improved = f < this.bestF;
+    // x₍ᵢ₎ is healthy: its snapshot becomes the healthy copy. The previous copy is recycled as
+    // the next snapshot buffer, unless it holds the best iterate, which then moves to bestX.
+    const previous = this.healthy;
+    this.healthy = this.spare;
+    if (this.bestLocation === 'healthy' && !improved) {
+      this.spare = this.bestX ?? new Float64Array(this.dim);
+      this.bestX = previous;
+      this.bestLocation = 'copy';
+    } else {
+      this.spare = previous;
+    }
+    if (improved) {
       this.bestF = f;
       this.bestIteration = this.i;
-      this.bestLocation = 'x';
+      this.bestLocation = 'healthy';
     }
     if (this.i % this.stride === 0) this.record();
     const stop = this.spec.stop;
     if (this.gradNorm <= stop.gradTol) this.finish('grad_tol');
     else if (stop.targetValue !== null && f <= stop.targetValue) this.finish('target_value');
-    else if (this.i >= 1 && Math.abs(f - this.prevF) <= stop.fTol * Math.max(1, Math.abs(f)))
+    else if (
+      stop.fTol !== null &&
+      this.i >= 1 &&
+      Math.abs(f - this.prevF) <= stop.fTol * Math.max(1, Math.abs(f))
+    )
       this.finish('f_tol');
     else if (this.i >= stop.maxIterations) this.finish('max_iterations');
     else if (this.cancelRequested) this.finish('cancelled');
@@ -372,7 +383,7 @@ export class Run {
           lr: this.prevLr,
           t: this.elapsedMs(),
         };
-        if (this.spec.record.params) point.x = Array.from(this.prevX);
+        if (this.spec.record.params) point.x = Array.from(this.healthy);
         this.pending.push(point);
         this.lastRecorded = this.i - 1;
       }
@@ -398,7 +409,7 @@ export class Run {
     this.lr = state.lr;
     this.bestIteration = state.best.iteration;
     this.bestF = state.best.f;
-    if (state.best.x === null) this.bestLocation = 'x';
+    if (state.best.x === null) this.bestLocation = 'healthy';
     else {
       this.bestX = state.best.x;
       this.bestLocation = 'copy';
@@ -411,7 +422,8 @@ export class Run {
     this.lastRecorded = state.lastRecorded;
     // Re-derive f, ∇f and ‖g‖ at x: deterministic, so bit-identical, and not counted again.
     this.f = this.objective.valueAndGradient(this.x, this.g);
-    this.gradNorm = gradNormIfFinite(this.g, this.x);
+    this.gradNorm = gradNormAndSnapshot(this.g, this.x, this.spare);
+    this.healthy.set(this.x);
     this.context.f = this.f;
   }
 }
@@ -430,26 +442,21 @@ interface CheckpointState {
   lastRecorded: number;
 }
 
-/** ‖g‖₂, or NaN when any entry of x is non-finite (x·0 is NaN exactly for ±∞ and NaN). */
-function gradNormIfFinite(g: Float64Array, x: Float64Array): number {
+/**
+ * ‖g‖₂, or NaN when any entry of x is non-finite (x·0 is NaN exactly for ±∞ and NaN); copies x
+ * into `snapshot` in the same pass, so keeping the last healthy iterate costs no extra read of x.
+ */
+function gradNormAndSnapshot(g: Float64Array, x: Float64Array, snapshot: Float64Array): number {
   let sum = 0;
   let poison = 0;
   for (let j = 0; j < g.length; j++) {
     const gj = g[j];
+    const xj = x[j];
     sum += gj * gj;
-    poison += x[j] * 0;
+    poison += xj * 0;
+    snapshot[j] = xj;
   }
   return Math.sqrt(sum) + poison;
-}
-
-/** target ← source; a plain loop for short vectors, where TypedArray#set's call overhead dominates. */
-function copyInto(target: Float64Array, source: Float64Array): void {
-  const n = source.length;
-  if (n > 64) {
-    target.set(source);
-    return;
-  }
-  for (let j = 0; j < n; j++) target[j] = source[j];
 }
 
 function euclideanNorm(v: Float64Array): number {

@@ -43,7 +43,8 @@ export function createJobSpecSchema(limits: Limits = DEFAULT_LIMITS) {
   const stop = z.strictObject({
     maxIterations: z.number().int().min(0).max(limits.maxIterations).default(1000),
     gradTol: z.number().min(0).finite().default(1e-8),
-    fTol: z.number().min(0).finite().default(0),
+    // null disables the rule; 0 (the default) stops only when f is exactly unchanged.
+    fTol: z.number().min(0).finite().nullable().default(0),
     targetValue: finite().nullable().default(null),
     maxSeconds: z.number().positive().max(limits.maxSeconds).default(Math.min(60, limits.maxSeconds)),
     patience: z.number().int().min(1).nullable().default(null),
