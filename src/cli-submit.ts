@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { ExitError, problemText, readSpecJson } from './cli-spec.ts';
 import type { TrajectoryPoint } from './core/types.ts';
-import type { Problem } from './schemas/problem.ts';
 
 /**
  * `descent submit <spec.json | -> [--url U] [--watch]`: sends a job spec to a descent server.
@@ -35,15 +34,6 @@ const MAX_RECONNECT_DELAY_MS = 10_000;
 /** Reconnects in a row that received nothing before the CLI gives up. */
 const MAX_FRUITLESS_RECONNECTS = 20;
 
-class ExitError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
 export async function commandSubmit(positionals: string[], options: SubmitOptions): Promise<void> {
   try {
     const code = await submit(positionals, options);
@@ -57,25 +47,7 @@ export async function commandSubmit(positionals: string[], options: SubmitOption
 
 async function submit(positionals: string[], options: SubmitOptions): Promise<number> {
   const source = positionals[0];
-  if (source === undefined) {
-    throw new ExitError(problemText(usageProblem('missing <spec.json | ->')), 2);
-  }
-  const specText = await readSpecText(source);
-  let spec: unknown;
-  try {
-    spec = JSON.parse(specText);
-  } catch (error) {
-    throw new ExitError(
-      problemText({
-        type: 'https://descent.dev/problems/invalid-json',
-        title: 'Invalid JSON',
-        status: 400,
-        detail: (error as Error).message,
-        errors: [{ path: '', message: (error as Error).message }],
-      }),
-      2,
-    );
-  }
+  const spec = await readSpecJson(source);
 
   const baseUrl = (options.url ?? process.env.DESCENT_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
   const response = await request(`${baseUrl}/v1/jobs`, {
@@ -94,38 +66,9 @@ async function submit(positionals: string[], options: SubmitOptions): Promise<nu
   return final.status === 'failed' ? 1 : 0;
 }
 
-async function readSpecText(source: string): Promise<string> {
-  if (source !== '-') {
-    try {
-      return await readFile(source, 'utf8');
-    } catch (error) {
-      throw new ExitError(
-        problemText({
-          type: 'about:blank',
-          title: 'Spec file not readable',
-          status: 400,
-          detail: (error as Error).message,
-        }),
-        2,
-      );
-    }
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function authHeaders(): Record<string, string> {
   const key = process.env.DESCENT_API_KEY;
   return key ? { authorization: `Bearer ${key}` } : {};
-}
-
-function usageProblem(detail: string): Problem {
-  return { type: 'about:blank', title: 'Invalid command line', status: 400, detail };
-}
-
-function problemText(problem: Problem | unknown): string {
-  return JSON.stringify(problem, null, 2);
 }
 
 /** The server's problem+json as it came (pretty-printed), or a problem built from the status line. */

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { ExitError, problemText, readSpecJson } from './cli-spec.ts';
 import { runToCompletion } from './core/run.ts';
 import { normalizeJobSpec } from './schemas/job-spec.ts';
-import { type Problem, validationProblem } from './schemas/problem.ts';
+import { validationProblem } from './schemas/problem.ts';
 
 /**
  * `descent run <spec.json | ->`: runs one job spec in-process with the workers' core and prints
@@ -16,37 +16,11 @@ const USAGE = `usage:
 
 class UsageError extends Error {}
 
-async function readSpecText(source: string | undefined): Promise<string> {
-  if (source === undefined) throw new UsageError('missing <spec.json | ->');
-  if (source !== '-') return readFile(source, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function fail(problem: Problem, code = 2): never {
-  process.stderr.write(`${JSON.stringify(problem, null, 2)}\n`);
-  process.exit(code);
-}
-
-function parseSpecJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    fail({
-      type: 'https://descent.dev/problems/invalid-json',
-      title: 'Invalid JSON',
-      status: 400,
-      detail: (error as Error).message,
-      errors: [{ path: '', message: (error as Error).message }],
-    });
-  }
-}
-
 async function commandRun(positionals: string[]): Promise<void> {
-  const input = parseSpecJson(await readSpecText(positionals[0]));
+  const input = await readSpecJson(positionals[0]);
   const normalized = normalizeJobSpec(input);
-  if (!normalized.ok) fail(validationProblem(normalized.errors, 'Invalid job spec'));
+  if (!normalized.ok)
+    throw new ExitError(problemText(validationProblem(normalized.errors, 'Invalid job spec')), 2);
   const { result, trajectory } = runToCompletion(normalized.spec);
   process.stdout.write(`${JSON.stringify({ spec: normalized.spec, result, trajectory })}\n`);
 }
@@ -79,17 +53,13 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ExitError) {
+    if (error.message !== '') process.stderr.write(`${error.message}\n`);
+    process.exit(error.exitCode);
+  }
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`descent: ${(error as Error).message}\n${USAGE}\n`);
     process.exit(2);
-  }
-  if ((error as { code?: string }).code === 'ENOENT') {
-    fail({
-      type: 'about:blank',
-      title: 'Spec file not found',
-      status: 400,
-      detail: (error as Error).message,
-    });
   }
   process.stderr.write(`descent: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
