@@ -161,14 +161,14 @@ export async function benchCore(): Promise<BenchRow[]> {
     compare(
       'core: Adam, 2,000,000-dim quadratic (vs hand-fused loop)',
       0.8,
-      5,
+      9,
       () => timeCore(quadratic),
       () => timeFusedQuadratic(n, 10, 1e-3, quadraticIterations),
     ),
     compare(
       'core: Adam, 2-D Rosenbrock (vs hand-fused loop)',
       0.5,
-      7,
+      9,
       () => timeCore(rosenbrock),
       () => timeFusedRosenbrock(1e-3, rosenbrockIterations),
     ),

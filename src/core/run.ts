@@ -86,6 +86,12 @@ export class Run {
   private readonly context: StepContext;
   private readonly clock: () => number;
   private readonly stride: number;
+  // Stop rules read once from the spec into plain numbers: the checks run every iteration.
+  // A disabled targetValue is −∞ and a disabled fTol is −1, so their comparisons never hold.
+  private readonly gradTol: number;
+  private readonly targetValue: number;
+  private readonly fTol: number;
+  private readonly maxIterations: number;
   private readonly baseLr: number;
   private readonly clipNorm: number | null;
   private readonly noiseStd: number;
@@ -113,6 +119,8 @@ export class Run {
   private bestF = Number.POSITIVE_INFINITY;
   private bestLocation: BestLocation = 'healthy';
   private lastRecorded = -1;
+  /** Evaluations until the next multiple of the stride is recorded (0: this one). */
+  private untilRecord = 0;
 
   private stopReason: StopReason | null = null;
   private cancelRequested = false;
@@ -132,7 +140,15 @@ export class Run {
     this.countedObjective = countEvaluations(this.objective, this.evaluations);
     this.optimizer = createOptimizer(spec.optimizer);
     this.schedule = createSchedule(spec.schedule, spec.stop.maxIterations);
-    this.stride = recordStride(spec.record.every, spec.stop.maxIterations, spec.record.maxPoints);
+    // Capped at maxIterations + 1 (no further multiple is reached) so it stays a small integer.
+    this.stride = Math.min(
+      recordStride(spec.record.every, spec.stop.maxIterations, spec.record.maxPoints),
+      spec.stop.maxIterations + 1,
+    );
+    this.gradTol = spec.stop.gradTol;
+    this.targetValue = spec.stop.targetValue ?? Number.NEGATIVE_INFINITY;
+    this.fTol = spec.stop.fTol ?? -1;
+    this.maxIterations = spec.stop.maxIterations;
     this.baseLr = spec.optimizer.lr;
     this.clipNorm = spec.optimizer.clipNorm ?? null;
     this.noiseStd = spec.gradientNoise?.std ?? 0;
@@ -330,17 +346,17 @@ export class Run {
       this.bestIteration = this.i;
       this.bestLocation = 'healthy';
     }
-    if (this.i % this.stride === 0) this.record();
-    const stop = this.spec.stop;
-    if (this.gradNorm <= stop.gradTol) this.finish('grad_tol');
-    else if (stop.targetValue !== null && f <= stop.targetValue) this.finish('target_value');
-    else if (
-      stop.fTol !== null &&
-      this.i >= 1 &&
-      Math.abs(f - this.prevF) <= stop.fTol * Math.max(1, Math.abs(f))
-    )
+    // i % stride === 0, by countdown: no floating-point modulus in the hot loop.
+    if (this.untilRecord === 0) {
+      this.record();
+      this.untilRecord = this.stride;
+    }
+    this.untilRecord--;
+    if (this.gradNorm <= this.gradTol) this.finish('grad_tol');
+    else if (f <= this.targetValue) this.finish('target_value');
+    else if (this.i >= 1 && Math.abs(f - this.prevF) <= this.fTol * Math.max(1, Math.abs(f)))
       this.finish('f_tol');
-    else if (this.i >= stop.maxIterations) this.finish('max_iterations');
+    else if (this.i >= this.maxIterations) this.finish('max_iterations');
     else if (this.cancelRequested) this.finish('cancelled');
   }
 
@@ -420,6 +436,8 @@ export class Run {
     Object.assign(this.evaluations, state.evaluations);
     this.elapsedBefore = state.elapsedMs;
     this.lastRecorded = state.lastRecorded;
+    // The next evaluation is iteration i + 1.
+    this.untilRecord = (this.stride - ((this.i + 1) % this.stride)) % this.stride;
     // Re-derive f, ∇f and ‖g‖ at x: deterministic, so bit-identical, and not counted again.
     this.f = this.objective.valueAndGradient(this.x, this.g);
     this.gradNorm = gradNormAndSnapshot(this.g, this.x, this.spare);
