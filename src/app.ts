@@ -27,7 +27,7 @@ export interface BuildAppOptions {
   redis?: Redis;
   /** pino options, or false for none. Default: JSON logs at config.logLevel. */
   logger?: FastifyServerOptions['logger'];
-  /** Follow BullMQ's event stream for run metrics. Default: when REDIS_URL is set. */
+  /** Follow finished-job notifications (`{p}:finished`) for run metrics. Default: when REDIS_URL is set. */
   queueEvents?: boolean;
   /** Trajectory poll interval of the SSE readers (ms). */
   ssePollMs?: number;

@@ -8,16 +8,18 @@ import type { Config } from '../src/config.ts';
 import { createWorkerRedis, waitUntilReady, warnIfEvicting } from '../src/redis.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { StoreKeys } from '../src/store/keys.ts';
+import { TrajectoryStore } from '../src/store/trajectory.ts';
 import { WorkerRegistry } from '../src/store/workers.ts';
-import { CANCEL, type DriveOutcome, HAND_BACK } from './drive.ts';
+import { CANCEL, type DriveOutcome, driveFirstSlice, type FirstSliceOutcome, HAND_BACK } from './drive.ts';
 import { createLogger } from './logger.ts';
 import type { ThreadSettings } from './processor.ts';
 import { QUEUE_NAME, type QueueJobData } from './queue.ts';
 
 /**
- * A worker: a BullMQ Worker on `descent-jobs` whose jobs run on worker threads (BullMQ's
- * sandbox with useWorkerThreads; the thread side is processor.ts), plus what the service needs
- * around it:
+ * A worker: a BullMQ Worker on `descent-jobs` whose jobs start on its main thread (a small
+ * run's first slice of at most 5 ms, which finishes most tiny jobs: drive.ts, driveFirstSlice)
+ * and otherwise run on worker threads (BullMQ's sandbox with useWorkerThreads; the thread side
+ * is processor.ts), plus what the service needs around it:
  *
  *   - cancel: `{p}:cancel` pub/sub → `worker.cancelJob(id)` → the job's thread stops its run
  *     at the next slice boundary (~20 ms);
@@ -51,9 +53,19 @@ interface ChildPoolLike {
   release(child: unknown): void;
 }
 
-/** A BullMQ Worker whose sandboxed processor is wrapped to hand jobs back on shutdown. */
+/**
+ * A BullMQ Worker whose sandboxed processor is wrapped: the first slice on the main thread, then
+ * (when the run is not done) the sandbox; and a hand-back on shutdown.
+ */
 class OptimizationWorker extends Worker<QueueJobData, DriveOutcome, string> {
   handingBack = false;
+  /** A job's first slice on this (the main) thread; null: every job goes straight to a thread. */
+  firstSlice:
+    | ((
+        job: OptimizationJob,
+        signal?: AbortSignal,
+      ) => Promise<Exclude<FirstSliceOutcome, { outcome: 'storing' }>>)
+    | null = null;
   onHandBack: (job: OptimizationJob, outcome: DriveOutcome | null) => void = () => undefined;
   onFinalFailure: (job: OptimizationJob, error: Error) => Promise<void> = async () => undefined;
 
@@ -84,7 +96,18 @@ class OptimizationWorker extends Worker<QueueJobData, DriveOutcome, string> {
       }
       let outcome: DriveOutcome;
       try {
-        outcome = await sandboxed(job, token, signal);
+        const first = this.firstSlice === null ? null : await this.firstSlice(job, signal);
+        if (first !== null && first.outcome !== 'unfinished') return first;
+        if (first !== null && (this.handingBack || signal?.reason === HAND_BACK)) {
+          // Shutting down after the first slice: its checkpoint is stored; the next worker resumes.
+          outcome = {
+            outcome: 'handed_back',
+            iteration: first.iteration ?? 0,
+            resumedFrom: first.resumedFrom,
+          };
+        } else {
+          outcome = await sandboxed(job, token, signal);
+        }
       } catch (error) {
         const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         if (finalAttempt && !this.handingBack) await this.onFinalFailure(job, error as Error);
@@ -136,6 +159,27 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     name: id,
   };
   const worker = new OptimizationWorker(QUEUE_NAME, PROCESSOR_FILE, workerOptions);
+  const trajectories = new TrajectoryStore(redis, config.redisPrefix);
+  worker.firstSlice = async (job, signal) => {
+    const first = await driveFirstSlice({
+      jobId: job.data.jobId ?? job.id,
+      spec: job.data.spec,
+      jobs,
+      trajectories,
+      checkpointIntervalMs: config.checkpointIntervalMs,
+      inlineParamsMaxDim: config.limits.inlineParamsMaxDim,
+      signal,
+      detached: job.attemptsStarted === 1,
+    });
+    if (first.outcome !== 'storing') return first;
+    first.stored.then(
+      (stored) => {
+        if (stored !== 'finished') logger.debug({ jobId: job.id, stored }, 'finished run not recorded');
+      },
+      (error: unknown) => void worker.onFinalFailure(job, error as Error).catch(() => undefined),
+    );
+    return first.finished;
+  };
 
   worker.onHandBack = (job, outcome) => {
     logger.info(

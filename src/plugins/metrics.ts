@@ -9,7 +9,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  * - `descent_jobs{state="queued"|"running"}` and `descent_queue_jobs{state}`: BullMQ job counts,
  *   read from Redis at scrape time; `descent_queue_depth`: jobs waiting for a worker.
  * - `descent_jobs_submitted_total`, `descent_jobs_finished_total{status}`: finished jobs are
- *   seen through the queue's event stream (completed/cancelled/failed from the job record).
+ *   seen on the `{p}:finished` channel (completed, cancelled or failed; see plugins/queue.ts),
+ *   a job cancelled while queued by the cancel route.
  * - `descent_job_run_duration_seconds{status}`: the run's wall time (result.wallMs).
  * - `descent_job_iterations_total` (rate() of it is iterations/s across the fleet) and
  *   `descent_job_iterations_per_second` (per run).
@@ -153,20 +154,13 @@ async function metricsPlugin(app: FastifyInstance) {
     },
   });
 
-  app.jobQueue.onFinished((jobId) => {
-    app.jobs
-      .get(jobId)
-      .then((record) => {
-        if (record === null) return;
-        jobsFinished.inc({ status: record.status });
-        const result = record.result;
-        if (result === null) return;
-        const seconds = result.wallMs / 1000;
-        runDuration.observe({ status: record.status }, seconds);
-        iterations.inc(result.iterations);
-        if (seconds > 0) iterationsPerSecond.observe(result.iterations / seconds);
-      })
-      .catch((error) => app.log.debug({ err: error, jobId }, 'metrics: cannot read a finished job'));
+  app.jobQueue.onFinished((job) => {
+    jobsFinished.inc({ status: job.status });
+    if (job.wallMs === null || job.iterations === null) return;
+    const seconds = job.wallMs / 1000;
+    runDuration.observe({ status: job.status }, seconds);
+    iterations.inc(job.iterations);
+    if (seconds > 0) iterationsPerSecond.observe(job.iterations / seconds);
   });
 
   app.addHook('onResponse', async (request, reply) => {

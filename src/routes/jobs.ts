@@ -16,7 +16,7 @@ import {
 import { normalizeJobSpec } from '../schemas/job-spec.ts';
 import { jsonResponse, problemResponses } from '../schemas/problem-document.ts';
 import { FINISHED_STATUSES, type JobRecord } from '../store/contract.ts';
-import { InvalidCursorError } from '../store/jobs.ts';
+import { InvalidCursorError, newJobId } from '../store/jobs.ts';
 
 /** POST/GET /v1/jobs, GET/DELETE /v1/jobs/{id}, POST /v1/jobs/{id}/cancel. */
 export default async function jobRoutes(fastify: FastifyInstance) {
@@ -54,20 +54,32 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       const normalized = normalizeJobSpec(request.body, { limits: app.config.limits });
       if (!normalized.ok) throw badRequest(normalized.errors, 'Invalid job spec');
       const idempotencyKey = request.headers['idempotency-key'];
-      const { job, created } = await app.jobs.create(request.tenant, normalized.spec, idempotencyKey);
-      // Record first, then queue (see JobQueue): a replayed key re-enqueues a job whose first
-      // enqueue failed; BullMQ ignores an add whose job id it already has.
-      if (job.status === 'queued') {
-        try {
-          await app.jobQueue.enqueue(job.id);
-        } catch (error) {
-          if (created && idempotencyKey === undefined) {
-            await app.jobs
-              .fail(job.id, { code: 'enqueue_failed', message: 'the job could not be queued' })
-              .catch(() => {});
-          }
-          throw error;
+      let job: JobRecord;
+      let created: boolean;
+      if (idempotencyKey === undefined) {
+        // Record, then queue entry, pipelined: both commands go out now on the one connection
+        // the store and the BullMQ queue share, so Redis runs the create before the add (a worker
+        // can never fetch a job whose record is not there yet) and one round trip serves both.
+        // The 202 waits for both replies. Should the create fail after all, the add may still
+        // have run: a worker skips that queue entry (no record), and the client got an error.
+        const id = newJobId();
+        const [record, queued] = await Promise.allSettled([
+          app.jobs.create(request.tenant, normalized.spec, undefined, id),
+          app.jobQueue.enqueue(id, normalized.spec),
+        ]);
+        if (record.status === 'rejected') throw record.reason;
+        ({ job, created } = record.value);
+        if (queued.status === 'rejected') {
+          await app.jobs
+            .fail(job.id, { code: 'enqueue_failed', message: 'the job could not be queued' })
+            .catch(() => {});
+          throw queued.reason;
         }
+      } else {
+        ({ job, created } = await app.jobs.create(request.tenant, normalized.spec, idempotencyKey));
+        // Record first, then queue (see JobQueue): a replayed key re-enqueues a job whose first
+        // enqueue failed; BullMQ ignores an add whose job id it already has.
+        if (job.status === 'queued') await app.jobQueue.enqueue(job.id, job.spec);
       }
       if (created) app.metrics.jobsSubmitted.inc();
       reply.code(202).header('location', `/v1/jobs/${encodeURIComponent(job.id)}`);

@@ -17,10 +17,13 @@ import type { JobSpec } from '../schemas/job-spec.ts';
  *   {p}:idem:{tenant}:{key}   string job id for an Idempotency-Key (SET NX, 24 h TTL)
  *   {p}:cancel                pubsub channel; message = job id (workers stop that run within 100 ms)
  *   {p}:events:{id}           pubsub channel; message = new status (SSE readers wake on it)
+ *   {p}:finished              pubsub channel; message = FinishedJob JSON, sent by the script that
+ *                                    finishes a running job or fails a job (the API's run metrics)
  *   {p}:workers               zset   worker ids scored by last heartbeat ms (readyz: "a worker seen recently")
  *
  * The BullMQ queue is named `descent-jobs` (same prefix); job data = { jobId } (the normalised spec
- * is in the record, so the queue payload stays small); BullMQ job id = our job id.
+ * is in the record, so the queue payload stays small), plus `spec`, a copy of the record's, for a
+ * run small enough to start on a worker's main thread (workers/inline.ts); BullMQ job id = our job id.
  */
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -32,6 +35,18 @@ export interface JobProgress {
   maxIterations: number;
   f: number;
   gradNorm: number;
+}
+
+/**
+ * The `{p}:finished` message: a job's final status and, for a run that finished, its size.
+ * Published by JobStore.finish and JobStore.fail in the same script as the transition, so each
+ * finished job is announced once (a job cancelled while queued is counted by the API itself).
+ */
+export interface FinishedJob {
+  id: string;
+  status: 'completed' | 'cancelled' | 'failed';
+  iterations: number | null;
+  wallMs: number | null;
 }
 
 export interface JobError {
@@ -63,11 +78,16 @@ export interface ListQuery {
 }
 
 export interface JobStoreContract {
-  /** Creates a queued job; with an idempotency key, returns the existing job instead (created: false). */
+  /**
+   * Creates a queued job; with an idempotency key, returns the existing job instead (created: false).
+   * `id` (default: a fresh unguessable one) lets the caller issue the enqueue right behind the
+   * create, on the same connection, without waiting for its reply.
+   */
   create(
     tenant: string,
     spec: JobSpec,
     idempotencyKey?: string,
+    id?: string,
   ): Promise<{ job: JobRecord; created: boolean }>;
   /** The record, or null when missing or owned by another tenant (`tenant` undefined: any). */
   get(id: string, tenant?: string): Promise<JobRecord | null>;
@@ -78,13 +98,16 @@ export interface JobStoreContract {
   setProgress(id: string, progress: JobProgress): Promise<boolean>;
   /**
    * running → completed | cancelled with the result; stores final/best params; deletes the checkpoint.
-   * Resolves to false (and changes nothing) when the job was not running.
+   * Resolves to false (and changes nothing) when the job was not running. `points`, the run's last
+   * points, are appended (as `append` does) in the same round trip, before the status changes.
    */
   finish(
     id: string,
     status: 'completed' | 'cancelled',
     result: Result,
     params: { final: Float64Array; best: Float64Array },
+    maxIterations?: number,
+    points?: readonly TrajectoryPoint[],
   ): Promise<boolean>;
   /** queued | running → failed; resolves to false (no change) when the job had already finished. */
   fail(id: string, error: JobError): Promise<boolean>;

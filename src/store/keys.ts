@@ -43,6 +43,11 @@ export class StoreKeys {
     return `${this.prefix}:cancel`;
   }
 
+  /** Pub/sub channel: message = a FinishedJob summary (JSON) of a job that has just finished. */
+  get finishedChannel(): string {
+    return `${this.prefix}:finished`;
+  }
+
   /** Pub/sub channel: message = the job's new status. */
   events(id: string): string {
     return `${this.prefix}:events:${id}`;

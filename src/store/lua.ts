@@ -14,6 +14,15 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
+  /**
+   * EVAL with the source every time (Redis caches it by its SHA): never NOSCRIPT, so the call is
+   * one command, executed in its place among the connection's commands. For a caller that must
+   * not have a retry reordered behind commands it sent later.
+   */
+  async runInOrder(redis: Redis, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
+    return redis.eval(this.source, keys.length, ...keys, ...args);
+  }
+
   async run(redis: Redis, keys: string[], args: (string | number | Buffer)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);

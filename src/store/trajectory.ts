@@ -15,21 +15,42 @@ import { LuaScript } from './lua.ts';
 /** The stream field holding a point's JSON. */
 export const POINT_FIELD = 'p';
 
-// KEYS: points, job  ARGV: i1, json1, i2, json2, ... → number of points added
-const appendScript = new LuaScript(`
-if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+/**
+ * Lua that appends the points in ARGV[first], ARGV[first + 1], … (pairs `i`, JSON) to the stream
+ * KEYS[pointsKey], skipping every point whose i is not above the stream's last, and sets
+ * `added` to the count. Shared by the append script below and JobStore.finish (which stores a
+ * run's last points and its result in one script).
+ */
+export function appendPointsLua(pointsKey: number, first: number): string {
+  return `
 local last = -1
-local tail = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local tail = redis.call('XREVRANGE', KEYS[${pointsKey}], '+', '-', 'COUNT', 1)
 if #tail > 0 then last = tonumber(string.match(tail[1][1], '^(%d+)')) end
-local added = 0
-for k = 1, #ARGV, 2 do
+for k = ${first}, #ARGV, 2 do
   local i = tonumber(ARGV[k])
   if i > last then
-    redis.call('XADD', KEYS[1], ARGV[k] .. '-1', '${POINT_FIELD}', ARGV[k + 1])
+    redis.call('XADD', KEYS[${pointsKey}], ARGV[k] .. '-1', '${POINT_FIELD}', ARGV[k + 1])
     last = i
     added = added + 1
   end
 end
+`;
+}
+
+/** The script arguments of points: i1, json1, i2, json2, … (appended to `out`). */
+export function pointArgs(
+  points: readonly TrajectoryPoint[],
+  out: (string | number | Buffer)[] = [],
+): (string | number | Buffer)[] {
+  for (let k = 0; k < points.length; k++) out.push(String(points[k].i), JSON.stringify(points[k]));
+  return out;
+}
+
+// KEYS: points, job  ARGV: i1, json1, i2, json2, ... → number of points added
+const appendScript = new LuaScript(`
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+local added = 0
+${appendPointsLua(1, 1)}
 return added
 `);
 
@@ -70,12 +91,11 @@ export class TrajectoryStore implements TrajectoryStoreContract {
   /** Appends in one round trip; skips points not above the last stored i. Resolves to the count added. */
   async append(id: string, points: TrajectoryPoint[]): Promise<number> {
     if (points.length === 0) return 0;
-    const args: string[] = new Array(points.length * 2);
-    for (let k = 0; k < points.length; k++) {
-      args[2 * k] = String(points[k].i);
-      args[2 * k + 1] = JSON.stringify(points[k]);
-    }
-    return (await appendScript.run(this.redis, [this.keys.points(id), this.keys.job(id)], args)) as number;
+    return (await appendScript.run(
+      this.redis,
+      [this.keys.points(id), this.keys.job(id)],
+      pointArgs(points),
+    )) as number;
   }
 
   async read(id: string, after: number, limit: number): Promise<TrajectoryPoint[]> {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
-import { createApiRedis } from '../../src/redis.ts';
+import { createApiRedis, waitUntilReady } from '../../src/redis.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
 import { createTestRedis, deletePrefix, randomPrefix, testRedisUrl } from '../helpers/redis.ts';
 
@@ -42,6 +42,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...options.env,
   });
   const apiRedis = createApiRedis(config);
+  // The API answers 503 until its connection is ready; tests start once it is.
+  await waitUntilReady(apiRedis);
   const app = await buildApp({ config, redis: apiRedis, logger: false, ssePollMs: options.ssePollMs });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;

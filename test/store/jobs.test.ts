@@ -378,6 +378,106 @@ describe('cancel', () => {
   });
 });
 
+describe('finishing with the last points', () => {
+  const point = (i: number) => ({ i, f: 1 / (1 + i), gradNorm: 1, lr: 0.1, t: i });
+
+  it('finish stores the last points with the result in one script, skipping points already stored', async () => {
+    const trajectories = new TrajectoryStore(redis, prefix);
+    const { job } = await store.create('alice', makeSpec());
+    await store.markRunning(job.id);
+    await trajectories.append(job.id, [point(0), point(1)]);
+    expect(await store.finish(job.id, 'completed', sampleResult(), params, 10, [point(1), point(2)])).toBe(
+      true,
+    );
+    expect((await trajectories.read(job.id, -1, 10)).map((p) => p.i)).toEqual([0, 1, 2]);
+    expect((await store.get(job.id))?.status).toBe('completed');
+  });
+
+  it('announces each finished or failed job once on the finished channel', async () => {
+    const subscriber = createTestRedis();
+    const messages: unknown[] = [];
+    await subscriber.subscribe(store.keys.finishedChannel);
+    subscriber.on('message', (_channel, message) => messages.push(JSON.parse(message)));
+    const done = (await store.create('alice', makeSpec())).job;
+    await store.markRunning(done.id);
+    await store.finish(done.id, 'completed', sampleResult(), params, 10);
+    await store.finish(done.id, 'completed', sampleResult(), params, 10);
+    const failed = (await store.create('alice', makeSpec())).job;
+    await store.fail(failed.id, { code: 'x', message: 'y' });
+    await store.fail(failed.id, { code: 'x', message: 'y' });
+    await expect
+      .poll(() => messages)
+      .toEqual([
+        { id: done.id, status: 'completed', iterations: 10, wallMs: 1.5 },
+        { id: failed.id, status: 'failed', iterations: null, wallMs: null },
+      ]);
+    await subscriber.quit();
+  });
+
+  it('finishUnstarted finishes a queued job in one script: startedAt, points, result, params, status', async () => {
+    const trajectories = new TrajectoryStore(redis, prefix);
+    const { job } = await store.create('alice', makeSpec());
+    const subscriber = createTestRedis();
+    const messages: string[] = [];
+    await subscriber.subscribe(store.keys.events(job.id));
+    subscriber.on('message', (_channel, message) => messages.push(message));
+    expect(
+      await store.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000, [point(0), point(1)]),
+    ).toBe('finished');
+    const record = await store.get(job.id);
+    expect(record?.status).toBe('completed');
+    expect(record?.startedAt).not.toBeNull();
+    expect(record?.finishedAt).not.toBeNull();
+    expect(record?.result).toEqual(sampleResult());
+    expect(record?.progress).toEqual({ iteration: 10, maxIterations: 1000, f: 0.5, gradNorm: 0.25 });
+    expect((await trajectories.read(job.id, -1, 10)).map((p) => p.i)).toEqual([0, 1]);
+    expect(await store.params(job.id, 'best')).toEqual(new Float64Array([3, -0.5]));
+    await expect.poll(() => messages).toEqual(['completed']);
+    await subscriber.quit();
+    // Finished: a second attempt changes nothing.
+    expect(await store.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000, [point(2)])).toBe(
+      'gone',
+    );
+    expect(await trajectories.lastIteration(job.id)).toBe(1);
+  });
+
+  it('finishUnstarted also finishes a job an earlier attempt left running, keeping its startedAt', async () => {
+    const { job } = await store.create('alice', makeSpec());
+    const running = await store.markRunning(job.id);
+    await store.saveCheckpoint(job.id, new Run(makeSpec()).checkpoint());
+    expect(await store.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000)).toBe('finished');
+    const record = await store.get(job.id);
+    expect(record?.status).toBe('completed');
+    expect(record?.startedAt).toBe(running?.startedAt);
+    expect(await store.loadCheckpoint(job.id)).toBeNull();
+  });
+
+  it('finishUnstarted writes nothing for a cancelled or missing job, or one with a cancel request', async () => {
+    const trajectories = new TrajectoryStore(redis, prefix);
+    const cancelled = (await store.create('alice', makeSpec())).job;
+    await store.requestCancel(cancelled.id);
+    expect(
+      await store.finishUnstarted(cancelled.id, 'completed', sampleResult(), params, 1000, [point(0)]),
+    ).toBe('gone');
+    expect((await store.get(cancelled.id))?.status).toBe('cancelled');
+    expect(await redis.exists(store.keys.points(cancelled.id), store.keys.params(cancelled.id))).toBe(0);
+
+    expect(
+      await store.finishUnstarted('missing', 'completed', sampleResult(), params, 1000, [point(0)]),
+    ).toBe('gone');
+    expect(await redis.exists(store.keys.points('missing'), store.keys.job('missing'))).toBe(0);
+
+    const flagged = (await store.create('alice', makeSpec())).job;
+    await store.markRunning(flagged.id);
+    await store.requestCancel(flagged.id);
+    expect(
+      await store.finishUnstarted(flagged.id, 'completed', sampleResult(), params, 1000, [point(0)]),
+    ).toBe('cancel_requested');
+    expect((await store.get(flagged.id))?.status).toBe('running');
+    expect(await trajectories.lastIteration(flagged.id)).toBe(-1);
+  });
+});
+
 describe('checkpoints', () => {
   it('round-trips a run checkpoint, and a run resumed from it ends as an uninterrupted one', async () => {
     const spec = makeSpec({ stop: { maxIterations: 200_000, gradTol: 0 } });

@@ -32,10 +32,33 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function submit(spec: ReturnType<typeof makeSpec>): Promise<string> {
+/** Creates and enqueues a job; `withSpec`: the queue entry carries the spec, as the API's do. */
+async function submit(spec: ReturnType<typeof makeSpec>, withSpec = false): Promise<string> {
   const { job } = await jobs.create('default', spec);
-  await enqueueJob(queue, job.id);
+  await enqueueJob(queue, job.id, withSpec ? spec : undefined);
   return job.id;
+}
+
+/** The job's trajectory, result and params equal an uninterrupted local run's. */
+async function expectSameAsLocalRun(id: string, spec: ReturnType<typeof makeSpec>): Promise<void> {
+  const { record } = await waitForStatus(jobs, id, ['completed', 'failed', 'cancelled']);
+  expect(record.status).toBe('completed');
+  expect(record.startedAt).not.toBeNull();
+  const expected = runToCompletion(spec);
+  const stored = await trajectories.read(id, -1, 100_000);
+  expect(withoutTime(stored)).toEqual(withoutTime(expected.trajectory));
+  const { wallMs: _a, ...result } = record.result!;
+  const { wallMs: _b, ...expectedResult } = expected.result;
+  expect(result).toEqual(expectedResult);
+  expect(record.progress).toEqual({
+    iteration: expected.result.iterations,
+    maxIterations: spec.stop.maxIterations,
+    f: expected.result.f,
+    gradNorm: expected.result.gradNorm,
+  });
+  expect(Array.from((await jobs.params(id, 'final'))!)).toEqual(expected.result.x);
+  expect(Array.from((await jobs.params(id, 'best'))!)).toEqual(expected.result.best.x);
+  expect(await jobs.loadCheckpoint(id)).toBeNull();
 }
 
 describe('worker', () => {
@@ -135,6 +158,47 @@ describe('worker', () => {
     await waitFor(async () => (await queue.getJobCounts('active')).active === 0, 10_000, 'queue');
     expect(await jobs.get(job.id)).toBeNull();
     expect(await redis.exists(jobs.keys.points(job.id))).toBe(0);
+  });
+
+  it('runs a small job on the main thread straight from its queue entry: same trajectory and result', async () => {
+    const spec = makeSpec({ stop: { maxIterations: 200 } });
+    await expectSameAsLocalRun(await submit(spec, true), spec);
+  });
+
+  it('runs a small job on the main thread after reading its record when its queue entry has no spec', async () => {
+    const spec = makeSpec({ stop: { maxIterations: 200 } });
+    await expectSameAsLocalRun(await submit(spec), spec);
+  });
+
+  it('continues a small run not done within its first slice on a worker thread: same trajectory and result', async () => {
+    // ~100k 2-D adam steps: far longer than the 5 ms first slice on the main thread.
+    const spec = makeSpec({ stop: { maxIterations: 100_000, gradTol: 0 } });
+    const [fromEntry, fromRecord] = await Promise.all([submit(spec, true), submit(spec)]);
+    await expectSameAsLocalRun(fromEntry, spec);
+    await expectSameAsLocalRun(fromRecord, spec);
+  });
+
+  it('runs a job too large for the main thread on a worker thread: same trajectory and result', async () => {
+    const spec = makeSpec({
+      objective: { type: 'builtin', name: 'rosenbrock', dim: 40 },
+      stop: { maxIterations: 500 },
+    });
+    await expectSameAsLocalRun(await submit(spec, true), spec);
+  });
+
+  it('leaves a small job cancelled while queued alone: no points, no params', async () => {
+    const spec = makeSpec();
+    const { job } = await jobs.create('default', spec);
+    await jobs.requestCancel(job.id);
+    await enqueueJob(queue, job.id, spec);
+    await waitFor(
+      async () => (await queue.getJobCounts('completed', 'active', 'wait')).wait === 0,
+      10_000,
+      'queue',
+    );
+    await waitFor(async () => (await queue.getJobCounts('active')).active === 0, 10_000, 'queue');
+    expect((await jobs.get(job.id))?.status).toBe('cancelled');
+    expect(await redis.exists(jobs.keys.points(job.id), jobs.keys.params(job.id))).toBe(0);
   });
 
   it('records a heartbeat in the workers zset', async () => {
