@@ -77,8 +77,11 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 return {1, ARGV[1]}
 `);
 
-// KEYS: job  ARGV: nowIso, eventsChannel
-const markRunningScript = new LuaScript(`
+/**
+ * queued → running, shared by markRunning and begin (KEYS[1] job; ARGV nowIso, eventsChannel):
+ * a finished or missing job returns false, so it never goes back to running.
+ */
+const TO_RUNNING_LUA = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status or status == 'completed' or status == 'failed' or status == 'cancelled' then return false end
 if status ~= 'running' then
@@ -86,18 +89,15 @@ if status ~= 'running' then
   redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[1])
   redis.call('PUBLISH', ARGV[2], 'running')
 end
+`;
+
+// KEYS: job  ARGV: nowIso, eventsChannel
+const markRunningScript = new LuaScript(`${TO_RUNNING_LUA}
 return redis.call('HGETALL', KEYS[1])
 `);
 
 // KEYS: job, checkpoint  ARGV: nowIso, eventsChannel → { HGETALL, checkpoint | false } (markRunning, then the checkpoint)
-const beginScript = new LuaScript(`
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status or status == 'completed' or status == 'failed' or status == 'cancelled' then return false end
-if status ~= 'running' then
-  redis.call('HSET', KEYS[1], 'status', 'running')
-  redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[1])
-  redis.call('PUBLISH', ARGV[2], 'running')
-end
+const beginScript = new LuaScript(`${TO_RUNNING_LUA}
 return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}
 `);
 

@@ -65,24 +65,7 @@ describe('worker', () => {
   it('runs a job on a worker thread: its trajectory and result equal runToCompletion', async () => {
     const spec = makeSpec({ stop: { maxIterations: 3000 } });
     const id = await submit(spec);
-    const { record } = await waitForStatus(jobs, id, ['completed', 'failed', 'cancelled']);
-    expect(record.status).toBe('completed');
-
-    const expected = runToCompletion(spec);
-    const stored = await trajectories.read(id, -1, 100_000);
-    expect(withoutTime(stored)).toEqual(withoutTime(expected.trajectory));
-    const { wallMs: _a, ...result } = record.result!;
-    const { wallMs: _b, ...expectedResult } = expected.result;
-    expect(result).toEqual(expectedResult);
-    expect(record.progress).toEqual({
-      iteration: expected.result.iterations,
-      maxIterations: 3000,
-      f: expected.result.f,
-      gradNorm: expected.result.gradNorm,
-    });
-    expect(Array.from((await jobs.params(id, 'final'))!)).toEqual(expected.result.x);
-    expect(Array.from((await jobs.params(id, 'best'))!)).toEqual(expected.result.best.x);
-    expect(await jobs.loadCheckpoint(id)).toBeNull();
+    await expectSameAsLocalRun(id, spec);
   });
 
   it('completes a diverging run with stopReason diverged', async () => {
