@@ -1,6 +1,7 @@
 import { Run } from '../src/core/run.ts';
 import { normalizeJobSpec } from '../src/schemas/job-spec.ts';
 import { DEFAULT_LIMITS } from '../src/schemas/limits.ts';
+import { type BenchRow, median } from './stats.ts';
 
 /**
  * Per-iteration cost of the core (Run: objective + Adam + stop rules + recording) against a
@@ -12,22 +13,9 @@ import { DEFAULT_LIMITS } from '../src/schemas/limits.ts';
  * then one pass of the Adam update. Both run with the same defaults (β1 0.9, β2 0.999, ε 1e-8).
  */
 
-export interface BenchRow {
-  name: string;
-  ratio: number;
-  goal: string;
-  pass: boolean;
-  details: Record<string, number>;
-}
-
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const EPS = 1e-8;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 function coreSpec(objective: Record<string, unknown>, lr: number, iterations: number) {
   const normalized = normalizeJobSpec(

@@ -3,7 +3,7 @@ import { createObjective } from '../src/core/objectives/index.ts';
 import { Run } from '../src/core/run.ts';
 import type { Objective } from '../src/core/types.ts';
 import { type JobSpec, normalizeJobSpec } from '../src/schemas/job-spec.ts';
-import type { BenchRow } from './core.ts';
+import { type BenchRow, median } from './stats.ts';
 
 /**
  * Expression objectives vs builtins: value+gradient of `(1-x)^2 + 100*(y-x^2)^2` (compiled from
@@ -23,11 +23,6 @@ const ADAM_ITERATIONS = 100_000;
 const PASSES_PER_SAMPLE = 10;
 const REPEATS = 15;
 const GOAL = 0.5;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function adamSpec(objective: Record<string, unknown>, iterations: number, recordPoints: boolean): JobSpec {
   const normalized = normalizeJobSpec({

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { BenchRow } from './stats.ts';
 
 /**
  * `npm run bench [-- group…]`: runs every bench group — each `bench/<group>.ts` module's exported
@@ -10,14 +11,6 @@ import { pathToFileURL } from 'node:url';
  * `ratio` is a speed ratio against a reference measured in the same run, `goal` reads `>= x` or
  * `<= x`. Exit code 1 when a group throws or no group matches; a missed goal shows as FAIL.
  */
-
-interface BenchRow {
-  name: string;
-  ratio: number;
-  goal: string;
-  pass?: boolean;
-  details?: Record<string, number | undefined>;
-}
 
 type BenchFunction = () => Promise<BenchRow | BenchRow[]> | BenchRow | BenchRow[];
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -11,6 +12,7 @@ import { spawnRedisServer } from '../src/embedded-redis.ts';
 import { redisOptionsFromUrl } from '../src/redis.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
+import { type BenchRow, median } from './stats.ts';
 
 /**
  * The service bench: the real API (`src/server.ts`) and a real worker (`workers/worker.ts`) as
@@ -52,14 +54,6 @@ import { TrajectoryStore } from '../src/store/trajectory.ts';
  *     real delivery lag, which the fan-out must not multiply.
  */
 
-export interface ServiceBenchRow {
-  name: string;
-  ratio: number;
-  goal: string;
-  pass: boolean;
-  details: Record<string, number>;
-}
-
 const ROOT = path.resolve(import.meta.dirname, '..');
 const WORKER_CONCURRENCY = 2;
 const IN_FLIGHT = 16;
@@ -94,15 +88,6 @@ const TINY_SPEC = {
 /** Wall-clock ms with sub-ms resolution (one clock for writes and receipts in this process). */
 function now(): number {
   return performance.timeOrigin + performance.now();
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function quantile(sorted: Float64Array, q: number): number {
@@ -679,7 +664,7 @@ async function fanout(
 
 // ---------------------------------------------------------------------------------------------
 
-function printRow(row: ServiceBenchRow): void {
+function printRow(row: BenchRow): void {
   const details = Object.entries(row.details)
     .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : value.toPrecision(4)}`)
     .join(' ');
@@ -688,7 +673,7 @@ function printRow(row: ServiceBenchRow): void {
   );
 }
 
-export async function benchService(): Promise<ServiceBenchRow[]> {
+export async function benchService(): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'descent-bench-'));
   const redisServer = await spawnRedisServer({
     socketPath: path.join(dir, 'redis.sock'),
@@ -712,7 +697,7 @@ export async function benchService(): Promise<ServiceBenchRow[]> {
   let worker: Child | undefined;
   let http: HttpConnection[] = [];
   const redis = new Redis({ ...redisOptionsFromUrl(redisServer.url), maxRetriesPerRequest: null });
-  const rows: ServiceBenchRow[] = [];
+  const rows: BenchRow[] = [];
   const stopAll = () => {
     api?.process.kill('SIGKILL');
     worker?.process.kill('SIGKILL');
@@ -753,7 +738,7 @@ export async function benchService(): Promise<ServiceBenchRow[]> {
     }
     const serviceRate = median(service);
     const rawRate = median(raw);
-    const throughput: ServiceBenchRow = {
+    const throughput: BenchRow = {
       name: 'service: tiny-job throughput',
       ratio: serviceRate / rawRate,
       goal: '>= 0.5',
@@ -774,7 +759,7 @@ export async function benchService(): Promise<ServiceBenchRow[]> {
     // (b) cancel latency, while the worker still runs.
     const latencies = await withTimeout(cancelLatencies(http[0], CANCEL_JOBS), 'cancel latency');
     const maxLatency = Math.max(...latencies);
-    const cancel: ServiceBenchRow = {
+    const cancel: BenchRow = {
       name: `service: cancel latency, max of ${CANCEL_JOBS} ÷ ${CANCEL_GOAL_MS} ms`,
       ratio: maxLatency / CANCEL_GOAL_MS,
       goal: '<= 1',
@@ -796,7 +781,7 @@ export async function benchService(): Promise<ServiceBenchRow[]> {
     const trajectories = new TrajectoryStore(redis, prefix);
     const single = await fanout(baseUrl, jobStore, trajectories, 1, 12_345);
     const many = await fanout(baseUrl, jobStore, trajectories, FANOUT_CLIENTS, 12_345);
-    const fan: ServiceBenchRow = {
+    const fan: BenchRow = {
       name: `service: SSE p99 lag, ${FANOUT_CLIENTS} vs 1 client`,
       ratio: many.p99 / single.p99,
       goal: '<= 2',

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitError, problemText, readSpecJson } from './cli-spec.ts';
 import type { TrajectoryPoint } from './core/types.ts';
 
@@ -279,10 +280,6 @@ function writeStdout(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** One status line on stderr, redrawn in place; silent when stderr is not a terminal. */

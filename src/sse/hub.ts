@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TrajectoryPoint } from '../core/types.ts';
 import {
   FINISHED_STATUSES,
@@ -81,10 +82,6 @@ type QueuedEvent =
   | { kind: 'points'; points: TrajectoryPoint[]; text: string }
   | { kind: 'status'; record: JobRecord; text: string }
   | { kind: 'end'; record: JobRecord; text: string };
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 class Subscriber {
   /** The last point `i` sent (or the resume point). */
