@@ -3,7 +3,7 @@ import { createObjective } from '../src/core/objectives/index.ts';
 import { Run } from '../src/core/run.ts';
 import type { Objective } from '../src/core/types.ts';
 import { type JobSpec, normalizeJobSpec } from '../src/schemas/job-spec.ts';
-import { type BenchRow, median } from './stats.ts';
+import { type BenchRow, describeRow, median } from './stats.ts';
 
 /**
  * Expression objectives vs builtins: value+gradient of `(1-x)^2 + 100*(y-x^2)^2` (compiled from
@@ -120,14 +120,9 @@ export async function benchExpression(): Promise<BenchRow> {
       runRatio,
     },
   };
-  console.log(
-    `${row.name}: ratio ${ratio.toFixed(2)} (goal ${row.goal}, ${row.pass ? 'pass' : 'FAIL'}); ` +
-      `${row.details.expressionNsPerCall!.toFixed(1)} vs ${row.details.builtinNsPerCall!.toFixed(1)} ns per call; ` +
-      `whole Adam iteration ratio ${runRatio.toFixed(2)}`,
-  );
   return row;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await benchExpression();
+  console.log(describeRow(await benchExpression()));
 }

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BenchRow } from './stats.ts';
+import { type BenchRow, describeRow } from './stats.ts';
 
 /**
  * `npm run bench [-- group…]`: runs every bench group — each `bench/<group>.ts` module's exported
@@ -9,7 +9,9 @@ import type { BenchRow } from './stats.ts';
  * service.ts, …) — and prints one summary table. `npm run bench -- core service` runs only those
  * groups. A bench function returns a row or an array of rows `{name, ratio, goal, pass?, details?}`:
  * `ratio` is a speed ratio against a reference measured in the same run, `goal` reads `>= x` or
- * `<= x`. Exit code 1 when a group throws or no group matches; a missed goal shows as FAIL.
+ * `<= x`, or `none` for a row that only informs. Each row's details (the raw figures behind the
+ * ratio) print as it finishes. Exit code 1 when a group throws or no group matches; a missed goal
+ * shows as FAIL.
  */
 
 type BenchFunction = () => Promise<BenchRow | BenchRow[]> | BenchRow | BenchRow[];
@@ -19,7 +21,7 @@ interface SummaryRow {
   name: string;
   ratio: number | null;
   goal: string;
-  verdict: 'pass' | 'FAIL' | 'ERROR';
+  verdict: 'pass' | 'FAIL' | 'ERROR' | 'info';
 }
 
 const BENCH_DIR = import.meta.dirname;
@@ -96,13 +98,15 @@ async function main(argv: string[]): Promise<number> {
         const result = await bench();
         for (const row of Array.isArray(result) ? result : [result]) {
           const pass = typeof row.pass === 'boolean' ? row.pass : meetsGoal(row.ratio, row.goal);
+          const info = row.goal === 'none';
           summary.push({
             group,
             name: row.name,
             ratio: row.ratio,
-            goal: row.goal,
-            verdict: pass === false ? 'FAIL' : pass === true ? 'pass' : 'ERROR',
+            goal: info ? '-' : row.goal,
+            verdict: info ? 'info' : pass === false ? 'FAIL' : pass === true ? 'pass' : 'ERROR',
           });
+          process.stdout.write(`   ${describeRow(row)}\n`);
         }
       } catch (error) {
         errors += 1;

@@ -12,7 +12,7 @@ import { spawnRedisServer } from '../src/embedded-redis.ts';
 import { redisOptionsFromUrl } from '../src/redis.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
-import { type BenchRow, median } from './stats.ts';
+import { type BenchRow, describeRow, median } from './stats.ts';
 
 /**
  * The service bench: the real API (`src/server.ts`) and a real worker (`workers/worker.ts`) as
@@ -664,15 +664,6 @@ async function fanout(
 
 // ---------------------------------------------------------------------------------------------
 
-function printRow(row: BenchRow): void {
-  const details = Object.entries(row.details)
-    .map(([key, value]) => `${key}=${Number.isInteger(value) ? value : value.toPrecision(4)}`)
-    .join(' ');
-  process.stdout.write(
-    `  ${row.name.padEnd(34)} ratio ${row.ratio.toFixed(3).padStart(7)}  goal ${row.goal.padEnd(6)} ${row.pass ? 'pass' : 'FAIL'}  ${details}\n`,
-  );
-}
-
 export async function benchService(): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'descent-bench-'));
   const redisServer = await spawnRedisServer({
@@ -753,7 +744,6 @@ export async function benchService(): Promise<BenchRow[]> {
         concurrency: WORKER_CONCURRENCY,
       },
     };
-    printRow(throughput);
     rows.push(throughput);
 
     // (b) cancel latency, while the worker still runs.
@@ -772,7 +762,6 @@ export async function benchService(): Promise<BenchRow[]> {
         goalMs: CANCEL_GOAL_MS,
       },
     };
-    printRow(cancel);
     rows.push(cancel);
 
     // (c) fan-out: no worker may take the watched job; this process plays the worker's writes.
@@ -800,7 +789,6 @@ export async function benchService(): Promise<BenchRow[]> {
         pointsPerBatch: FANOUT_POINTS_PER_BATCH,
       },
     };
-    printRow(fan);
     rows.push(fan);
     return rows;
   } finally {
@@ -816,5 +804,6 @@ export async function benchService(): Promise<BenchRow[]> {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rows = await benchService();
+  for (const row of rows) console.log(describeRow(row));
   process.exitCode = rows.every((row) => row.pass) ? 0 : 1;
 }

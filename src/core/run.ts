@@ -71,9 +71,6 @@ export interface RunOutput {
   trajectory: TrajectoryPoint[];
 }
 
-/** Where the best iterate's parameters live: the healthy copy (it is x₍ᵢ₎) or `bestX`. */
-type BestLocation = 'healthy' | 'copy';
-
 export class Run {
   readonly spec: JobSpec;
   readonly dim: number;
@@ -96,13 +93,19 @@ export class Run {
   private readonly clipNorm: number | null;
   private readonly noiseStd: number;
 
+  // Iterates are double-buffered: a step reads x₍ᵢ₎ and writes x₍ᵢ₊₁₎ into another buffer, so
+  // the last healthy iterate survives a divergent step without ever being copied.
+  /** The current iterate x₍ᵢ₎. */
   private x: Float64Array;
+  /** After a step, x₍ᵢ₋₁₎ (the last healthy iterate until x₍ᵢ₎ passes the checks); between steps, the buffer the next step writes into, unless it holds the best iterate. */
+  private previous: Float64Array;
+  /** Holds the best iterate once it is neither x nor previous (allocated on first need). */
+  private reserve: Float64Array | null = null;
+  /** The buffer holding the best healthy iterate: x, previous or reserve (null before one). */
+  private best: Float64Array | null = null;
   private g: Float64Array;
-  /** Copy of the last healthy iterate (x₍ᵢ₎ once it passed the divergence checks). */
-  private healthy: Float64Array;
-  /** Receives x during the gradient-norm pass; becomes `healthy` when x passes the checks. */
-  private spare: Float64Array;
-  private bestX: Float64Array | null = null;
+  /** ‖g‖², written by the evaluation. */
+  private readonly normSquared = new Float64Array(1);
   private optimizerState: PlainState;
   private scheduleState: PlainState;
   private noise: Rng | null;
@@ -117,7 +120,6 @@ export class Run {
   private prevLr = 0;
   private bestIteration = 0;
   private bestF = Number.POSITIVE_INFINITY;
-  private bestLocation: BestLocation = 'healthy';
   private lastRecorded = -1;
   /** Evaluations until the next multiple of the stride is recorded (0: this one). */
   private untilRecord = 0;
@@ -153,8 +155,7 @@ export class Run {
     this.clipNorm = spec.optimizer.clipNorm ?? null;
     this.noiseStd = spec.gradientNoise?.std ?? 0;
     this.g = new Float64Array(this.dim);
-    this.healthy = new Float64Array(this.dim);
-    this.spare = new Float64Array(this.dim);
+    this.previous = new Float64Array(this.dim);
     this.context = { objective: this.countedObjective, f: Number.NaN };
     this.segmentStart = this.clock();
     this.lastClock = this.segmentStart;
@@ -176,7 +177,7 @@ export class Run {
     this.optimizerState = this.optimizer.init(this.dim);
     this.scheduleState = this.schedule.init();
     this.noise = this.noiseStd > 0 ? Rng.fromSeed(spec.seed ^ NOISE_STREAM) : null;
-    this.evaluate();
+    this.evaluate(poisonOf(this.x));
     this.f0 = this.f;
     this.divergenceLimit = EXPLOSION_FACTOR * Math.max(1, Math.abs(this.f0));
     this.lr = this.baseLr * this.schedule.factor(0, this.scheduleState);
@@ -227,7 +228,8 @@ export class Run {
   /** The full run state between two steps, as JSON-safe data. */
   checkpoint(): RunCheckpoint {
     if (this.stopReason !== null) throw new Error('a finished run has no checkpoint');
-    const best = this.bestLocation === 'healthy' ? null : this.bestX;
+    // null: the best iterate is x itself (the common case, and no second copy of x in the JSON)
+    const best = this.best === this.x ? null : this.best;
     return {
       version: CHECKPOINT_VERSION,
       iteration: this.i,
@@ -280,13 +282,12 @@ export class Run {
 
   /** Final parameters: the last healthy iterate (x₍ᵢ₋₁₎ after a divergence). */
   finalX(): Float64Array {
-    return this.stopReason === 'diverged' && this.i > 0 ? this.healthy : this.x;
+    return this.stopReason === 'diverged' && this.i > 0 ? this.previous : this.x;
   }
 
   /** Parameters of the best (lowest f) healthy iterate. */
   bestParams(): Float64Array {
-    if (this.bestF === Number.POSITIVE_INFINITY) return this.finalX();
-    return this.bestLocation === 'healthy' ? this.healthy : (this.bestX ?? this.healthy);
+    return this.best ?? this.finalX();
   }
 
   /** Step i+1: schedule, noise, clipping, update, evaluation, stop checks. */
@@ -300,25 +301,40 @@ export class Run {
       for (let j = 0; j < dim; j++) g[j] += std * noise.normal();
     }
     if (this.clipNorm !== null) {
-      clipGradient(g, this.clipNorm, this.noise === null ? this.gradNorm : euclideanNorm(g));
+      clipGradient(g, this.clipNorm, this.noise === null ? this.gradNorm : Math.sqrt(sumOfSquares(g)));
     }
     this.prevF = this.f;
     this.prevGradNorm = this.gradNorm;
     this.prevLr = this.lr;
     this.context.f = this.f;
-    this.optimizer.step(this.x, g, lr, this.optimizerState, this.i + 1, this.context);
+    const next = this.writableBuffer();
+    const poison = this.optimizer.step(this.x, next, g, lr, this.optimizerState, this.i + 1, this.context);
+    this.previous = this.x;
+    this.x = next;
     this.i++;
     this.lr = lr;
-    this.evaluate();
+    this.evaluate(poison);
     this.afterEvaluation();
   }
 
-  /** f and ∇f at x (counted), and ‖g‖ folded with a finiteness check of x. */
-  private evaluate(): void {
-    this.f = this.objective.valueAndGradient(this.x, this.g);
+  /** The buffer the next step writes into: `previous`, unless it holds the best iterate, which then moves to the reserve. */
+  private writableBuffer(): Float64Array {
+    if (this.previous !== this.best) return this.previous;
+    const free = this.reserve ?? new Float64Array(this.dim);
+    this.reserve = this.previous;
+    return free;
+  }
+
+  /**
+   * f and ∇f at x (counted), and ‖g‖. `poison` is Σ x·0 (NaN when an entry of x is not finite),
+   * which the step computed in its own pass; adding it makes ‖g‖ NaN, so the divergence check
+   * covers x at no cost.
+   */
+  private evaluate(poison: number): void {
+    this.f = valueGradientAndNormSquared(this.objective, this.x, this.g, this.normSquared);
     this.evaluations.f++;
     this.evaluations.gradient++;
-    this.gradNorm = gradNormAndSnapshot(this.g, this.x, this.spare);
+    this.gradNorm = Math.sqrt(this.normSquared[0]) + poison;
   }
 
   private afterEvaluation(): void {
@@ -329,22 +345,10 @@ export class Run {
       return;
     }
     if (this.schedule.observe) this.schedule.observe(f, this.scheduleState);
-    const improved = f < this.bestF;
-    // x₍ᵢ₎ is healthy: its snapshot becomes the healthy copy. The previous copy is recycled as
-    // the next snapshot buffer, unless it holds the best iterate, which then moves to bestX.
-    const previous = this.healthy;
-    this.healthy = this.spare;
-    if (this.bestLocation === 'healthy' && !improved) {
-      this.spare = this.bestX ?? new Float64Array(this.dim);
-      this.bestX = previous;
-      this.bestLocation = 'copy';
-    } else {
-      this.spare = previous;
-    }
-    if (improved) {
+    if (f < this.bestF) {
       this.bestF = f;
       this.bestIteration = this.i;
-      this.bestLocation = 'healthy';
+      this.best = this.x;
     }
     // i % stride === 0, by countdown: no floating-point modulus in the hot loop.
     if (this.untilRecord === 0) {
@@ -399,7 +403,7 @@ export class Run {
           lr: this.prevLr,
           t: this.elapsedMs(),
         };
-        if (this.spec.record.params) point.x = Array.from(this.healthy);
+        if (this.spec.record.params) point.x = Array.from(this.previous);
         this.pending.push(point);
         this.lastRecorded = this.i - 1;
       }
@@ -425,11 +429,8 @@ export class Run {
     this.lr = state.lr;
     this.bestIteration = state.best.iteration;
     this.bestF = state.best.f;
-    if (state.best.x === null) this.bestLocation = 'healthy';
-    else {
-      this.bestX = state.best.x;
-      this.bestLocation = 'copy';
-    }
+    this.reserve = state.best.x;
+    this.best = state.best.x ?? this.x;
     this.optimizerState = state.optimizer;
     this.scheduleState = state.schedule;
     this.noise = state.noise ? Rng.fromState(state.noise) : null;
@@ -439,9 +440,8 @@ export class Run {
     // The next evaluation is iteration i + 1.
     this.untilRecord = (this.stride - ((this.i + 1) % this.stride)) % this.stride;
     // Re-derive f, ∇f and ‖g‖ at x: deterministic, so bit-identical, and not counted again.
-    this.f = this.objective.valueAndGradient(this.x, this.g);
-    this.gradNorm = gradNormAndSnapshot(this.g, this.x, this.spare);
-    this.healthy.set(this.x);
+    this.f = valueGradientAndNormSquared(this.objective, this.x, this.g, this.normSquared);
+    this.gradNorm = Math.sqrt(this.normSquared[0]) + poisonOf(this.x);
     this.context.f = this.f;
   }
 }
@@ -460,27 +460,31 @@ interface CheckpointState {
   lastRecorded: number;
 }
 
-/**
- * ‖g‖₂, or NaN when any entry of x is non-finite (x·0 is NaN exactly for ±∞ and NaN); copies x
- * into `snapshot` in the same pass, so keeping the last healthy iterate costs no extra read of x.
- */
-function gradNormAndSnapshot(g: Float64Array, x: Float64Array, snapshot: Float64Array): number {
-  let sum = 0;
-  let poison = 0;
-  for (let j = 0; j < g.length; j++) {
-    const gj = g[j];
-    const xj = x[j];
-    sum += gj * gj;
-    poison += xj * 0;
-    snapshot[j] = xj;
-  }
-  return Math.sqrt(sum) + poison;
+/** f and ∇f at x into g, and ‖g‖² into normSquared[0]: in one pass when the objective offers it. */
+function valueGradientAndNormSquared(
+  objective: Objective,
+  x: Float64Array,
+  g: Float64Array,
+  normSquared: Float64Array,
+): number {
+  if (objective.valueGradientAndNormSquared) return objective.valueGradientAndNormSquared(x, g, normSquared);
+  const f = objective.valueAndGradient(x, g);
+  normSquared[0] = sumOfSquares(g);
+  return f;
 }
 
-function euclideanNorm(v: Float64Array): number {
+/** Σ v·0: 0 when every entry of v is finite, NaN otherwise (for x₀ and a restored x). */
+function poisonOf(v: Float64Array): number {
+  let poison = 0;
+  for (let j = 0; j < v.length; j++) poison += v[j] * 0;
+  return poison;
+}
+
+/** Σ vⱼ², in index order. */
+function sumOfSquares(v: Float64Array): number {
   let sum = 0;
   for (let j = 0; j < v.length; j++) sum += v[j] * v[j];
-  return Math.sqrt(sum);
+  return sum;
 }
 
 /** Wraps an objective so line searches and Hessians are counted in `Result.evaluations`. */

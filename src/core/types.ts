@@ -13,6 +13,13 @@ export interface Objective {
   value(x: Float64Array): number;
   /** Returns f(x) and writes ∇f(x) into `g` (length `dim`), in place. */
   valueAndGradient(x: Float64Array, g: Float64Array): number;
+  /**
+   * Optional one-pass form of `valueAndGradient` for elementwise objectives: the same f and g,
+   * bit for bit, and Σ gᵢ² (summed in index order) written into `normSquared[0]`. The run loop
+   * needs ‖g‖ every iteration; with this it reads g once per iteration instead of twice, which
+   * matters at millions of dimensions, where an iteration is bound by memory traffic.
+   */
+  valueGradientAndNormSquared?(x: Float64Array, g: Float64Array, normSquared: Float64Array): number;
   /** Writes ∇²f(x) row-major into `h` (length dim·dim), in place. Absent when no Hessian exists. */
   hessian?(x: Float64Array, h: Float64Array): void;
 }
@@ -54,12 +61,25 @@ export interface Optimizer<S extends PlainState = PlainState> {
   /** Fresh state for a problem of dimension `dim`. */
   init(dim: number): S;
   /**
-   * One update of x in place from the gradient g at x (g may carry added noise and clipping;
-   * the step may overwrite g as scratch). `lr` is this step's rate (base lr times the schedule
-   * factor), `t` the 1-based step number (Adam's bias correction uses it).
-   * The run loop evaluates f and ∇f at the new x afterwards; a step never needs to.
+   * One update from x and the gradient g at x, written into `next`; x itself is left as it was
+   * (g may carry added noise and clipping; the step may overwrite g as scratch). `lr` is this
+   * step's rate (base lr times the schedule factor), `t` the 1-based step number (Adam's bias
+   * correction uses it). The run loop evaluates f and ∇f at `next` afterwards; a step never needs to.
+   *
+   * Returns Σⱼ nextⱼ·0: 0 when every entry of the new iterate is finite, NaN otherwise
+   * (x·0 is NaN exactly for ±∞ and NaN). Folded into the update's own pass, this gives the run
+   * loop its divergence check of x, and leaving x untouched gives it the last healthy iterate,
+   * with no extra pass over memory for either (see run.ts).
    */
-  step(x: Float64Array, g: Float64Array, lr: number, state: S, t: number, context: StepContext): void;
+  step(
+    x: Float64Array,
+    next: Float64Array,
+    g: Float64Array,
+    lr: number,
+    state: S,
+    t: number,
+    context: StepContext,
+  ): number;
 }
 
 /** A learning-rate schedule: a factor on the base lr at 0-based step index t. */

@@ -15,15 +15,19 @@ export function createAdagrad({ eps }: AdagradOptions): Optimizer<AdagradState> 
   return {
     name: 'adagrad',
     init: (dim) => ({ sumSquares: new Float64Array(dim) }),
-    step(x, g, lr, state) {
+    step(x, next, g, lr, state) {
       const sum = state.sumSquares;
       const n = x.length;
+      let poison = 0;
       for (let i = 0; i < n; i++) {
         const gi = g[i];
         const si = sum[i] + gi * gi;
         sum[i] = si;
-        x[i] -= (lr * gi) / Math.sqrt(si + eps);
+        const xi = x[i] - (lr * gi) / Math.sqrt(si + eps);
+        next[i] = xi;
+        poison += xi * 0;
       }
+      return poison;
     },
   };
 }

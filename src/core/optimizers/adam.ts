@@ -22,13 +22,23 @@ export interface AdamOptions {
  *   v̂max ← max(v̂max, v̂);  θ ← θ − α m̂ / (√v̂max + ε)
  */
 export function createAdam(options: AdamOptions): Optimizer<AdamState> {
-  return {
-    name: 'adam',
-    init: (dim) => initAdamState(dim, options.amsgrad),
-    step(x, g, lr, state, t) {
-      adamUpdate(x, g, lr, state, t, options, 1);
-    },
-  };
+  return createAdamFamily('adam', options, 0);
+}
+
+/**
+ * The first step t >= 1 at which the bias correction 1 − βᵗ, computed, is exactly 1; it stays 1
+ * after (βᵗ only shrinks as t grows). From there the kernel uses 1 and skips Math.pow, bit for
+ * bit the same result: 356 steps for β = 0.9 and 37,412 for 0.999. Math.pow is most of the cost
+ * of a low-dimensional Adam step, so long runs get that back. Starts from the estimate
+ * ⌈ln 2⁻⁵⁴ / ln β⌉ (below 2⁻⁵⁴, 1 − βᵗ rounds to 1) and settles the exact step by evaluating.
+ */
+export function saturationStep(beta: number): number {
+  if (beta <= 0) return 1;
+  const saturated = (t: number) => 1 - beta ** t === 1;
+  let t = Math.max(1, Math.ceil(Math.log(2 ** -54) / Math.log(beta)));
+  while (t > 1 && saturated(t - 1)) t--;
+  while (!saturated(t)) t++;
+  return t;
 }
 
 export function initAdamState(dim: number, amsgrad: boolean): AdamState {
@@ -40,27 +50,64 @@ export function initAdamState(dim: number, amsgrad: boolean): AdamState {
 }
 
 /**
- * The fused Adam kernel, shared with AdamW: x ← decay·x − α m̂ / (√v̂ + ε). Adam passes
- * decay = 1 (multiplying by 1 is exact). Scalars are hoisted so the loop is one pass, no calls
- * but Math.sqrt.
+ * Adam and AdamW share one fused kernel ({@link adamStep}); AdamW adds weightDecay λ.
  */
-export function adamUpdate(
+export function createAdamFamily(
+  name: 'adam' | 'adamw',
+  { beta1, beta2, eps, amsgrad }: AdamOptions,
+  weightDecay: number,
+): Optimizer<AdamState> {
+  const constants: AdamConstants = {
+    beta1,
+    beta2,
+    eps,
+    amsgrad,
+    weightDecay,
+    saturation1: saturationStep(beta1),
+    saturation2: saturationStep(beta2),
+  };
+  return {
+    name,
+    init: (dim) => initAdamState(dim, amsgrad),
+    step(x, next, g, lr, state, t) {
+      return adamStep(x, next, g, lr, state, t, constants, weightDecay === 0 ? 1 : 1 - lr * weightDecay);
+    },
+  };
+}
+
+/** The hyperparameters, and the steps from which the bias corrections are exactly 1. */
+interface AdamConstants extends AdamOptions {
+  weightDecay: number;
+  saturation1: number;
+  saturation2: number;
+}
+
+/**
+ * The fused kernel: next ← decay·x − αᵢ m̂ / (√v̂ + ε) with decay = 1 − αᵢ·λ (Adam has λ = 0, so
+ * decay is exactly 1 and decay·x exactly x). One pass, no calls but Math.sqrt, scalars hoisted
+ * (a module-level function: V8 optimizes it better than the same loop in a closure); returns
+ * Σ next·0 (see Optimizer.step). The bias corrections skip Math.pow from the step where they are
+ * exactly 1 ({@link saturationStep}).
+ */
+function adamStep(
   x: Float64Array,
+  next: Float64Array,
   g: Float64Array,
   lr: number,
   state: AdamState,
   t: number,
-  { beta1, beta2, eps, amsgrad }: AdamOptions,
+  { beta1, beta2, eps, amsgrad, saturation1, saturation2 }: AdamConstants,
   decay: number,
-): void {
+): number {
   const m = state.m;
   const v = state.v;
   const oneMinusBeta1 = 1 - beta1;
   const oneMinusBeta2 = 1 - beta2;
   // α m̂ = (α / (1 − β₁ᵗ)) m;  v̂ = v / (1 − β₂ᵗ)
-  const stepScale = lr / (1 - beta1 ** t);
-  const invBiasCorrection2 = 1 / (1 - beta2 ** t);
+  const stepScale = lr / (t >= saturation1 ? 1 : 1 - beta1 ** t);
+  const invBiasCorrection2 = 1 / (t >= saturation2 ? 1 : 1 - beta2 ** t);
   const n = x.length;
+  let poison = 0;
   if (amsgrad) {
     const vHatMax = state.vHatMax;
     for (let i = 0; i < n; i++) {
@@ -72,7 +119,9 @@ export function adamUpdate(
       let vHat = vi * invBiasCorrection2;
       if (vHat < vHatMax[i]) vHat = vHatMax[i];
       else vHatMax[i] = vHat;
-      x[i] = decay * x[i] - (stepScale * mi) / (Math.sqrt(vHat) + eps);
+      const xi = decay * x[i] - (stepScale * mi) / (Math.sqrt(vHat) + eps);
+      next[i] = xi;
+      poison += xi * 0;
     }
   } else {
     for (let i = 0; i < n; i++) {
@@ -81,7 +130,10 @@ export function adamUpdate(
       const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
       m[i] = mi;
       v[i] = vi;
-      x[i] = decay * x[i] - (stepScale * mi) / (Math.sqrt(vi * invBiasCorrection2) + eps);
+      const xi = decay * x[i] - (stepScale * mi) / (Math.sqrt(vi * invBiasCorrection2) + eps);
+      next[i] = xi;
+      poison += xi * 0;
     }
   }
+  return poison;
 }

@@ -1,5 +1,5 @@
 import type { Optimizer } from '../types.ts';
-import { type AdamOptions, type AdamState, adamUpdate, initAdamState } from './adam.ts';
+import { type AdamOptions, type AdamState, createAdamFamily } from './adam.ts';
 
 export type AdamwState = AdamState;
 
@@ -15,12 +15,5 @@ export interface AdamwOptions extends AdamOptions {
  * Both happen in one fused pass.
  */
 export function createAdamw(options: AdamwOptions): Optimizer<AdamwState> {
-  const { weightDecay } = options;
-  return {
-    name: 'adamw',
-    init: (dim) => initAdamState(dim, options.amsgrad),
-    step(x, g, lr, state, t) {
-      adamUpdate(x, g, lr, state, t, options, 1 - lr * weightDecay);
-    },
-  };
+  return createAdamFamily('adamw', options, options.weightDecay);
 }

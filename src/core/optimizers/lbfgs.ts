@@ -1,5 +1,5 @@
 import type { Optimizer } from '../types.ts';
-import { strongWolfe } from './line-search.ts';
+import { moveAlong, strongWolfe } from './line-search.ts';
 
 /**
  * L-BFGS memory as plain data, so it checkpoints: `s` and `y` are ring buffers of `history`
@@ -57,7 +57,7 @@ export function createLbfgs({ history, lineSearch }: LbfgsOptions): Optimizer<Lb
       previousG: new Float64Array(n),
       hasPrevious: false,
     }),
-    step(x, g, lr, state, _t, { objective, f }) {
+    step(x, next, g, lr, state, _t, { objective, f }) {
       if (x.length !== dim) {
         dim = x.length;
         direction = new Float64Array(dim);
@@ -89,7 +89,7 @@ export function createLbfgs({ history, lineSearch }: LbfgsOptions): Optimizer<Lb
       state.previousX.set(x);
       state.previousG.set(g);
       state.hasPrevious = true;
-      for (let i = 0; i < dim; i++) x[i] += step * direction[i];
+      return moveAlong(next, x, direction, step);
     },
   };
 }

@@ -10,9 +10,15 @@ export const ARMIJO_C1 = 1e-4;
 /** Curvature constant c₂ of the strong Wolfe condition |φ'(α)| ≤ c₂ |φ'(0)| (quasi-Newton value). */
 export const WOLFE_C2 = 0.9;
 
-/** trial ← x + α d */
-function writeTrial(trial: Float64Array, x: Float64Array, d: Float64Array, step: number): void {
-  for (let i = 0; i < x.length; i++) trial[i] = x[i] + step * d[i];
+/** out ← x + α d, returning Σ out·0 (0 when every entry is finite, NaN otherwise; see Optimizer.step). */
+export function moveAlong(out: Float64Array, x: Float64Array, d: Float64Array, step: number): number {
+  let poison = 0;
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i] + step * d[i];
+    out[i] = xi;
+    poison += xi * 0;
+  }
+  return poison;
 }
 
 export interface BacktrackingOptions {
@@ -41,7 +47,7 @@ export function backtrackingArmijo(
 ): number {
   let step = initialStep;
   for (let attempt = 0; attempt < maxTries; attempt++) {
-    writeTrial(trial, x, d, step);
+    moveAlong(trial, x, d, step);
     const f = objective.value(trial);
     if (f <= f0 + c1 * step * slope) return step;
     step *= shrink;
@@ -91,7 +97,7 @@ export function strongWolfe(
   let lastSlope = 0;
   /** Returns φ(α) and leaves φ'(α) in lastSlope. */
   const evaluate = (step: number): number => {
-    writeTrial(trial, x, d, step);
+    moveAlong(trial, x, d, step);
     const f = objective.valueAndGradient(trial, trialGrad);
     let slope = 0;
     for (let i = 0; i < d.length; i++) slope += trialGrad[i] * d[i];

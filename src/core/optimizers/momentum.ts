@@ -22,23 +22,29 @@ export function createMomentum({ rho, nesterov }: MomentumOptions): Optimizer<Mo
   return {
     name: 'momentum',
     init: (dim) => ({ velocity: new Float64Array(dim) }),
-    step(x, g, lr, state) {
+    step(x, next, g, lr, state) {
       const v = state.velocity;
       const n = x.length;
+      let poison = 0;
       if (nesterov) {
         for (let i = 0; i < n; i++) {
           const gradStep = lr * g[i];
           const vi = rho * v[i] - gradStep;
           v[i] = vi;
-          x[i] += rho * vi - gradStep;
+          const xi = x[i] + (rho * vi - gradStep);
+          next[i] = xi;
+          poison += xi * 0;
         }
       } else {
         for (let i = 0; i < n; i++) {
           const vi = rho * v[i] - lr * g[i];
           v[i] = vi;
-          x[i] += vi;
+          const xi = x[i] + vi;
+          next[i] = xi;
+          poison += xi * 0;
         }
       }
+      return poison;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { EigenvalueDecomposition, LuDecomposition, Matrix } from 'ml-matrix';
 import type { Optimizer } from '../types.ts';
-import { backtrackingArmijo } from './line-search.ts';
+import { backtrackingArmijo, moveAlong } from './line-search.ts';
 
 /** Newton keeps no state: everything is recomputed from H(θ) and g each step. */
 export type NewtonState = null;
@@ -40,7 +40,7 @@ export function createNewton({ hessian: mode, damping, lineSearch }: NewtonOptio
   return {
     name: 'newton',
     init: () => null,
-    step(x, g, lr, _state, _t, { objective, f }) {
+    step(x, next, g, lr, _state, _t, { objective, f }) {
       if (x.length !== dim) {
         dim = x.length;
         hessian = new Float64Array(dim * dim);
@@ -59,7 +59,7 @@ export function createNewton({ hessian: mode, damping, lineSearch }: NewtonOptio
         lineSearch === 'backtracking' && slope < 0
           ? backtrackingArmijo(objective, x, f, slope, direction, lr, trial)
           : lr;
-      for (let i = 0; i < dim; i++) x[i] += step * direction[i];
+      return moveAlong(next, x, direction, step);
     },
   };
 }

@@ -17,15 +17,19 @@ export function createRmsprop({ beta, eps }: RmspropOptions): Optimizer<RmspropS
   return {
     name: 'rmsprop',
     init: (dim) => ({ meanSquare: new Float64Array(dim) }),
-    step(x, g, lr, state) {
+    step(x, next, g, lr, state) {
       const s = state.meanSquare;
       const n = x.length;
+      let poison = 0;
       for (let i = 0; i < n; i++) {
         const gi = g[i];
         const si = beta * s[i] + oneMinusBeta * gi * gi;
         s[i] = si;
-        x[i] -= (lr * gi) / Math.sqrt(si + eps);
+        const xi = x[i] - (lr * gi) / Math.sqrt(si + eps);
+        next[i] = xi;
+        poison += xi * 0;
       }
+      return poison;
     },
   };
 }

@@ -11,9 +11,15 @@ export function createSgd(): Optimizer<SgdState> {
   return {
     name: 'sgd',
     init: () => null,
-    step(x, g, lr) {
+    step(x, next, g, lr) {
       const n = x.length;
-      for (let i = 0; i < n; i++) x[i] -= lr * g[i];
+      let poison = 0;
+      for (let i = 0; i < n; i++) {
+        const xi = x[i] - lr * g[i];
+        next[i] = xi;
+        poison += xi * 0;
+      }
+      return poison;
     },
   };
 }

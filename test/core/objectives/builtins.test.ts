@@ -189,6 +189,25 @@ describe('builtin objectives: analytic derivatives (property tests)', () => {
         );
       });
 
+      it('the one-pass valueGradientAndNormSquared, where offered, gives the same f and g bit for bit and Σ gᵢ²', () => {
+        fc.assert(
+          fc.property(caseArbitrary(name), ({ dim, params, seed, x }) => {
+            const objective = createBuiltin(name, dim, params, seed);
+            if (!objective.valueGradientAndNormSquared) return;
+            const point = Float64Array.from(x);
+            const { f, g } = evaluate(objective, point);
+            const fusedG = new Float64Array(dim).fill(Number.NaN);
+            const normSquared = new Float64Array(1);
+            expect(Object.is(objective.valueGradientAndNormSquared(point, fusedG, normSquared), f)).toBe(
+              true,
+            );
+            expect([...fusedG]).toEqual([...g]);
+            expect(normSquared[0]).toBe(g.reduce((total, gi) => total + gi * gi, 0));
+          }),
+          { numRuns: 100 },
+        );
+      });
+
       it('the gradient matches central finite differences of f', () => {
         fc.assert(
           fc.property(caseArbitrary(name), ({ dim, params, seed, x }) => {

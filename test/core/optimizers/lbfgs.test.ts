@@ -4,7 +4,7 @@ import type { LbfgsState } from '../../../src/core/optimizers/lbfgs.ts';
 import { strongWolfe } from '../../../src/core/optimizers/line-search.ts';
 import type { Objective } from '../../../src/core/types.ts';
 import { optimizerSchema } from '../../../src/schemas/optimizer.ts';
-import { counted, quadratic, rosenbrock, trajectory } from './test-objectives.ts';
+import { counted, quadratic, rosenbrock, stepInPlace, trajectory } from './test-objectives.ts';
 
 /** The run loop in miniature: evaluate, stop on gradNorm ≤ tolerance, step; returns what it saw. */
 function minimise(spec: object, objective: Objective, x0: number[], maxIterations: number, gradTol: number) {
@@ -19,7 +19,7 @@ function minimise(spec: object, objective: Objective, x0: number[], maxIteration
     const gradNorm = Math.hypot(...g);
     if (gradNorm <= gradTol || i === maxIterations)
       return { iterations: i, gradNorm, x: [...x], points, state };
-    optimizer.step(x, g, 1, state, i + 1, { objective, f });
+    stepInPlace(optimizer, x, g, 1, state, i + 1, { objective, f });
   }
 }
 
@@ -83,7 +83,7 @@ describe('lbfgs', () => {
     const state = optimizer.init(2) as LbfgsState;
     for (let t = 1; t <= 3; t++) {
       const f = linear.valueAndGradient(x, g);
-      optimizer.step(x, g, 2, state, t, { objective: linear, f });
+      stepInPlace(optimizer, x, g, 2, state, t, { objective: linear, f });
     }
     expect(state.count).toBe(0);
     // each step: lr·min(1, 1/‖g‖)·(−g) = 2·(1/5)·(−3, −4)

@@ -2,7 +2,7 @@
  * Tiny objectives for the optimizer tests, written here so the tests do not depend on the builtin
  * objectives, plus a minimal run loop (evaluate, step) that mirrors the real one's call pattern.
  */
-import type { Objective, Optimizer, PlainState } from '../../../src/core/types.ts';
+import type { Objective, Optimizer, PlainState, StepContext } from '../../../src/core/types.ts';
 
 /** f = x² + 10y², ∇f = (2x, 20y), H = diag(2, 20). */
 export const bowl: Objective = {
@@ -97,6 +97,27 @@ export function counted(objective: Objective): { objective: Objective; evaluatio
   };
 }
 
+/**
+ * One step that moves x in place, as a caller outside the run loop wants it; asserts the step's
+ * finiteness poison is 0, as it must be for a finite new iterate.
+ */
+export function stepInPlace(
+  optimizer: Optimizer,
+  x: Float64Array,
+  g: Float64Array,
+  lr: number,
+  state: PlainState,
+  t: number,
+  context: StepContext,
+): void {
+  const next = new Float64Array(x.length);
+  const poison = optimizer.step(x, next, g, lr, state, t, context);
+  x.set(next);
+  if (!Object.is(poison, next.every(Number.isFinite) ? 0 : Number.NaN)) {
+    throw new Error(`step returned poison ${poison} for x = ${[...next]}`);
+  }
+}
+
 /** Takes `steps` steps at a constant lr from x0 and returns x₁ … x_steps. */
 export function trajectory(
   optimizer: Optimizer,
@@ -111,7 +132,7 @@ export function trajectory(
   const points: number[][] = [];
   for (let t = 1; t <= steps; t++) {
     const f = objective.valueAndGradient(x, g);
-    optimizer.step(x, g, lr, state, t, { objective, f });
+    stepInPlace(optimizer, x, g, lr, state, t, { objective, f });
     points.push([...x]);
   }
   return points;

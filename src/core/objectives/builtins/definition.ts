@@ -73,3 +73,6 @@ export function assertDim(name: BuiltinName, dim: number, minDim: number, anyDim
 export function zeroFill(h: Float64Array, dim: number): void {
   h.fill(0, 0, dim * dim);
 }
+
+/** Throwaway output for `valueGradientAndNormSquared` when only f and g are wanted. */
+export const scratch = new Float64Array(1);

@@ -1,6 +1,13 @@
 import { Rng } from '../../random.ts';
 import type { Objective } from '../../types.ts';
-import { assertDim, type BuiltinDefinition, type BuiltinParams, repeated, zeroFill } from './definition.ts';
+import {
+  assertDim,
+  type BuiltinDefinition,
+  type BuiltinParams,
+  repeated,
+  scratch,
+  zeroFill,
+} from './definition.ts';
 import {
   applyReflections,
   applyReflectionsTranspose,
@@ -58,15 +65,22 @@ class DiagonalQuadratic implements Objective {
   }
 
   valueAndGradient(x: Float64Array, g: Float64Array): number {
+    return this.valueGradientAndNormSquared(x, g, scratch);
+  }
+
+  valueGradientAndNormSquared(x: Float64Array, g: Float64Array, normSquared: Float64Array): number {
     const n = this.dim;
     const lambda = this.lambda;
     let f = 0;
+    let sum = 0;
     for (let i = 0; i < n; i++) {
       const xi = x[i];
       const gi = lambda[i] * xi;
       g[i] = gi;
       f += gi * xi;
+      sum += gi * gi;
     }
+    normSquared[0] = sum;
     return 0.5 * f;
   }
 

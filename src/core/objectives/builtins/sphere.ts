@@ -1,5 +1,5 @@
 import type { Objective } from '../../types.ts';
-import { assertDim, type BuiltinDefinition, repeated, zeroFill } from './definition.ts';
+import { assertDim, type BuiltinDefinition, repeated, scratch, zeroFill } from './definition.ts';
 
 /**
  * Sphere: f(x) = Σᵢ xᵢ², ∇f = 2x, ∇²f = 2I. Minimum 0 at 0.
@@ -18,13 +18,21 @@ class Sphere implements Objective {
   }
 
   valueAndGradient(x: Float64Array, g: Float64Array): number {
+    return this.valueGradientAndNormSquared(x, g, scratch);
+  }
+
+  valueGradientAndNormSquared(x: Float64Array, g: Float64Array, normSquared: Float64Array): number {
     const n = this.dim;
     let f = 0;
+    let sum = 0;
     for (let i = 0; i < n; i++) {
       const xi = x[i];
+      const gi = 2 * xi;
       f += xi * xi;
-      g[i] = 2 * xi;
+      g[i] = gi;
+      sum += gi * gi;
     }
+    normSquared[0] = sum;
     return f;
   }
 

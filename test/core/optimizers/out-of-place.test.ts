@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { createOptimizer } from '../../../src/core/optimizers/index.ts';
+import { type OptimizerInput, optimizerSchema } from '../../../src/schemas/optimizer.ts';
+import { bowl } from './test-objectives.ts';
+
+/**
+ * The step contract the run loop's divergence handling relies on: the new iterate goes into
+ * `next`, x is left bit for bit as it was (it is the last healthy iterate), and the return value
+ * is 0 for a finite new iterate and NaN otherwise.
+ */
+const specs: OptimizerInput[] = [
+  { name: 'sgd' },
+  { name: 'momentum' },
+  { name: 'momentum', nesterov: true },
+  { name: 'adagrad' },
+  { name: 'rmsprop' },
+  { name: 'adam' },
+  { name: 'adam', amsgrad: true },
+  { name: 'adamw', weightDecay: 0.1 },
+  { name: 'newton' },
+  { name: 'newton', hessian: 'damped', lineSearch: 'backtracking' },
+  { name: 'lbfgs' },
+  { name: 'lbfgs', lineSearch: 'none' },
+];
+
+function stepFrom(spec: OptimizerInput, start: number[], lr: number) {
+  const optimizer = createOptimizer(optimizerSchema.parse(spec));
+  const x = Float64Array.from(start);
+  const g = new Float64Array(2);
+  const f = bowl.valueAndGradient(x, g);
+  const next = new Float64Array(2).fill(-7);
+  const poison = optimizer.step(x, next, g, lr, optimizer.init(2), 1, { objective: bowl, f });
+  return { x: [...x], next: [...next], poison };
+}
+
+describe('optimizer steps write the new iterate into next and report its finiteness', () => {
+  it.each(specs.map((spec) => [JSON.stringify(spec), spec] as const))('%s', (_label, spec) => {
+    const finite = stepFrom(spec, [1, 0.5], 0.1);
+    expect(finite.x).toEqual([1, 0.5]);
+    expect(finite.next.every(Number.isFinite)).toBe(true);
+    expect(finite.next).not.toEqual([1, 0.5]);
+    expect(Object.is(finite.poison, 0)).toBe(true);
+
+    // a start that overflowed: f, g and the new iterate are not finite
+    const overflow = stepFrom(spec, [Number.POSITIVE_INFINITY, 0.5], 0.1);
+    expect(overflow.x).toEqual([Number.POSITIVE_INFINITY, 0.5]);
+    expect(overflow.next.every(Number.isFinite)).toBe(false);
+    expect(overflow.poison).toBeNaN();
+  });
+});
