@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -224,8 +224,33 @@ interface Child {
   output(): string;
 }
 
+/**
+ * CPU time (user + system, ms) of each process so far: the bench's own from process.cpuUsage,
+ * the others from /proc/<pid>/stat (Linux; a process that cannot be read is left out).
+ */
+function cpuMilliseconds(pids: Record<string, number | undefined>): Record<string, number> {
+  const usage = process.cpuUsage();
+  const times: Record<string, number> = { client: (usage.user + usage.system) / 1000 };
+  for (const [name, pid] of Object.entries(pids)) {
+    if (pid === undefined) continue;
+    try {
+      // fields after the parenthesised command: utime and stime are the 12th and 13th, in ticks (100/s)
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      times[name] = (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      /* not Linux, or the process is gone */
+    }
+  }
+  return times;
+}
+
+/**
+ * Starts a service process. BENCH_CHILD_NODE_ARGS adds node flags to the API and worker, for
+ * profiling them under the bench's load, e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles`.
+ */
 function spawnTs(script: string, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -296,13 +321,13 @@ async function serviceThroughput(
     }
     return job.status;
   };
-  // Jobs run in submission order: poll the last one until it reads completed; that time ends the
-  // window, unless another job finished later (its finishedAt, stamped by the worker on this
-  // machine's clock, then ends it). Every other job is confirmed completed over HTTP afterwards,
-  // through the list endpoint (this round's label, status completed, 100 a page): checking 1,000
-  // jobs one GET at a time inside the window would spend a tenth of it on the check itself.
-  while ((await status(ids[jobs - 1], 0)) !== 'completed') await sleep(2);
-  let end = now();
+  // Jobs run in submission order: the last one is polled every 20 ms until it reads completed
+  // (a tighter poll would spend the service's CPU on the measurement itself). The window ends at
+  // the latest finishedAt of the round's jobs, stamped by the worker on this machine's clock, so
+  // the poll interval does not lengthen it. Every job is confirmed completed over HTTP, through
+  // the list endpoint (this round's label, status completed, 100 a page).
+  while ((await status(ids[jobs - 1], 0)) !== 'completed') await sleep(20);
+  let end = start;
   let pending = new Set(ids);
   let cursor: string | null = null;
   do {
@@ -328,7 +353,7 @@ async function serviceThroughput(
       else end = Math.max(end, now());
     });
     pending = still;
-    if (pending.size > 0) await sleep(2);
+    if (pending.size > 0) await sleep(20);
   }
   const ms = end - start;
   return { jobsPerSecond: (jobs / ms) * 1000, submitJobsPerSecond: (jobs / submitMs) * 1000, ms };
@@ -714,8 +739,17 @@ export async function benchService(): Promise<BenchRow[]> {
     const service: number[] = [];
     const submit: number[] = [];
     const raw: number[] = [];
+    const processes = {
+      api: api.process.pid,
+      worker: worker.process.pid,
+      redis: redisServer.pid ?? undefined,
+    };
+    const cpu: Record<string, number> = {};
     for (let round = 1; round <= THROUGHPUT_ROUNDS; round++) {
+      const before = cpuMilliseconds(processes);
       const measured = await withTimeout(serviceThroughput(http, round, THROUGHPUT_JOBS), 'service round');
+      const after = cpuMilliseconds(processes);
+      for (const key of Object.keys(after)) cpu[key] = (cpu[key] ?? 0) + (after[key] - before[key]);
       service.push(measured.jobsPerSecond);
       submit.push(measured.submitJobsPerSecond);
       raw.push(
@@ -741,6 +775,13 @@ export async function benchService(): Promise<BenchRow[]> {
         rawBullmqJobsPerSecond: rawRate,
         jobsPerRound: THROUGHPUT_JOBS,
         rounds: THROUGHPUT_ROUNDS,
+        // CPU per service job in each process over the measured rounds (Linux /proc; 10 ms ticks)
+        ...Object.fromEntries(
+          Object.entries(cpu).map(([key, ms]) => [
+            `${key}CpuMsPerJob`,
+            ms / (THROUGHPUT_ROUNDS * THROUGHPUT_JOBS),
+          ]),
+        ),
         concurrency: WORKER_CONCURRENCY,
       },
     };
