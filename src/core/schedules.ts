@@ -4,7 +4,7 @@
  * one a spec names as a {@link Schedule}. Only `plateau` has state (plain data, checkpointed).
  */
 import type { ScheduleSpec } from '../schemas/schedule.ts';
-import type { Schedule } from './types.ts';
+import type { PlainState, Schedule } from './types.ts';
 
 /** constant: s(t) = 1 */
 export function constantFactor(): number {
@@ -93,48 +93,90 @@ export function observePlateau(state: PlateauState, value: number, options: Plat
 export function createSchedule(spec: ScheduleSpec, maxIterations: number): Schedule {
   const base = baseSchedule(spec, Math.max(1, Math.floor(maxIterations)));
   const warmup = spec.warmup;
-  if (!warmup) return base;
-  const { steps, startFactor } = warmup;
-  return {
-    init: base.init,
-    factor: (t, state) => (t < steps ? warmupFactor(t, steps, startFactor) : base.factor(t - steps, state)),
-    observe: base.observe,
-  };
+  return warmup ? new WarmupSchedule(base, warmup.steps, warmup.startFactor) : base;
+}
+
+// Schedules are class instances, not objects of closures: the run loop calls `factor` every
+// step, and a fresh closure per run is a new call target there, which V8 answers by
+// deoptimizing the loop whenever a run starts. A class method is one function for every run.
+
+/** A stateless schedule: s(t) = formula(t, a, b, c), its parameters held as fields. */
+class FormulaSchedule implements Schedule<null> {
+  constructor(
+    private readonly formula: (t: number, a: number, b: number, c: number) => number,
+    private readonly a = 0,
+    private readonly b = 0,
+    private readonly c = 0,
+  ) {}
+
+  init(): null {
+    return null;
+  }
+
+  factor(t: number): number {
+    return this.formula(t, this.a, this.b, this.c);
+  }
+}
+
+/** The warmup ramp while t < steps, then the wrapped schedule at t − steps (it keeps observing). */
+class WarmupSchedule implements Schedule {
+  readonly observe?: (value: number, state: PlainState) => void;
+
+  constructor(
+    private readonly base: Schedule,
+    private readonly steps: number,
+    private readonly startFactor: number,
+  ) {
+    if (base.observe) this.observe = base.observe.bind(base);
+  }
+
+  init(): PlainState {
+    return this.base.init();
+  }
+
+  factor(t: number, state: PlainState): number {
+    return t < this.steps
+      ? warmupFactor(t, this.steps, this.startFactor)
+      : this.base.factor(t - this.steps, state);
+  }
+}
+
+class PlateauSchedule implements Schedule<PlateauState> {
+  constructor(private readonly options: PlateauOptions) {}
+
+  init(): PlateauState {
+    return { scale: 1, best: null, badCount: 0 };
+  }
+
+  factor(_t: number, state: PlateauState): number {
+    return state.scale;
+  }
+
+  observe(value: number, state: PlateauState): void {
+    observePlateau(state, value, this.options);
+  }
 }
 
 function baseSchedule(spec: ScheduleSpec, maxIterations: number): Schedule {
   switch (spec.type) {
     case 'constant':
-      return { init: () => null, factor: constantFactor };
-    case 'step': {
-      const { stepSize, gamma } = spec;
-      return { init: () => null, factor: (t) => stepFactor(t, stepSize, gamma) };
-    }
-    case 'exponential': {
-      const { gamma } = spec;
-      return { init: () => null, factor: (t) => exponentialFactor(t, gamma) };
-    }
-    case 'cosine': {
-      const period = spec.period ?? maxIterations;
-      const { minFactor } = spec;
-      return { init: () => null, factor: (t) => cosineFactor(t, period, minFactor) };
-    }
+      return new FormulaSchedule(constantFactor);
+    case 'step':
+      return new FormulaSchedule(stepFactor, spec.stepSize, spec.gamma);
+    case 'exponential':
+      return new FormulaSchedule(exponentialFactor, spec.gamma);
+    case 'cosine':
+      return new FormulaSchedule(cosineFactor, spec.period ?? maxIterations, spec.minFactor);
     case 'inverse_sqrt':
-      return { init: () => null, factor: inverseSqrtFactor };
-    case 'one_cycle': {
-      const period = spec.period ?? maxIterations;
-      const { peakFactor, pctStart } = spec;
-      return { init: () => null, factor: (t) => oneCycleFactor(t, period, peakFactor, pctStart) };
-    }
+      return new FormulaSchedule(inverseSqrtFactor);
+    case 'one_cycle':
+      return new FormulaSchedule(
+        oneCycleFactor,
+        spec.period ?? maxIterations,
+        spec.peakFactor,
+        spec.pctStart,
+      );
     case 'plateau':
-      return plateauSchedule(spec);
+      return new PlateauSchedule(spec) as Schedule;
   }
-}
-
-function plateauSchedule(options: PlateauOptions): Schedule<PlateauState> {
-  return {
-    init: () => ({ scale: 1, best: null, badCount: 0 }),
-    factor: (_t, state) => state.scale,
-    observe: (value, state) => observePlateau(state, value, options),
-  };
 }

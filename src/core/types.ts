@@ -53,8 +53,11 @@ export interface StepContext {
 }
 
 /**
- * An optimizer, torch.optim style: hyperparameters are closed over at creation, per-parameter
- * state `S` is plain data (it is checkpointed and restored bit for bit).
+ * An optimizer, torch.optim style: hyperparameters are fixed at creation, per-parameter state
+ * `S` is plain data (it is checkpointed and restored bit for bit). The implementations are
+ * classes, not objects of closures: the run loop calls `step` every iteration, and a fresh
+ * closure per run is a new call target there, which V8 answers by deoptimizing the loop each time
+ * a run starts (the same holds for schedules).
  */
 export interface Optimizer<S extends PlainState = PlainState> {
   readonly name: string;

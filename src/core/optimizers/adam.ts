@@ -54,40 +54,65 @@ export function initAdamState(dim: number, amsgrad: boolean): AdamState {
  */
 export function createAdamFamily(
   name: 'adam' | 'adamw',
-  { beta1, beta2, eps, amsgrad }: AdamOptions,
+  options: AdamOptions,
   weightDecay: number,
 ): Optimizer<AdamState> {
-  const constants: AdamConstants = {
-    beta1,
-    beta2,
-    eps,
-    amsgrad,
-    weightDecay,
-    saturation1: saturationStep(beta1),
-    saturation2: saturationStep(beta2),
-  };
-  return {
-    name,
-    init: (dim) => initAdamState(dim, amsgrad),
-    step(x, next, g, lr, state, t) {
-      return adamStep(x, next, g, lr, state, t, constants, weightDecay === 0 ? 1 : 1 - lr * weightDecay);
-    },
-  };
+  return new AdamFamily(name, options, weightDecay);
+}
+
+/**
+ * A class, not an object of closures: every instance shares one `step` function, so the run
+ * loop's call site stays monomorphic across runs (a fresh closure per run is a new call target,
+ * and V8 deoptimizes the loop each time a run starts).
+ */
+class AdamFamily implements Optimizer<AdamState> {
+  private readonly constants: AdamConstants;
+
+  constructor(
+    readonly name: 'adam' | 'adamw',
+    { beta1, beta2, eps, amsgrad }: AdamOptions,
+    private readonly weightDecay: number,
+  ) {
+    this.constants = {
+      beta1,
+      beta2,
+      eps,
+      amsgrad,
+      saturation1: saturationStep(beta1),
+      saturation2: saturationStep(beta2),
+    };
+  }
+
+  init(dim: number): AdamState {
+    return initAdamState(dim, this.constants.amsgrad);
+  }
+
+  step(
+    x: Float64Array,
+    next: Float64Array,
+    g: Float64Array,
+    lr: number,
+    state: AdamState,
+    t: number,
+  ): number {
+    const decay = this.weightDecay === 0 ? 1 : 1 - lr * this.weightDecay;
+    if (this.constants.amsgrad) return amsgradStep(x, next, g, lr, state, t, this.constants, decay);
+    return adamStep(x, next, g, lr, state, t, this.constants, decay);
+  }
 }
 
 /** The hyperparameters, and the steps from which the bias corrections are exactly 1. */
 interface AdamConstants extends AdamOptions {
-  weightDecay: number;
   saturation1: number;
   saturation2: number;
 }
 
 /**
  * The fused kernel: next ← decay·x − αᵢ m̂ / (√v̂ + ε) with decay = 1 − αᵢ·λ (Adam has λ = 0, so
- * decay is exactly 1 and decay·x exactly x). One pass, no calls but Math.sqrt, scalars hoisted
- * (a module-level function: V8 optimizes it better than the same loop in a closure); returns
- * Σ next·0 (see Optimizer.step). The bias corrections skip Math.pow from the step where they are
- * exactly 1 ({@link saturationStep}).
+ * decay is exactly 1 and decay·x exactly x). One pass, no calls but Math.sqrt, scalars hoisted;
+ * returns Σ next·0 (see Optimizer.step). The bias corrections skip Math.pow from the step where
+ * they are exactly 1 ({@link saturationStep}). AMSGrad has its own loop ({@link amsgradStep}) so
+ * that this one stays small enough for V8 to inline into the run loop.
  */
 function adamStep(
   x: Float64Array,
@@ -96,7 +121,7 @@ function adamStep(
   lr: number,
   state: AdamState,
   t: number,
-  { beta1, beta2, eps, amsgrad, saturation1, saturation2 }: AdamConstants,
+  { beta1, beta2, eps, saturation1, saturation2 }: AdamConstants,
   decay: number,
 ): number {
   const m = state.m;
@@ -108,32 +133,51 @@ function adamStep(
   const invBiasCorrection2 = 1 / (t >= saturation2 ? 1 : 1 - beta2 ** t);
   const n = x.length;
   let poison = 0;
-  if (amsgrad) {
-    const vHatMax = state.vHatMax;
-    for (let i = 0; i < n; i++) {
-      const gi = g[i];
-      const mi = beta1 * m[i] + oneMinusBeta1 * gi;
-      const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      let vHat = vi * invBiasCorrection2;
-      if (vHat < vHatMax[i]) vHat = vHatMax[i];
-      else vHatMax[i] = vHat;
-      const xi = decay * x[i] - (stepScale * mi) / (Math.sqrt(vHat) + eps);
-      next[i] = xi;
-      poison += xi * 0;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const gi = g[i];
-      const mi = beta1 * m[i] + oneMinusBeta1 * gi;
-      const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      const xi = decay * x[i] - (stepScale * mi) / (Math.sqrt(vi * invBiasCorrection2) + eps);
-      next[i] = xi;
-      poison += xi * 0;
-    }
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + oneMinusBeta1 * gi;
+    const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    const xi = decay * x[i] - (stepScale * mi) / (Math.sqrt(vi * invBiasCorrection2) + eps);
+    next[i] = xi;
+    poison += xi * 0;
+  }
+  return poison;
+}
+
+/** {@link adamStep} with AMSGrad: v̂max ← max(v̂max, v̂), and v̂max in the denominator. */
+function amsgradStep(
+  x: Float64Array,
+  next: Float64Array,
+  g: Float64Array,
+  lr: number,
+  state: AdamState,
+  t: number,
+  { beta1, beta2, eps, saturation1, saturation2 }: AdamConstants,
+  decay: number,
+): number {
+  const m = state.m;
+  const v = state.v;
+  const vHatMax = state.vHatMax;
+  const oneMinusBeta1 = 1 - beta1;
+  const oneMinusBeta2 = 1 - beta2;
+  const stepScale = lr / (t >= saturation1 ? 1 : 1 - beta1 ** t);
+  const invBiasCorrection2 = 1 / (t >= saturation2 ? 1 : 1 - beta2 ** t);
+  const n = x.length;
+  let poison = 0;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + oneMinusBeta1 * gi;
+    const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    let vHat = vi * invBiasCorrection2;
+    if (vHat < vHatMax[i]) vHat = vHatMax[i];
+    else vHatMax[i] = vHat;
+    const xi = decay * x[i] - (stepScale * mi) / (Math.sqrt(vHat) + eps);
+    next[i] = xi;
+    poison += xi * 0;
   }
   return poison;
 }

@@ -1,4 +1,4 @@
-import type { Optimizer } from '../types.ts';
+import type { Optimizer, StepContext } from '../types.ts';
 import { moveAlong, strongWolfe } from './line-search.ts';
 
 /**
@@ -38,16 +38,31 @@ export interface LbfgsOptions {
  * the memory is cleared and d = −g; if the line search finds no decrease the memory is cleared
  * and θ stays (the next step restarts from steepest descent).
  */
-export function createLbfgs({ history, lineSearch }: LbfgsOptions): Optimizer<LbfgsState> {
-  let dim = -1;
-  let direction = new Float64Array(0);
-  let trial = new Float64Array(0);
-  let trialGrad = new Float64Array(0);
-  const coefficients = new Float64Array(history);
+export function createLbfgs(options: LbfgsOptions): Optimizer<LbfgsState> {
+  return new Lbfgs(options);
+}
 
-  return {
-    name: 'lbfgs',
-    init: (n) => ({
+/** Optimizers are classes: one `step` function for every run (see Optimizer). */
+class Lbfgs implements Optimizer<LbfgsState> {
+  readonly name = 'lbfgs';
+  private readonly history: number;
+  private readonly lineSearch: LbfgsOptions['lineSearch'];
+  private readonly coefficients: Float64Array;
+  // Scratch, sized on the first step (a run has one dimension).
+  private dim = -1;
+  private direction = new Float64Array(0);
+  private trial = new Float64Array(0);
+  private trialGrad = new Float64Array(0);
+
+  constructor({ history, lineSearch }: LbfgsOptions) {
+    this.history = history;
+    this.lineSearch = lineSearch;
+    this.coefficients = new Float64Array(history);
+  }
+
+  init(n: number): LbfgsState {
+    const history = this.history;
+    return {
       s: new Float64Array(history * n),
       y: new Float64Array(history * n),
       rho: new Float64Array(history),
@@ -56,42 +71,53 @@ export function createLbfgs({ history, lineSearch }: LbfgsOptions): Optimizer<Lb
       previousX: new Float64Array(n),
       previousG: new Float64Array(n),
       hasPrevious: false,
-    }),
-    step(x, next, g, lr, state, _t, { objective, f }) {
-      if (x.length !== dim) {
-        dim = x.length;
-        direction = new Float64Array(dim);
-        trial = new Float64Array(dim);
-        trialGrad = new Float64Array(dim);
-      }
-      if (state.hasPrevious) rememberPair(state, x, g);
+    };
+  }
 
-      twoLoopDirection(state, g, direction, coefficients);
-      let slope = 0;
-      for (let i = 0; i < dim; i++) slope += g[i] * direction[i];
-      if (!(slope < 0) || !Number.isFinite(slope)) {
-        state.count = 0;
-        slope = 0;
-        for (let i = 0; i < dim; i++) {
-          direction[i] = -g[i];
-          slope -= g[i] * g[i];
-        }
-      }
-      // With no memory d = −g and slope = −‖g‖²: scale the first trial to length ≤ lr.
-      const initialStep = state.count === 0 ? Math.min(1, 1 / Math.sqrt(-slope)) * lr : lr;
+  step(
+    x: Float64Array,
+    next: Float64Array,
+    g: Float64Array,
+    lr: number,
+    state: LbfgsState,
+    _t: number,
+    { objective, f }: StepContext,
+  ): number {
+    const dim = x.length;
+    if (dim !== this.dim) {
+      this.dim = dim;
+      this.direction = new Float64Array(dim);
+      this.trial = new Float64Array(dim);
+      this.trialGrad = new Float64Array(dim);
+    }
+    const direction = this.direction;
+    if (state.hasPrevious) rememberPair(state, x, g);
 
-      let step = initialStep;
-      if (lineSearch === 'strong_wolfe') {
-        step = strongWolfe(objective, x, f, slope, direction, initialStep, trial, trialGrad).step;
-        if (step === 0) state.count = 0;
+    twoLoopDirection(state, g, direction, this.coefficients);
+    let slope = 0;
+    for (let i = 0; i < dim; i++) slope += g[i] * direction[i];
+    if (!(slope < 0) || !Number.isFinite(slope)) {
+      state.count = 0;
+      slope = 0;
+      for (let i = 0; i < dim; i++) {
+        direction[i] = -g[i];
+        slope -= g[i] * g[i];
       }
+    }
+    // With no memory d = −g and slope = −‖g‖²: scale the first trial to length ≤ lr.
+    const initialStep = state.count === 0 ? Math.min(1, 1 / Math.sqrt(-slope)) * lr : lr;
 
-      state.previousX.set(x);
-      state.previousG.set(g);
-      state.hasPrevious = true;
-      return moveAlong(next, x, direction, step);
-    },
-  };
+    let step = initialStep;
+    if (this.lineSearch === 'strong_wolfe') {
+      step = strongWolfe(objective, x, f, slope, direction, initialStep, this.trial, this.trialGrad).step;
+      if (step === 0) state.count = 0;
+    }
+
+    state.previousX.set(x);
+    state.previousG.set(g);
+    state.hasPrevious = true;
+    return moveAlong(next, x, direction, step);
+  }
 }
 
 /** Adds s = x − previousX, y = g − previousG at `head` when sᵀy > 1e-10 ‖s‖‖y‖. */

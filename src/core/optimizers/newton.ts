@@ -1,5 +1,5 @@
 import { EigenvalueDecomposition, LuDecomposition, Matrix } from 'ml-matrix';
-import type { Optimizer } from '../types.ts';
+import type { Optimizer, StepContext } from '../types.ts';
 import { backtrackingArmijo, moveAlong } from './line-search.ts';
 
 /** Newton keeps no state: everything is recomputed from H(θ) and g each step. */
@@ -31,37 +31,60 @@ export interface NewtonOptions {
  * defined, which is attracted to saddle points — exact Newton from (1, 1e-6) on x² − y² lands on
  * the saddle (0, 0), while saddle_free (a descent direction whenever g ≠ 0) escapes it.
  */
-export function createNewton({ hessian: mode, damping, lineSearch }: NewtonOptions): Optimizer<NewtonState> {
-  let dim = -1;
-  let hessian = new Float64Array(0);
-  let direction = new Float64Array(0);
-  let trial = new Float64Array(0);
+export function createNewton(options: NewtonOptions): Optimizer<NewtonState> {
+  return new Newton(options);
+}
 
-  return {
-    name: 'newton',
-    init: () => null,
-    step(x, next, g, lr, _state, _t, { objective, f }) {
-      if (x.length !== dim) {
-        dim = x.length;
-        hessian = new Float64Array(dim * dim);
-        direction = new Float64Array(dim);
-        trial = new Float64Array(dim);
-      }
-      if (!objective.hessian) {
-        throw new Error('newton needs an objective with a Hessian');
-      }
-      objective.hessian(x, hessian);
-      newtonDirection(mode, damping, hessian, g, direction);
+/** Optimizers are classes: one `step` function for every run (see Optimizer). */
+class Newton implements Optimizer<NewtonState> {
+  readonly name = 'newton';
+  private readonly options: NewtonOptions;
+  // Scratch, sized on the first step (a run has one dimension).
+  private dim = -1;
+  private hessian = new Float64Array(0);
+  private direction = new Float64Array(0);
+  private trial = new Float64Array(0);
 
-      let slope = 0;
-      for (let i = 0; i < dim; i++) slope += g[i] * direction[i];
-      const step =
-        lineSearch === 'backtracking' && slope < 0
-          ? backtrackingArmijo(objective, x, f, slope, direction, lr, trial)
-          : lr;
-      return moveAlong(next, x, direction, step);
-    },
-  };
+  constructor(options: NewtonOptions) {
+    this.options = options;
+  }
+
+  init(): NewtonState {
+    return null;
+  }
+
+  step(
+    x: Float64Array,
+    next: Float64Array,
+    g: Float64Array,
+    lr: number,
+    _state: NewtonState,
+    _t: number,
+    { objective, f }: StepContext,
+  ): number {
+    const { hessian: mode, damping, lineSearch } = this.options;
+    const dim = x.length;
+    if (dim !== this.dim) {
+      this.dim = dim;
+      this.hessian = new Float64Array(dim * dim);
+      this.direction = new Float64Array(dim);
+      this.trial = new Float64Array(dim);
+    }
+    if (!objective.hessian) {
+      throw new Error('newton needs an objective with a Hessian');
+    }
+    const direction = this.direction;
+    objective.hessian(x, this.hessian);
+    newtonDirection(mode, damping, this.hessian, g, direction);
+
+    let slope = 0;
+    for (let i = 0; i < dim; i++) slope += g[i] * direction[i];
+    const step =
+      lineSearch === 'backtracking' && slope < 0
+        ? backtrackingArmijo(objective, x, f, slope, direction, lr, this.trial)
+        : lr;
+    return moveAlong(next, x, direction, step);
+  }
 }
 
 /** Writes into `direction` the solution d of B d = −g for the mode's B (see createNewton). */

@@ -12,24 +12,40 @@ export interface RmspropOptions {
  *   s ← β s + (1 − β) g²
  *   θ ← θ − α g / √(s + ε)
  */
-export function createRmsprop({ beta, eps }: RmspropOptions): Optimizer<RmspropState> {
-  const oneMinusBeta = 1 - beta;
-  return {
-    name: 'rmsprop',
-    init: (dim) => ({ meanSquare: new Float64Array(dim) }),
-    step(x, next, g, lr, state) {
-      const s = state.meanSquare;
-      const n = x.length;
-      let poison = 0;
-      for (let i = 0; i < n; i++) {
-        const gi = g[i];
-        const si = beta * s[i] + oneMinusBeta * gi * gi;
-        s[i] = si;
-        const xi = x[i] - (lr * gi) / Math.sqrt(si + eps);
-        next[i] = xi;
-        poison += xi * 0;
-      }
-      return poison;
-    },
-  };
+export function createRmsprop(options: RmspropOptions): Optimizer<RmspropState> {
+  return new Rmsprop(options);
+}
+
+/** Optimizers are classes: one `step` function for every run (see Optimizer). */
+class Rmsprop implements Optimizer<RmspropState> {
+  readonly name = 'rmsprop';
+  private readonly beta: number;
+  private readonly eps: number;
+
+  constructor({ beta, eps }: RmspropOptions) {
+    this.beta = beta;
+    this.eps = eps;
+  }
+
+  init(dim: number): RmspropState {
+    return { meanSquare: new Float64Array(dim) };
+  }
+
+  step(x: Float64Array, next: Float64Array, g: Float64Array, lr: number, state: RmspropState): number {
+    const beta = this.beta;
+    const oneMinusBeta = 1 - beta;
+    const eps = this.eps;
+    const s = state.meanSquare;
+    const n = x.length;
+    let poison = 0;
+    for (let i = 0; i < n; i++) {
+      const gi = g[i];
+      const si = beta * s[i] + oneMinusBeta * gi * gi;
+      s[i] = si;
+      const xi = x[i] - (lr * gi) / Math.sqrt(si + eps);
+      next[i] = xi;
+      poison += xi * 0;
+    }
+    return poison;
+  }
 }
