@@ -96,7 +96,6 @@ class AdamFamily implements Optimizer<AdamState> {
     t: number,
   ): number {
     const decay = this.weightDecay === 0 ? 1 : 1 - lr * this.weightDecay;
-    if (this.constants.amsgrad) return amsgradStep(x, next, g, lr, state, t, this.constants, decay);
     return adamStep(x, next, g, lr, state, t, this.constants, decay);
   }
 }
@@ -109,10 +108,10 @@ interface AdamConstants extends AdamOptions {
 
 /**
  * The fused kernel: next ← decay·x − αᵢ m̂ / (√v̂ + ε) with decay = 1 − αᵢ·λ (Adam has λ = 0, so
- * decay is exactly 1 and decay·x exactly x). One pass, no calls but Math.sqrt, scalars hoisted;
- * returns Σ next·0 (see Optimizer.step). The bias corrections skip Math.pow from the step where
- * they are exactly 1 ({@link saturationStep}). AMSGrad has its own loop ({@link amsgradStep}) so
- * that this one stays small enough for V8 to inline into the run loop.
+ * decay is exactly 1 and decay·x exactly x); with AMSGrad v̂max ← max(v̂max, v̂) takes v̂'s place.
+ * One pass, no calls but Math.sqrt, scalars hoisted (the AMSGrad branch is the same every
+ * element, so it predicts perfectly); returns Σ next·0 (see Optimizer.step). The bias
+ * corrections skip Math.pow from the step where they are exactly 1 ({@link saturationStep}).
  */
 function adamStep(
   x: Float64Array,
@@ -121,11 +120,12 @@ function adamStep(
   lr: number,
   state: AdamState,
   t: number,
-  { beta1, beta2, eps, saturation1, saturation2 }: AdamConstants,
+  { beta1, beta2, eps, amsgrad, saturation1, saturation2 }: AdamConstants,
   decay: number,
 ): number {
   const m = state.m;
   const v = state.v;
+  const vHatMax = state.vHatMax;
   const oneMinusBeta1 = 1 - beta1;
   const oneMinusBeta2 = 1 - beta2;
   // α m̂ = (α / (1 − β₁ᵗ)) m;  v̂ = v / (1 − β₂ᵗ)
@@ -139,42 +139,11 @@ function adamStep(
     const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
-    const xi = decay * x[i] - (stepScale * mi) / (Math.sqrt(vi * invBiasCorrection2) + eps);
-    next[i] = xi;
-    poison += xi * 0;
-  }
-  return poison;
-}
-
-/** {@link adamStep} with AMSGrad: v̂max ← max(v̂max, v̂), and v̂max in the denominator. */
-function amsgradStep(
-  x: Float64Array,
-  next: Float64Array,
-  g: Float64Array,
-  lr: number,
-  state: AdamState,
-  t: number,
-  { beta1, beta2, eps, saturation1, saturation2 }: AdamConstants,
-  decay: number,
-): number {
-  const m = state.m;
-  const v = state.v;
-  const vHatMax = state.vHatMax;
-  const oneMinusBeta1 = 1 - beta1;
-  const oneMinusBeta2 = 1 - beta2;
-  const stepScale = lr / (t >= saturation1 ? 1 : 1 - beta1 ** t);
-  const invBiasCorrection2 = 1 / (t >= saturation2 ? 1 : 1 - beta2 ** t);
-  const n = x.length;
-  let poison = 0;
-  for (let i = 0; i < n; i++) {
-    const gi = g[i];
-    const mi = beta1 * m[i] + oneMinusBeta1 * gi;
-    const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
     let vHat = vi * invBiasCorrection2;
-    if (vHat < vHatMax[i]) vHat = vHatMax[i];
-    else vHatMax[i] = vHat;
+    if (amsgrad) {
+      if (vHat < vHatMax[i]) vHat = vHatMax[i];
+      else vHatMax[i] = vHat;
+    }
     const xi = decay * x[i] - (stepScale * mi) / (Math.sqrt(vHat) + eps);
     next[i] = xi;
     poison += xi * 0;

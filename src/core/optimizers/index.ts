@@ -25,7 +25,7 @@ export { createNewton, type NewtonState } from './newton.ts';
 export { createRmsprop, type RmspropState } from './rmsprop.ts';
 export { createSgd, type SgdState } from './sgd.ts';
 
-/** Builds the optimizer a spec names, with its hyperparameters closed over. */
+/** Builds the optimizer a spec names, its hyperparameters fixed at creation. */
 export function createOptimizer(spec: OptimizerSpec): Optimizer {
   switch (spec.name) {
     case 'sgd':
