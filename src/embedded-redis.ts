@@ -34,6 +34,8 @@ export interface SpawnRedisOptions {
    * reaches only the parent, which hands its jobs back before it stops the server.
    */
   detached?: boolean;
+  /** Told when the server exits after it started, other than through `stop()` (killed, crashed). */
+  onUnexpectedExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 const SOCKET_PATH_MAX = 100;
@@ -169,6 +171,9 @@ export async function spawnRedisServer(options: SpawnRedisOptions): Promise<Redi
   child.stderr?.resume();
 
   let stopping: Promise<void> | null = null;
+  child.once('exit', (code, signal) => {
+    if (stopping === null) options.onUnexpectedExit?.(code, signal);
+  });
   return {
     url: `unix://${socketPath}`,
     socketPath,
@@ -187,9 +192,13 @@ export async function spawnRedisServer(options: SpawnRedisOptions): Promise<Redi
 export interface EmbeddedRedisOptions {
   /** DATA_DIR: the socket, the AOF and redis.log live here. */
   dataDir: string;
+  /** Default DATA_DIR/redis.sock, or a short temporary path when that one is too long. */
+  socketPath?: string;
   command?: string;
   /** Told when an embedded server left running by an earlier crash is adopted. */
   onAdopt?: (socketPath: string) => void;
+  /** Told when the server this call started exits other than through `stop()`. */
+  onUnexpectedExit?: SpawnRedisOptions['onUnexpectedExit'];
 }
 
 /**
@@ -201,7 +210,7 @@ export interface EmbeddedRedisOptions {
 export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise<RedisServerHandle> {
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  let socketPath = path.join(dataDir, 'redis.sock');
+  let socketPath = options.socketPath ?? path.join(dataDir, 'redis.sock');
   if (Buffer.byteLength(socketPath) > SOCKET_PATH_MAX) {
     // The data stays in DATA_DIR; only the socket moves somewhere short.
     socketPath = path.join(mkdtempSync(path.join(tmpdir(), 'descent-redis-')), 'redis.sock');
@@ -224,6 +233,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
     dir: dataDir,
     command: options.command,
     detached: true,
+    onUnexpectedExit: options.onUnexpectedExit,
     args: [
       '--appendonly',
       'yes',

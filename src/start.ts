@@ -5,7 +5,7 @@ import { createLogger } from '../workers/logger.ts';
 import { type RunningWorker, startWorker } from '../workers/service.ts';
 import { buildApp } from './app.ts';
 import { type Config, ConfigError, loadConfig, settingsHelp } from './config.ts';
-import { type RedisServerHandle, startEmbeddedRedis } from './embedded-redis.ts';
+import { type SupervisedRedis, superviseEmbeddedRedis } from './embedded-redis-supervisor.ts';
 
 /**
  * `npm start`: the whole service in one process — the API and a worker (WORKER_CONCURRENCY jobs,
@@ -14,25 +14,45 @@ import { type RedisServerHandle, startEmbeddedRedis } from './embedded-redis.ts'
  *
  * Shutdown (SIGINT, SIGTERM): the API stops accepting requests and ends its event streams, the
  * worker checkpoints its running jobs and hands them back to the queue (they resume on the next
- * start, or on another worker), then the embedded Redis writes its AOF and exits.
+ * start, or on another worker), then the embedded Redis writes its AOF and exits. Should the
+ * embedded Redis die on its own, it is restarted on the same data (embedded-redis-supervisor.ts).
  */
 
 export interface Service {
   config: Config;
   app: FastifyInstance;
   worker: RunningWorker;
-  redis: RedisServerHandle | null;
+  /** The embedded Redis, when REDIS_URL was unset. */
+  redis: SupervisedRedis | null;
   close(): Promise<void>;
 }
 
-export async function startService(config: Config): Promise<Service> {
+export interface ServiceHooks {
+  /**
+   * The embedded Redis could not be kept up (see embedded-redis-supervisor.ts). Default: log it
+   * and exit with status 2.
+   */
+  onFatal?: (error: Error) => void;
+}
+
+export async function startService(config: Config, hooks: ServiceHooks = {}): Promise<Service> {
   const logger = createLogger(config);
-  let embedded: RedisServerHandle | null = null;
+  const onFatal =
+    hooks.onFatal ??
+    ((error: Error) => {
+      logger.fatal({ err: error }, 'the embedded redis-server cannot be kept up: exiting');
+      process.exit(2);
+    });
+  let embedded: SupervisedRedis | null = null;
   if (config.redisUrl === null) {
-    embedded = await startEmbeddedRedis({
+    embedded = await superviseEmbeddedRedis({
       dataDir: config.dataDir,
       onAdopt: (socketPath) =>
         logger.warn({ socketPath }, 'an embedded redis-server from an earlier run is still up: using it'),
+      onExit: (code, signal) =>
+        logger.error({ code, signal }, 'the embedded redis-server exited: restarting it on the same data'),
+      onRestart: (server) => logger.warn({ pid: server.pid }, 'the embedded redis-server is back'),
+      onGiveUp: onFatal,
     });
     logger.info({ url: embedded.url, dataDir: config.dataDir }, 'embedded redis-server started');
     config = { ...config, redisUrl: embedded.url };

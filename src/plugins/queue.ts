@@ -38,7 +38,12 @@ export class JobQueue {
   ) {}
 
   private get bull(): BullQueue {
-    this.queue ??= createJobQueue(this.connection, this.prefix);
+    if (this.queue === null) {
+      this.queue = createJobQueue(this.connection, this.prefix);
+      // The queue shares the API's connection, whose errors the redis plugin already logs;
+      // without a listener BullMQ prints each reconnect attempt raw to stderr.
+      this.queue.on('error', () => {});
+    }
     return this.queue;
   }
 
