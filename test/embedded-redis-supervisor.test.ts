@@ -1,25 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { pingSocket } from '../src/embedded-redis.ts';
 import { MAX_RESTARTS, superviseEmbeddedRedis } from '../src/embedded-redis-supervisor.ts';
 import { redisOptionsFromUrl } from '../src/redis.ts';
 import { type Service, startService } from '../src/start.ts';
+import { useTempDirs } from './helpers/temp-dirs.ts';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'descent-supervised-'));
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('descent-supervised-');
 
 /** A promise of the first value passed to `callback`. */
 function nextCall<T>(): { promise: Promise<T>; callback: (value: T) => void } {

@@ -1,21 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pingSocket, RedisServerMissingError, startEmbeddedRedis } from '../src/embedded-redis.ts';
 import { redisOptionsFromUrl } from '../src/redis.ts';
+import { useTempDirs } from './helpers/temp-dirs.ts';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'descent-embedded-'));
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('descent-embedded-');
 
 describe('startEmbeddedRedis', () => {
   it('runs redis-server on a unix socket in the data dir with the AOF on and noeviction, and keeps data across restarts', async () => {

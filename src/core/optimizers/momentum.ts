@@ -18,20 +18,18 @@ export interface MomentumOptions {
  *   θ ← θ + ρ v − α g          (v is the updated velocity)
  * i.e. the step applies the new velocity once more, scaled by ρ, on top of the gradient step.
  */
-export function createMomentum(options: MomentumOptions): Optimizer<MomentumState> {
-  return new Momentum(options);
+export function createMomentum({ rho, nesterov }: MomentumOptions): Optimizer<MomentumState> {
+  return new Momentum(rho, nesterov);
 }
 
 /** Optimizers are classes: one `step` function for every run (see Optimizer). */
 class Momentum implements Optimizer<MomentumState> {
   readonly name = 'momentum';
-  private readonly rho: number;
-  private readonly nesterov: boolean;
 
-  constructor({ rho, nesterov }: MomentumOptions) {
-    this.rho = rho;
-    this.nesterov = nesterov;
-  }
+  constructor(
+    private readonly rho: number,
+    private readonly nesterov: boolean,
+  ) {}
 
   init(dim: number): MomentumState {
     return { velocity: new Float64Array(dim) };

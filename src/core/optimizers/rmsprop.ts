@@ -12,20 +12,18 @@ export interface RmspropOptions {
  *   s ← β s + (1 − β) g²
  *   θ ← θ − α g / √(s + ε)
  */
-export function createRmsprop(options: RmspropOptions): Optimizer<RmspropState> {
-  return new Rmsprop(options);
+export function createRmsprop({ beta, eps }: RmspropOptions): Optimizer<RmspropState> {
+  return new Rmsprop(beta, eps);
 }
 
 /** Optimizers are classes: one `step` function for every run (see Optimizer). */
 class Rmsprop implements Optimizer<RmspropState> {
   readonly name = 'rmsprop';
-  private readonly beta: number;
-  private readonly eps: number;
 
-  constructor({ beta, eps }: RmspropOptions) {
-    this.beta = beta;
-    this.eps = eps;
-  }
+  constructor(
+    private readonly beta: number,
+    private readonly eps: number,
+  ) {}
 
   init(dim: number): RmspropState {
     return { meanSquare: new Float64Array(dim) };
