@@ -282,10 +282,10 @@ describe('cancel and delete', () => {
       `cancel latency (cancel response → status cancelled seen by polling): ${measured.latencyMs.toFixed(1)} ms`,
     );
     const done: Job | undefined = measured.done;
+    if (done === undefined) throw new Error('no job was cancelled');
     expect(done.status).toBe('cancelled');
     expect(done.result?.stopReason).toBe('cancelled');
     expect(done.result?.iterations).toBeLessThan(done.spec.stop.maxIterations);
-    if (done === undefined) throw new Error('no job was cancelled');
     const job = done;
 
     const again = await api()

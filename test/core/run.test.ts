@@ -101,6 +101,33 @@ describe('divergence', () => {
     expect(result.best).toMatchObject({ iteration: 0, f: 2, x: [1, 1] });
   });
 
+  it('best is the lowest-f iterate, its x exactly the recorded one, however f rises and falls', () => {
+    // f goes down and up along these runs, so the best iterate is sometimes x, sometimes the
+    // previous iterate and sometimes an older one kept aside (run.ts double-buffers x).
+    const cases = [
+      { objective: rosenbrock, optimizer: { name: 'momentum', lr: 2e-3, rho: 0.95 } },
+      { objective: rosenbrock, optimizer: { name: 'adam', lr: 0.3 } },
+      { objective: { type: 'builtin', name: 'rastrigin', dim: 3 }, optimizer: { name: 'sgd', lr: 0.02 } },
+      { objective: { type: 'builtin', name: 'sphere' }, optimizer: { name: 'sgd', lr: 1.05 } },
+    ] as const;
+    for (const { objective, optimizer } of cases) {
+      const { result, trajectory } = runToCompletion(
+        spec({
+          objective,
+          optimizer,
+          stop: { maxIterations: 300, fTol: null },
+          record: { every: 1, params: true },
+        }),
+      );
+      const lowest = trajectory.reduce((best, point) => (point.f < best.f ? point : best));
+      const rises = trajectory.filter((point, k) => k > 0 && point.f > trajectory[k - 1].f).length;
+      expect(rises).toBeGreaterThan(0);
+      expect(result.best.iteration).toBe(lowest.i);
+      expect(result.best.f).toBe(lowest.f);
+      expect(result.best.x).toEqual(lowest.x);
+    }
+  });
+
   it('a non-finite f at the start diverges at iteration 0 without throwing', () => {
     const { result } = runToCompletion(
       spec({
