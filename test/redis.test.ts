@@ -53,10 +53,8 @@ describe('connections', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'descent-nowhere-'));
     const redis = createApiRedis({ redisUrl: `unix://${dir}/missing.sock` });
     redis.on('error', () => undefined);
-    const started = performance.now();
-    await expect(redis.get('x')).rejects.toThrow();
-    // No offline queue: the command is refused at once, not after a reconnect.
-    expect(performance.now() - started).toBeLessThan(1000);
+    // No offline queue: the command is refused at once (this error), not held for a reconnect.
+    await expect(redis.get('x')).rejects.toThrow(/enableOfflineQueue options is false/);
     redis.disconnect();
     rmSync(dir, { recursive: true, force: true });
   });
