@@ -50,7 +50,7 @@ export function initAdamState(dim: number, amsgrad: boolean): AdamState {
 }
 
 /**
- * Adam and AdamW share one fused kernel ({@link adamStep}); AdamW adds weightDecay λ.
+ * Adam and AdamW share one fused kernel ({@link AdamFamily}); AdamW adds weightDecay λ.
  */
 export function createAdamFamily(
   name: 'adam' | 'adamw',
@@ -61,30 +61,41 @@ export function createAdamFamily(
 }
 
 /**
+ * The fused kernel of Adam and AdamW: next ← decay·x − αᵢ m̂ / (√v̂ + ε) with decay = 1 − αᵢ·λ
+ * (Adam has λ = 0, so decay is exactly 1 and decay·x exactly x); with AMSGrad
+ * v̂max ← max(v̂max, v̂) takes v̂'s place. One pass, no calls but Math.sqrt, scalars hoisted (the
+ * AMSGrad branch is the same every element, so it predicts perfectly); returns Σ next·0 (see
+ * Optimizer.step). The bias corrections skip Math.pow from the step where they are exactly 1
+ * ({@link saturationStep}).
+ *
  * A class, not an object of closures: every instance shares one `step` function, so the run
  * loop's call site stays monomorphic across runs (a fresh closure per run is a new call target,
  * and V8 deoptimizes the loop each time a run starts).
  */
 class AdamFamily implements Optimizer<AdamState> {
-  private readonly constants: AdamConstants;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+  private readonly amsgrad: boolean;
+  /** First steps at which 1 − β₁ᵗ and 1 − β₂ᵗ are exactly 1. */
+  private readonly saturation1: number;
+  private readonly saturation2: number;
 
   constructor(
     readonly name: 'adam' | 'adamw',
     { beta1, beta2, eps, amsgrad }: AdamOptions,
     private readonly weightDecay: number,
   ) {
-    this.constants = {
-      beta1,
-      beta2,
-      eps,
-      amsgrad,
-      saturation1: saturationStep(beta1),
-      saturation2: saturationStep(beta2),
-    };
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.eps = eps;
+    this.amsgrad = amsgrad;
+    this.saturation1 = saturationStep(beta1);
+    this.saturation2 = saturationStep(beta2);
   }
 
   init(dim: number): AdamState {
-    return initAdamState(dim, this.constants.amsgrad);
+    return initAdamState(dim, this.amsgrad);
   }
 
   step(
@@ -95,58 +106,33 @@ class AdamFamily implements Optimizer<AdamState> {
     state: AdamState,
     t: number,
   ): number {
-    const decay = this.weightDecay === 0 ? 1 : 1 - lr * this.weightDecay;
-    return adamStep(x, next, g, lr, state, t, this.constants, decay);
-  }
-}
-
-/** The hyperparameters, and the steps from which the bias corrections are exactly 1. */
-interface AdamConstants extends AdamOptions {
-  saturation1: number;
-  saturation2: number;
-}
-
-/**
- * The fused kernel: next ← decay·x − αᵢ m̂ / (√v̂ + ε) with decay = 1 − αᵢ·λ (Adam has λ = 0, so
- * decay is exactly 1 and decay·x exactly x); with AMSGrad v̂max ← max(v̂max, v̂) takes v̂'s place.
- * One pass, no calls but Math.sqrt, scalars hoisted (the AMSGrad branch is the same every
- * element, so it predicts perfectly); returns Σ next·0 (see Optimizer.step). The bias
- * corrections skip Math.pow from the step where they are exactly 1 ({@link saturationStep}).
- */
-function adamStep(
-  x: Float64Array,
-  next: Float64Array,
-  g: Float64Array,
-  lr: number,
-  state: AdamState,
-  t: number,
-  { beta1, beta2, eps, amsgrad, saturation1, saturation2 }: AdamConstants,
-  decay: number,
-): number {
-  const m = state.m;
-  const v = state.v;
-  const vHatMax = state.vHatMax;
-  const oneMinusBeta1 = 1 - beta1;
-  const oneMinusBeta2 = 1 - beta2;
-  // α m̂ = (α / (1 − β₁ᵗ)) m;  v̂ = v / (1 − β₂ᵗ)
-  const stepScale = lr / (t >= saturation1 ? 1 : 1 - beta1 ** t);
-  const invBiasCorrection2 = 1 / (t >= saturation2 ? 1 : 1 - beta2 ** t);
-  const n = x.length;
-  let poison = 0;
-  for (let i = 0; i < n; i++) {
-    const gi = g[i];
-    const mi = beta1 * m[i] + oneMinusBeta1 * gi;
-    const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    let vHat = vi * invBiasCorrection2;
-    if (amsgrad) {
-      if (vHat < vHatMax[i]) vHat = vHatMax[i];
-      else vHatMax[i] = vHat;
+    const { beta1, beta2, eps, amsgrad } = this;
+    const m = state.m;
+    const v = state.v;
+    const vHatMax = state.vHatMax;
+    const oneMinusBeta1 = 1 - beta1;
+    const oneMinusBeta2 = 1 - beta2;
+    const decay = 1 - lr * this.weightDecay;
+    // α m̂ = (α / (1 − β₁ᵗ)) m;  v̂ = v / (1 − β₂ᵗ)
+    const stepScale = lr / (t >= this.saturation1 ? 1 : 1 - beta1 ** t);
+    const invBiasCorrection2 = 1 / (t >= this.saturation2 ? 1 : 1 - beta2 ** t);
+    const n = x.length;
+    let poison = 0;
+    for (let i = 0; i < n; i++) {
+      const gi = g[i];
+      const mi = beta1 * m[i] + oneMinusBeta1 * gi;
+      const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      let vHat = vi * invBiasCorrection2;
+      if (amsgrad) {
+        if (vHat < vHatMax[i]) vHat = vHatMax[i];
+        else vHatMax[i] = vHat;
+      }
+      const xi = decay * x[i] - (stepScale * mi) / (Math.sqrt(vHat) + eps);
+      next[i] = xi;
+      poison += xi * 0;
     }
-    const xi = decay * x[i] - (stepScale * mi) / (Math.sqrt(vHat) + eps);
-    next[i] = xi;
-    poison += xi * 0;
+    return poison;
   }
-  return poison;
 }
