@@ -1,3 +1,4 @@
+import { saturationStep } from '../src/core/optimizers/adam.ts';
 import { Run } from '../src/core/run.ts';
 import { normalizeJobSpec } from '../src/schemas/job-spec.ts';
 import { DEFAULT_LIMITS } from '../src/schemas/limits.ts';
@@ -21,8 +22,8 @@ const EPS = 1e-8;
 // adam.ts). The goal rows compare with fused loops that compute βᵗ every step, as the seed's
 // formulas read; an extra row gives the fused Rosenbrock loop the same shortcut, so it shows
 // what the abstraction alone costs. The steps from which 1 − 0.9ᵗ and 1 − 0.999ᵗ are 1:
-const SATURATION1 = 356;
-const SATURATION2 = 37_412;
+const SATURATION1 = saturationStep(BETA1);
+const SATURATION2 = saturationStep(BETA2);
 
 function coreSpec(objective: Record<string, unknown>, lr: number, iterations: number) {
   const normalized = normalizeJobSpec(

@@ -340,9 +340,14 @@ export class Run {
    * covers x at no cost.
    */
   private evaluate(poison: number): void {
-    this.f = valueGradientAndNormSquared(this.objective, this.x, this.g, this.normSquared);
+    this.measure(poison);
     this.evaluations.f++;
     this.evaluations.gradient++;
+  }
+
+  /** f, ∇f and ‖g‖ (+ poison) at x, uncounted: `evaluate` counts, a restore re-derives. */
+  private measure(poison: number): void {
+    this.f = valueGradientAndNormSquared(this.objective, this.x, this.g, this.normSquared);
     this.gradNorm = Math.sqrt(this.normSquared[0]) + poison;
   }
 
@@ -449,8 +454,7 @@ export class Run {
     // The next evaluation is iteration i + 1.
     this.untilRecord = (this.stride - ((this.i + 1) % this.stride)) % this.stride;
     // Re-derive f, ∇f and ‖g‖ at x: deterministic, so bit-identical, and not counted again.
-    this.f = valueGradientAndNormSquared(this.objective, this.x, this.g, this.normSquared);
-    this.gradNorm = Math.sqrt(this.normSquared[0]) + poisonOf(this.x);
+    this.measure(poisonOf(this.x));
     this.context.f = this.f;
   }
 }

@@ -38,16 +38,13 @@ export function createNewton(options: NewtonOptions): Optimizer<NewtonState> {
 /** Optimizers are classes: one `step` function for every run (see Optimizer). */
 class Newton implements Optimizer<NewtonState> {
   readonly name = 'newton';
-  private readonly options: NewtonOptions;
   // Scratch, sized on the first step (a run has one dimension).
   private dim = -1;
   private hessian = new Float64Array(0);
   private direction = new Float64Array(0);
   private trial = new Float64Array(0);
 
-  constructor(options: NewtonOptions) {
-    this.options = options;
-  }
+  constructor(private readonly options: NewtonOptions) {}
 
   init(): NewtonState {
     return null;
