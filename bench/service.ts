@@ -33,6 +33,15 @@ import { type BenchRow, describeRow, median } from './stats.ts';
  *     per tiny job falls three- to fourfold over their first 3,000; raw BullMQ's too). ratio =
  *     service jobs/s ÷ raw jobs/s (medians of THROUGHPUT_ROUNDS alternating rounds). Goal >= 0.5.
  *
+ * (a′) the ceiling of (a), an informational row: the least an HTTP front to BullMQ can be, in the
+ *     service's process layout — a bare Fastify POST that only adds `{ jobId }` (bench/service/
+ *     ceiling-api.ts) and a no-op BullMQ Worker in a process of its own (ceiling-worker.ts) —
+ *     driven by the same client, in rounds alternating with (a)'s. ratio = its jobs/s ÷ raw
+ *     jobs/s. With the CPU each process spends per job (details of both rows, and of raw BullMQ),
+ *     it shows what the HTTP hop and the process split cost before the service does any work of
+ *     its own: on a two-core machine every process shares the same two CPUs, so the ratio is
+ *     close to raw's CPU per job ÷ the service's.
+ *
  * (b) cancel latency. CANCEL_JOBS long runs, one at a time: each is cancelled once it runs on a
  *     worker thread, and polled every 2 ms over HTTP; latency = time from the cancel's response
  *     to the first read of `cancelled`. ratio = the largest latency ÷ 100 ms. Goal <= 1 (every
@@ -244,6 +253,29 @@ function cpuMilliseconds(pids: Record<string, number | undefined>): Record<strin
   return times;
 }
 
+/** CPU spent by a set of processes (and this one, as `client`) over the calls to `during`. */
+class CpuTally {
+  private readonly totals: Record<string, number> = {};
+  constructor(private readonly pids: Record<string, number | undefined>) {}
+
+  async during<T>(work: () => Promise<T>): Promise<T> {
+    const before = cpuMilliseconds(this.pids);
+    const result = await work();
+    const after = cpuMilliseconds(this.pids);
+    for (const key of Object.keys(after))
+      this.totals[key] = (this.totals[key] ?? 0) + after[key] - before[key];
+    return result;
+  }
+
+  /** `{ <prefix>ApiCpuMsPerJob: …, … }` (`apiCpuMsPerJob` with no prefix), and their total. */
+  perJob(prefix: string, jobs: number): Record<string, number> {
+    const name = (key: string) => (prefix === '' ? key : `${prefix}${key[0].toUpperCase()}${key.slice(1)}`);
+    const entries = Object.entries(this.totals).map(([key, ms]) => [name(`${key}CpuMsPerJob`), ms / jobs]);
+    const total = Object.values(this.totals).reduce((sum, ms) => sum + ms, 0) / jobs;
+    return { ...Object.fromEntries(entries), [name('totalCpuMsPerJob')]: total };
+  }
+}
+
 /**
  * Starts a service process. BENCH_CHILD_NODE_ARGS adds node flags to the API and worker, for
  * profiling them under the bench's load, e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles`.
@@ -357,6 +389,77 @@ async function serviceThroughput(
   }
   const ms = end - start;
   return { jobsPerSecond: (jobs / ms) * 1000, submitJobsPerSecond: (jobs / submitMs) * 1000, ms };
+}
+
+/**
+ * The ceiling service of figure (a′): its API and worker as child processes on the bench's
+ * Redis. `round(jobs)` submits through `http` (connections to its port) and ends when the
+ * worker reports the round's last completion.
+ */
+class CeilingService {
+  readonly port: number;
+  private completed = 0;
+  private waiters: { count: number; resolve: (at: number) => void }[] = [];
+  private submitted = 0;
+  private constructor(
+    readonly api: Child,
+    readonly worker: Child,
+    port: number,
+  ) {
+    this.port = port;
+    let pending = '';
+    worker.process.stdout?.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const match = /^completed (\d+) ([\d.]+)$/.exec(line);
+        if (match === null) continue;
+        this.completed = Number(match[1]);
+        const at = Number(match[2]);
+        this.waiters = this.waiters.filter((waiter) => {
+          if (waiter.count > this.completed) return true;
+          waiter.resolve(at);
+          return false;
+        });
+      }
+    });
+  }
+
+  static async start(redisUrl: string, prefix: string, reportEvery: number): Promise<CeilingService> {
+    const port = await freePort();
+    const env = { REDIS_URL: redisUrl, PREFIX: prefix, QUEUE: 'ceiling', PORT: String(port) };
+    const api = spawnTs('bench/service/ceiling-api.ts', env);
+    const worker = spawnTs('bench/service/ceiling-worker.ts', {
+      ...env,
+      CONCURRENCY: String(WORKER_CONCURRENCY),
+      REPORT_EVERY: String(reportEvery),
+    });
+    const service = new CeilingService(api, worker, port);
+    await waitFor('the ceiling API', api, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok);
+    await waitFor('the ceiling worker', worker, async () => worker.output().includes('ready'));
+    return service;
+  }
+
+  /** Jobs/s from the first POST to the worker's report of the round's last completion. */
+  async round(http: HttpConnection[], jobs: number): Promise<{ jobsPerSecond: number }> {
+    this.submitted += jobs;
+    const target = this.submitted;
+    const finished = new Promise<number>((resolve) => this.waiters.push({ count: target, resolve }));
+    // The service's request body (parsed as JSON, not looked at), so both carry the same bytes.
+    const body = JSON.stringify({ ...TINY_SPEC, label: 'bench-ceiling' });
+    const start = now();
+    await pool(jobs, http.length, async (_k, lane) => {
+      const response = await http[lane].request('POST', '/jobs', body);
+      if (response.status !== 202) throw new Error(`bench/service: ceiling POST /jobs → ${response.status}`);
+    });
+    const end = await withTimeout(finished, 'ceiling jobs');
+    return { jobsPerSecond: (jobs / (end - start)) * 1000 };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([stopChild(this.api), stopChild(this.worker)]);
+  }
 }
 
 async function rawThroughput(
@@ -711,12 +814,12 @@ export async function benchService(): Promise<BenchRow[]> {
   };
   let api: Child | undefined;
   let worker: Child | undefined;
+  let ceiling: CeilingService | undefined;
   let http: HttpConnection[] = [];
   const redis = new Redis({ ...redisOptionsFromUrl(redisServer.url), maxRetriesPerRequest: null });
   const rows: BenchRow[] = [];
   const stopAll = () => {
-    api?.process.kill('SIGKILL');
-    worker?.process.kill('SIGKILL');
+    for (const child of [api, worker, ceiling?.api, ceiling?.worker]) child?.process.kill('SIGKILL');
   };
   process.once('exit', stopAll);
   try {
@@ -729,40 +832,53 @@ export async function benchService(): Promise<BenchRow[]> {
       return response.ok || apiChild.process.exitCode !== null;
     });
 
-    // (a) throughput: warm both paths up, then alternate rounds.
+    // (a) throughput and (a′) its ceiling: warm every path up, then alternate rounds.
     http = httpConnections(baseUrl, IN_FLIGHT);
-    await withTimeout(serviceThroughput(http, 0, THROUGHPUT_WARMUP_JOBS), 'service warm-up');
+    const ceilingService = await CeilingService.start(redisServer.url, `${prefix}-ceiling`, THROUGHPUT_JOBS);
+    ceiling = ceilingService;
+    const ceilingHttp = httpConnections(`http://127.0.0.1:${ceilingService.port}`, IN_FLIGHT);
+    http.push(...ceilingHttp);
+    const serviceHttp = http.slice(0, IN_FLIGHT);
+    await withTimeout(serviceThroughput(serviceHttp, 0, THROUGHPUT_WARMUP_JOBS), 'service warm-up');
     await withTimeout(
       rawThroughput(redisServer.url, `${prefix}-raw`, 0, THROUGHPUT_WARMUP_JOBS),
       'raw warm-up',
     );
-    const service: number[] = [];
-    const submit: number[] = [];
-    const raw: number[] = [];
-    const processes = {
-      api: api.process.pid,
-      worker: worker.process.pid,
-      redis: redisServer.pid ?? undefined,
+    await ceilingService.round(ceilingHttp, THROUGHPUT_WARMUP_JOBS);
+    const redisPid = redisServer.pid ?? undefined;
+    const rates = {
+      service: [] as number[],
+      submit: [] as number[],
+      raw: [] as number[],
+      ceiling: [] as number[],
     };
-    const cpu: Record<string, number> = {};
+    const cpu = {
+      service: new CpuTally({ api: api.process.pid, worker: worker.process.pid, redis: redisPid }),
+      raw: new CpuTally({ redis: redisPid }),
+      ceiling: new CpuTally({
+        api: ceilingService.api.process.pid,
+        worker: ceilingService.worker.process.pid,
+        redis: redisPid,
+      }),
+    };
     for (let round = 1; round <= THROUGHPUT_ROUNDS; round++) {
-      const before = cpuMilliseconds(processes);
-      const measured = await withTimeout(serviceThroughput(http, round, THROUGHPUT_JOBS), 'service round');
-      const after = cpuMilliseconds(processes);
-      for (const key of Object.keys(after)) cpu[key] = (cpu[key] ?? 0) + (after[key] - before[key]);
-      service.push(measured.jobsPerSecond);
-      submit.push(measured.submitJobsPerSecond);
-      raw.push(
-        (
-          await withTimeout(
-            rawThroughput(redisServer.url, `${prefix}-raw`, round, THROUGHPUT_JOBS),
-            'raw round',
-          )
-        ).jobsPerSecond,
+      const measured = await cpu.service.during(() =>
+        withTimeout(serviceThroughput(serviceHttp, round, THROUGHPUT_JOBS), 'service round'),
       );
+      rates.service.push(measured.jobsPerSecond);
+      rates.submit.push(measured.submitJobsPerSecond);
+      const raw = await cpu.raw.during(() =>
+        withTimeout(rawThroughput(redisServer.url, `${prefix}-raw`, round, THROUGHPUT_JOBS), 'raw round'),
+      );
+      rates.raw.push(raw.jobsPerSecond);
+      const bare = await cpu.ceiling.during(() => ceilingService.round(ceilingHttp, THROUGHPUT_JOBS));
+      rates.ceiling.push(bare.jobsPerSecond);
     }
-    const serviceRate = median(service);
-    const rawRate = median(raw);
+    await ceilingService.stop();
+    const jobsMeasured = THROUGHPUT_ROUNDS * THROUGHPUT_JOBS;
+    const serviceRate = median(rates.service);
+    const rawRate = median(rates.raw);
+    const ceilingRate = median(rates.ceiling);
     const throughput: BenchRow = {
       name: 'service: tiny-job throughput',
       ratio: serviceRate / rawRate,
@@ -771,21 +887,24 @@ export async function benchService(): Promise<BenchRow[]> {
       details: {
         serviceJobsPerSecond: serviceRate,
         // POST /v1/jobs alone (while the worker already runs the first jobs): where the time goes.
-        serviceSubmitJobsPerSecond: median(submit),
+        serviceSubmitJobsPerSecond: median(rates.submit),
         rawBullmqJobsPerSecond: rawRate,
         jobsPerRound: THROUGHPUT_JOBS,
         rounds: THROUGHPUT_ROUNDS,
-        // CPU per service job in each process over the measured rounds (Linux /proc; 10 ms ticks)
-        ...Object.fromEntries(
-          Object.entries(cpu).map(([key, ms]) => [
-            `${key}CpuMsPerJob`,
-            ms / (THROUGHPUT_ROUNDS * THROUGHPUT_JOBS),
-          ]),
-        ),
+        // CPU per job in each process over the measured rounds (Linux /proc; 10 ms ticks);
+        // raw BullMQ's client is this process, which adds and works its jobs.
+        ...cpu.service.perJob('', jobsMeasured),
+        ...cpu.raw.perJob('raw', jobsMeasured),
         concurrency: WORKER_CONCURRENCY,
       },
     };
-    rows.push(throughput);
+    rows.push(throughput, {
+      name: 'service: ceiling, bare HTTP + BullMQ (info)',
+      ratio: ceilingRate / rawRate,
+      goal: 'none',
+      pass: null,
+      details: { ceilingJobsPerSecond: ceilingRate, ...cpu.ceiling.perJob('ceiling', jobsMeasured) },
+    });
 
     // (b) cancel latency, while the worker still runs.
     const latencies = await withTimeout(cancelLatencies(http[0], CANCEL_JOBS), 'cancel latency');
@@ -836,6 +955,7 @@ export async function benchService(): Promise<BenchRow[]> {
     for (const connection of http) connection.close();
     await stopChild(worker);
     await stopChild(api);
+    await ceiling?.stop();
     process.off('exit', stopAll);
     await redis.quit().catch(() => redis.disconnect());
     await redisServer.stop();
