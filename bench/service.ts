@@ -12,6 +12,7 @@ import { spawnRedisServer } from '../src/embedded-redis.ts';
 import { redisOptionsFromUrl } from '../src/redis.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
+import { QUEUE_JOB_OPTIONS } from '../workers/queue.ts';
 import { type BenchRow, describeRow, median } from './stats.ts';
 
 /**
@@ -393,20 +394,20 @@ async function serviceThroughput(
 
 /**
  * The ceiling service of figure (a′): its API and worker as child processes on the bench's
- * Redis. `round(jobs)` submits through `http` (connections to its port) and ends when the
- * worker reports the round's last completion.
+ * Redis, and IN_FLIGHT keep-alive connections to its API. `round(jobs)` submits through them and
+ * ends when the worker reports the round's last completion.
  */
 class CeilingService {
-  readonly port: number;
-  private completed = 0;
+  private readonly http: HttpConnection[];
   private waiters: { count: number; resolve: (at: number) => void }[] = [];
   private submitted = 0;
+
   private constructor(
     readonly api: Child,
     readonly worker: Child,
     port: number,
   ) {
-    this.port = port;
+    this.http = httpConnections(`http://127.0.0.1:${port}`, IN_FLIGHT);
     let pending = '';
     worker.process.stdout?.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');
@@ -415,10 +416,10 @@ class CeilingService {
       for (const line of lines) {
         const match = /^completed (\d+) ([\d.]+)$/.exec(line);
         if (match === null) continue;
-        this.completed = Number(match[1]);
+        const completed = Number(match[1]);
         const at = Number(match[2]);
         this.waiters = this.waiters.filter((waiter) => {
-          if (waiter.count > this.completed) return true;
+          if (waiter.count > completed) return true;
           waiter.resolve(at);
           return false;
         });
@@ -435,29 +436,30 @@ class CeilingService {
       CONCURRENCY: String(WORKER_CONCURRENCY),
       REPORT_EVERY: String(reportEvery),
     });
-    const service = new CeilingService(api, worker, port);
     await waitFor('the ceiling API', api, async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok);
     await waitFor('the ceiling worker', worker, async () => worker.output().includes('ready'));
-    return service;
+    return new CeilingService(api, worker, port);
   }
 
   /** Jobs/s from the first POST to the worker's report of the round's last completion. */
-  async round(http: HttpConnection[], jobs: number): Promise<{ jobsPerSecond: number }> {
+  async round(jobs: number): Promise<{ jobsPerSecond: number }> {
     this.submitted += jobs;
     const target = this.submitted;
     const finished = new Promise<number>((resolve) => this.waiters.push({ count: target, resolve }));
     // The service's request body (parsed as JSON, not looked at), so both carry the same bytes.
     const body = JSON.stringify({ ...TINY_SPEC, label: 'bench-ceiling' });
     const start = now();
-    await pool(jobs, http.length, async (_k, lane) => {
-      const response = await http[lane].request('POST', '/jobs', body);
+    await pool(jobs, this.http.length, async (_k, lane) => {
+      const response = await this.http[lane].request('POST', '/jobs', body);
       if (response.status !== 202) throw new Error(`bench/service: ceiling POST /jobs → ${response.status}`);
     });
     const end = await withTimeout(finished, 'ceiling jobs');
     return { jobsPerSecond: (jobs / (end - start)) * 1000 };
   }
 
+  /** Closes its connections and stops both processes (again: a no-op). */
   async stop(): Promise<void> {
+    for (const connection of this.http) connection.close();
     await Promise.all([stopChild(this.api), stopChild(this.worker)]);
   }
 }
@@ -491,17 +493,8 @@ async function rawThroughput(
     const start = performance.now();
     await pool(jobs, IN_FLIGHT, async (k) => {
       // The service's job options (workers/queue.ts): own id, 2 attempts, removed on completion.
-      await queue.add(
-        'run',
-        { jobId: `raw-${round}-${k}` },
-        {
-          jobId: `raw-${round}-${k}`,
-          attempts: 2,
-          backoff: { type: 'fixed', delay: 1000 },
-          removeOnComplete: true,
-          removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
-        },
-      );
+      const jobId = `raw-${round}-${k}`;
+      await queue.add('run', { jobId }, { ...QUEUE_JOB_OPTIONS, jobId });
     });
     await withTimeout(allDone, 'raw BullMQ jobs');
     const ms = performance.now() - start;
@@ -836,15 +829,12 @@ export async function benchService(): Promise<BenchRow[]> {
     http = httpConnections(baseUrl, IN_FLIGHT);
     const ceilingService = await CeilingService.start(redisServer.url, `${prefix}-ceiling`, THROUGHPUT_JOBS);
     ceiling = ceilingService;
-    const ceilingHttp = httpConnections(`http://127.0.0.1:${ceilingService.port}`, IN_FLIGHT);
-    http.push(...ceilingHttp);
-    const serviceHttp = http.slice(0, IN_FLIGHT);
-    await withTimeout(serviceThroughput(serviceHttp, 0, THROUGHPUT_WARMUP_JOBS), 'service warm-up');
+    await withTimeout(serviceThroughput(http, 0, THROUGHPUT_WARMUP_JOBS), 'service warm-up');
     await withTimeout(
       rawThroughput(redisServer.url, `${prefix}-raw`, 0, THROUGHPUT_WARMUP_JOBS),
       'raw warm-up',
     );
-    await ceilingService.round(ceilingHttp, THROUGHPUT_WARMUP_JOBS);
+    await ceilingService.round(THROUGHPUT_WARMUP_JOBS);
     const redisPid = redisServer.pid ?? undefined;
     const rates = {
       service: [] as number[],
@@ -863,7 +853,7 @@ export async function benchService(): Promise<BenchRow[]> {
     };
     for (let round = 1; round <= THROUGHPUT_ROUNDS; round++) {
       const measured = await cpu.service.during(() =>
-        withTimeout(serviceThroughput(serviceHttp, round, THROUGHPUT_JOBS), 'service round'),
+        withTimeout(serviceThroughput(http, round, THROUGHPUT_JOBS), 'service round'),
       );
       rates.service.push(measured.jobsPerSecond);
       rates.submit.push(measured.submitJobsPerSecond);
@@ -871,7 +861,7 @@ export async function benchService(): Promise<BenchRow[]> {
         withTimeout(rawThroughput(redisServer.url, `${prefix}-raw`, round, THROUGHPUT_JOBS), 'raw round'),
       );
       rates.raw.push(raw.jobsPerSecond);
-      const bare = await cpu.ceiling.during(() => ceilingService.round(ceilingHttp, THROUGHPUT_JOBS));
+      const bare = await cpu.ceiling.during(() => ceilingService.round(THROUGHPUT_JOBS));
       rates.ceiling.push(bare.jobsPerSecond);
     }
     await ceilingService.stop();
