@@ -19,8 +19,10 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # --- runtime
 FROM ${CUDA_IMAGE} AS runtime
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
-RUN groupadd --gid 1000 descent \
-  && useradd --uid 1000 --gid descent --shell /usr/sbin/nologin --create-home descent \
+# A user of its own at uid 10001: CUDA bases differ in which low uids they already have (the
+# Ubuntu 24.04 ones ship `ubuntu` at 1000), so a fixed 1000 would clash when CUDA_IMAGE changes.
+RUN groupadd --gid 10001 descent \
+  && useradd --uid 10001 --gid descent --shell /usr/sbin/nologin --create-home descent \
   && node --version
 ENV NODE_ENV=production \
     NVIDIA_VISIBLE_DEVICES=all \
