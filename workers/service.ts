@@ -14,6 +14,7 @@ import { CANCEL, type DriveOutcome, driveFirstSlice, type FirstSliceOutcome, HAN
 import { createLogger } from './logger.ts';
 import type { ThreadSettings } from './processor.ts';
 import { QUEUE_NAME, type QueueJobData } from './queue.ts';
+import { threadExecArgv } from './thread-exec-argv.ts';
 
 /**
  * A worker: a BullMQ Worker on `descent-jobs` whose jobs start on its main thread (a small
@@ -146,13 +147,23 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     inlineParamsMaxDim: config.limits.inlineParamsMaxDim,
     jobTtlSeconds: config.jobTtlSeconds,
   };
+  const threadArgv = await threadExecArgv();
+  if (threadArgv.dropped.length > 0) {
+    logger.warn(
+      { dropped: threadArgv.dropped },
+      'node options a worker thread refuses are left out of the processor threads (V8 options still apply to them)',
+    );
+  }
   const workerOptions: WorkerOptions = {
     connection: redis,
     prefix: config.redisPrefix,
     concurrency: config.workerConcurrency,
     autorun: false,
     useWorkerThreads: true,
-    workerThreadsOptions: { workerData: { settings } },
+    workerThreadsOptions: {
+      workerData: { settings },
+      ...(threadArgv.execArgv === null ? {} : { execArgv: threadArgv.execArgv }),
+    },
     lockDuration: config.workerLockDurationMs,
     stalledInterval: config.workerStalledIntervalMs,
     maxStalledCount: config.workerMaxStalledCount,

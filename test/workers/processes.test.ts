@@ -42,8 +42,8 @@ interface WorkerProcess {
   exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
-function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/worker.ts'], {
+function spawnWorker(env: Record<string, string>, nodeArgs: string[] = []): WorkerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'workers/worker.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -260,5 +260,26 @@ describe('worker processes', { timeout: 90_000 }, () => {
 
     expectUninterruptedResult(record.result);
     expectWholeTrajectory(await trajectories.read(job.id, -1, 100_000));
+  });
+
+  it('runs thread jobs when started with node options a thread refuses (node --max-old-space-size=…)', async () => {
+    // BullMQ starts threads with the process's options; V8 ones used to fail every thread job.
+    const worker = spawnWorker({}, ['--max-old-space-size=512', '--stack-size=2000']);
+    await waitForWorkers(1);
+    const spec = makeSpec({
+      objective: { type: 'builtin', name: 'rosenbrock', dim: 100 },
+      optimizer: { name: 'adam', lr: 1e-3 },
+      stop: { maxIterations: 3000, gradTol: 0 },
+    });
+    const { job } = await jobs.create('default', spec);
+    await enqueueJob(queue, job.id);
+    const { record } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled'], 60_000);
+    expect(record.error).toBeNull();
+    expect(record.status).toBe('completed');
+    const uninterrupted = runToCompletion(spec).result;
+    expect(record.result?.f).toBe(uninterrupted.f);
+    expect(record.result?.iterations).toBe(3000);
+    const warning = worker.logs.find((line) => Array.isArray(line.dropped));
+    expect(warning?.dropped).toEqual(['--max-old-space-size=512', '--stack-size=2000']);
   });
 });
