@@ -24,9 +24,9 @@ import { type BenchRow, describeRow, median } from './stats.ts';
  * (a) tiny-job throughput. The service: N jobs `sphere dim 2, sgd, maxIterations 1` POSTed to
  *     /v1/jobs (16 requests in flight, each on its own keep-alive connection: see
  *     HttpConnection), from the first POST until every job is completed: the last-submitted job
- *     is polled every 2 ms until it reads `completed`, then every job is confirmed completed over
- *     HTTP (list pages), the window ending at the later of that reading and the latest
- *     `finishedAt`. The reference: raw BullMQ on the same Redis, `queue.add` of N no-op jobs (16
+ *     is polled every 20 ms until it reads `completed`, then every job is confirmed completed over
+ *     HTTP (list pages), the window ending at the latest `finishedAt` (a job not listed yet ends
+ *     it no earlier than when it is seen completed). The reference: raw BullMQ on the same Redis, `queue.add` of N no-op jobs (16
  *     in flight, the service's job options) and a Worker with an empty processor at the same
  *     concurrency as the service's worker, in this process, from the first add to the Nth
  *     `completed`. Both sides first run THROUGHPUT_WARMUP_JOBS jobs: V8 needs a few thousand
