@@ -146,6 +146,15 @@ export const SETTINGS = {
     default: './data',
     description: 'Directory of the embedded redis-server (socket, AOF) when REDIS_URL is unset.',
   }),
+  REDIS_APPENDFSYNC: setting({
+    schema: z.enum(['always', 'everysec']),
+    default: 'always',
+    description:
+      'When the embedded redis-server (REDIS_URL unset) syncs its AOF to disk. always: a job is on disk ' +
+      'before its 202, and a crash of the whole machine loses nothing acknowledged. everysec: faster ' +
+      'writes, but such a crash can lose the last second of them (a crash of the service alone ' +
+      'loses nothing either way). For a Redis of your own, set its appendfsync there.',
+  }),
   MAX_DIM: setting({ schema: integer(1), default: '1000000', description: 'Largest objective dimension.' }),
   MAX_ITERATIONS: setting({
     schema: integer(1),
@@ -251,6 +260,7 @@ export interface Config {
   workerStalledIntervalMs: number;
   workerMaxStalledCount: number;
   dataDir: string;
+  redisAppendfsync: 'always' | 'everysec';
   limits: Limits;
   maxDatasetNumbers: number;
   bodyLimitBytes: number;
@@ -322,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerStalledIntervalMs: settings.WORKER_STALLED_INTERVAL_MS,
     workerMaxStalledCount: settings.WORKER_MAX_STALLED_COUNT,
     dataDir: settings.DATA_DIR,
+    redisAppendfsync: settings.REDIS_APPENDFSYNC,
     limits: {
       maxDim: settings.MAX_DIM,
       maxIterations: settings.MAX_ITERATIONS,

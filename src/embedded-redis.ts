@@ -199,11 +199,14 @@ export interface EmbeddedRedisOptions {
   onAdopt?: (socketPath: string) => void;
   /** Told when the server this call started exits other than through `stop()`. */
   onUnexpectedExit?: SpawnRedisOptions['onUnexpectedExit'];
+  /** The AOF's fsync policy (REDIS_APPENDFSYNC); default always. */
+  appendfsync?: 'always' | 'everysec';
 }
 
 /**
  * The embedded Redis of `npm start`: a redis-server child on `DATA_DIR/redis.sock` with the AOF
- * on and `maxmemory-policy noeviction`, so jobs survive a restart. A server still answering on
+ * on (synced before each reply with `appendfsync always`, the default: see REDIS_APPENDFSYNC) and
+ * `maxmemory-policy noeviction`, so jobs survive a restart. A server still answering on
  * that socket (left by a crashed `npm start`: a child outlives a SIGKILLed parent) is adopted
  * instead of started twice on the same files.
  */
@@ -238,7 +241,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
       '--appendonly',
       'yes',
       '--appendfsync',
-      'everysec',
+      options.appendfsync ?? 'always',
       '--save',
       '',
       '--maxmemory-policy',

@@ -47,6 +47,7 @@ export async function startService(config: Config, hooks: ServiceHooks = {}): Pr
   if (config.redisUrl === null) {
     embedded = await superviseEmbeddedRedis({
       dataDir: config.dataDir,
+      appendfsync: config.redisAppendfsync,
       onAdopt: (socketPath) =>
         logger.warn({ socketPath }, 'an embedded redis-server from an earlier run is still up: using it'),
       onExit: (code, signal) =>

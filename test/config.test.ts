@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       checkpointIntervalMs: 2000,
       workerHeartbeatMs: 2000,
       dataDir: './data',
+      redisAppendfsync: 'always',
       bodyLimitBytes: 1024 * 1024,
       datasetBodyLimitBytes: 16 * 1024 * 1024,
       rateLimitMax: 600,
@@ -63,6 +64,7 @@ describe('loadConfig', () => {
         API_KEYS: 'secretkey',
         REDIS_URL: 'http://x',
         LOG_LEVEL: 'loud',
+        REDIS_APPENDFSYNC: 'sometimes',
       });
     } catch (caught) {
       error = caught;
@@ -70,7 +72,7 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const issues = (error as ConfigError).issues;
     expect(issues.map((issue) => issue.split(':')[0]).sort()).toEqual(
-      ['API_KEYS', 'LOG_LEVEL', 'PORT', 'REDIS_URL', 'WORKER_CONCURRENCY'].sort(),
+      ['API_KEYS', 'LOG_LEVEL', 'PORT', 'REDIS_APPENDFSYNC', 'REDIS_URL', 'WORKER_CONCURRENCY'].sort(),
     );
     expect((error as ConfigError).message).toContain("PORT: must be an integer (got 'eighty')");
     expect((error as ConfigError).message).not.toContain('secretkey');

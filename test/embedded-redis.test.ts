@@ -9,12 +9,13 @@ import { useTempDirs } from './helpers/temp-dirs.ts';
 const tempDir = useTempDirs('descent-embedded-');
 
 describe('startEmbeddedRedis', () => {
-  it('runs redis-server on a unix socket in the data dir with the AOF on and noeviction, and keeps data across restarts', async () => {
+  it('runs redis-server on a unix socket in the data dir with the AOF on (synced on every write) and noeviction, and keeps data across restarts', async () => {
     const dataDir = path.join(tempDir(), 'data');
     const server = await startEmbeddedRedis({ dataDir });
     expect(server.url).toBe(`unix://${dataDir}/redis.sock`);
     const redis = new Redis(redisOptionsFromUrl(server.url));
     expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    expect(await redis.config('GET', 'appendfsync')).toEqual(['appendfsync', 'always']);
     expect(await redis.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
     await redis.set('kept', 'yes');
     await redis.quit();
@@ -22,9 +23,10 @@ describe('startEmbeddedRedis', () => {
     expect(await pingSocket(server.socketPath)).toBe(false);
     expect(existsSync(path.join(dataDir, 'appendonlydir'))).toBe(true);
 
-    const again = await startEmbeddedRedis({ dataDir });
+    const again = await startEmbeddedRedis({ dataDir, appendfsync: 'everysec' });
     const reopened = new Redis(redisOptionsFromUrl(again.url));
     expect(await reopened.get('kept')).toBe('yes');
+    expect(await reopened.config('GET', 'appendfsync')).toEqual(['appendfsync', 'everysec']);
     await reopened.quit();
     await again.stop();
   });
