@@ -320,7 +320,8 @@ class ProgressLine {
 
   private draw(now: number): void {
     if (!this.enabled) return;
-    const width = process.stderr.columns ?? 80;
+    // A terminal of unknown size reports 0 columns (a pty nobody sized, as under `script`).
+    const width = process.stderr.columns || 80;
     process.stderr.write(`\r\x1b[2K${this.text.slice(0, Math.max(10, width - 1))}`);
     this.shown = true;
     this.lastDraw = now;

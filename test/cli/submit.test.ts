@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +174,38 @@ describe('descent submit', () => {
     expect(job).toMatchObject({ id, status: 'cancelled' });
     expect(points.length).toBeGreaterThan(0);
     expect(points).toEqual(await fullTrajectory(id as string));
+  });
+
+  it('--watch on a terminal draws a progress line on stderr, also on a terminal of unknown width', async () => {
+    // util-linux `script` gives the CLI a real pty for stderr; its pty has no size (0 columns).
+    // stdout goes to a file, so the points stay plain JSON lines.
+    const file = specFile({
+      objective: { type: 'builtin', name: 'rosenbrock', dim: 50 },
+      optimizer: { name: 'adam', lr: 1e-3 },
+      stop: { maxIterations: 100_000, gradTol: 0 },
+      record: { every: 100 },
+    });
+    const out = join(mkdtempSync(join(tmpdir(), 'descent-submit-')), 'points.jsonl');
+    const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+    const command = [process.execPath, bin, 'submit', file, '--url', baseUrl, '--watch'].map(quote).join(' ');
+    const terminal = await new Promise<CliResult>((resolve, reject) => {
+      const child = spawn('script', ['-q', '-e', '-c', `${command} > ${quote(out)}`, '/dev/null'], {
+        env: { ...process.env, DESCENT_URL: '', DESCENT_API_KEY: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr: '' }));
+    });
+    expect(terminal.status).toBe(0);
+    // Each redraw: carriage return, erase line, then the whole line (not cut to 10 characters).
+    const lines = terminal.stdout.split('\r\x1b[2K').filter((line) => line.startsWith('iteration '));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^iteration \d+\/100000 {2}f=\S+ {2}‖g‖=\S+$/);
+    const { points, job } = parseWatchOutput(readFileSync(out, 'utf8'));
+    expect(job.status).toBe('completed');
+    expect(points.map((point) => point.i)).toEqual(Array.from({ length: 1001 }, (_, k) => k * 100));
   });
 
   it('without --watch prints the accepted Job and exits 0', async () => {
