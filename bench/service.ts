@@ -879,6 +879,9 @@ export async function benchService(): Promise<BenchRow[]> {
         // POST /v1/jobs alone (while the worker already runs the first jobs): where the time goes.
         serviceSubmitJobsPerSecond: median(rates.submit),
         rawBullmqJobsPerSecond: rawRate,
+        // Each service round ÷ the raw round right after it: the spread within this one run.
+        roundRatioMin: Math.min(...rates.service.map((rate, k) => rate / rates.raw[k])),
+        roundRatioMax: Math.max(...rates.service.map((rate, k) => rate / rates.raw[k])),
         jobsPerRound: THROUGHPUT_JOBS,
         rounds: THROUGHPUT_ROUNDS,
         // CPU per job in each process over the measured rounds (Linux /proc; 10 ms ticks);
