@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { EmbeddedRedisInUseError, holdOwnership, isOwned } from './embedded-redis-owner.ts';
 
 /**
  * A private redis-server child process on a unix socket: the embedded Redis of `npm start`
@@ -206,31 +208,59 @@ export interface EmbeddedRedisOptions {
 /**
  * The embedded Redis of `npm start`: a redis-server child on `DATA_DIR/redis.sock` with the AOF
  * on (synced before each reply with `appendfsync always`, the default: see REDIS_APPENDFSYNC) and
- * `maxmemory-policy noeviction`, so jobs survive a restart. A server still answering on
- * that socket (left by a crashed `npm start`: a child outlives a SIGKILLed parent) is adopted
- * instead of started twice on the same files.
+ * `maxmemory-policy noeviction`, so jobs survive a restart. The server is owned by this process
+ * for as long as it lives (embedded-redis-owner.ts). A server already answering on the socket
+ * is adopted when nobody owns it (a crashed `npm start` left it running: a child outlives a
+ * SIGKILLed parent), rather than started twice on the same files; when a live `npm start` owns
+ * it, this call fails with EmbeddedRedisInUseError.
  */
 export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise<RedisServerHandle> {
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   let socketPath = options.socketPath ?? path.join(dataDir, 'redis.sock');
-  if (Buffer.byteLength(socketPath) > SOCKET_PATH_MAX) {
-    // The data stays in DATA_DIR; only the socket moves somewhere short.
-    socketPath = path.join(mkdtempSync(path.join(tmpdir(), 'descent-redis-')), 'redis.sock');
-  }
+  // The data stays in DATA_DIR; only the socket moves somewhere short.
+  if (Buffer.byteLength(socketPath) > SOCKET_PATH_MAX) socketPath = shortSocketPath(dataDir);
   if (await pingSocket(socketPath)) {
+    if (await isOwned(socketPath)) throw new EmbeddedRedisInUseError(dataDir, socketPath);
     options.onAdopt?.(socketPath);
+    const owner = await holdOwnership(socketPath);
     let stopping: Promise<void> | null = null;
     return {
       url: `unix://${socketPath}`,
       socketPath,
       pid: null,
       stop() {
-        stopping ??= shutdownSocket(socketPath);
+        stopping ??= shutdownSocket(socketPath).finally(owner.release);
         return stopping;
       },
     };
   }
+  const server = await spawnEmbedded(options, dataDir, socketPath);
+  const owner = await holdOwnership(socketPath);
+  return { ...server, stop: () => server.stop().finally(owner.release) };
+}
+
+/**
+ * A socket path for a DATA_DIR too long to hold one: the same for the same DATA_DIR (so a second
+ * `npm start` finds the first one's server), in a directory of this user's only.
+ */
+function shortSocketPath(dataDir: string): string {
+  const dir = path.join(
+    tmpdir(),
+    `descent-redis-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`,
+  );
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = lstatSync(dir);
+  const mine = stat.isDirectory() && (process.getuid === undefined || stat.uid === process.getuid());
+  // Someone else's (or not a directory): a fresh private one instead.
+  return path.join(mine ? dir : mkdtempSync(path.join(tmpdir(), 'descent-redis-')), 'redis.sock');
+}
+
+function spawnEmbedded(
+  options: EmbeddedRedisOptions,
+  dataDir: string,
+  socketPath: string,
+): Promise<RedisServerHandle> {
   return spawnRedisServer({
     socketPath,
     dir: dataDir,

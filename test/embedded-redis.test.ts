@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { pingSocket, RedisServerMissingError, startEmbeddedRedis } from '../src/embedded-redis.ts';
+import {
+  pingSocket,
+  RedisServerMissingError,
+  spawnRedisServer,
+  startEmbeddedRedis,
+} from '../src/embedded-redis.ts';
+import { EmbeddedRedisInUseError, isOwned } from '../src/embedded-redis-owner.ts';
 import { redisOptionsFromUrl } from '../src/redis.ts';
 import { useTempDirs } from './helpers/temp-dirs.ts';
 
@@ -31,16 +37,48 @@ describe('startEmbeddedRedis', () => {
     await again.stop();
   });
 
-  it('adopts a server still running on its socket instead of starting a second one', async () => {
+  it('adopts a server that no live process owns (left by a crash) instead of starting a second one', async () => {
+    const dataDir = tempDir();
+    // As a SIGKILLed `npm start` leaves it: a server on DATA_DIR's socket whose owner is gone.
+    const orphan = await spawnRedisServer({ socketPath: path.join(dataDir, 'redis.sock'), dir: dataDir });
+    expect(await isOwned(orphan.socketPath)).toBe(false);
+    const adopted: string[] = [];
+    const second = await startEmbeddedRedis({ dataDir, onAdopt: (socket) => adopted.push(socket) });
+    expect(adopted).toEqual([orphan.socketPath]);
+    expect(second.pid).toBeNull();
+    expect(await isOwned(second.socketPath)).toBe(true);
+    await second.stop();
+    expect(await pingSocket(orphan.socketPath)).toBe(false);
+    await orphan.stop();
+  });
+
+  it('refuses a DATA_DIR whose server a live process owns, and leaves that server running', async () => {
     const dataDir = tempDir();
     const first = await startEmbeddedRedis({ dataDir });
     const adopted: string[] = [];
-    const second = await startEmbeddedRedis({ dataDir, onAdopt: (socket) => adopted.push(socket) });
-    expect(adopted).toEqual([first.socketPath]);
-    expect(second.pid).toBeNull();
-    await second.stop();
-    expect(await pingSocket(first.socketPath)).toBe(false);
+    const second = startEmbeddedRedis({ dataDir, onAdopt: (socket) => adopted.push(socket) });
+    await expect(second).rejects.toBeInstanceOf(EmbeddedRedisInUseError);
+    await expect(second).rejects.toThrow(`REDIS_URL=unix://${first.socketPath} npm run worker`);
+    expect(adopted).toEqual([]);
+    expect(await pingSocket(first.socketPath)).toBe(true);
     await first.stop();
+    // The owner gone with its server, the DATA_DIR is free again (and keeps its data).
+    const third = await startEmbeddedRedis({ dataDir });
+    expect(third.pid).toEqual(expect.any(Number));
+    await third.stop();
+  });
+
+  it('gives a DATA_DIR too long for a socket path the same short socket every time', async () => {
+    const dataDir = path.join(tempDir(), 'd'.repeat(120));
+    const first = await startEmbeddedRedis({ dataDir });
+    expect(Buffer.byteLength(first.socketPath)).toBeLessThanOrEqual(100);
+    expect(existsSync(path.join(dataDir, 'appendonlydir'))).toBe(true);
+    // A second start finds the first one's server there, instead of a second server on the same files.
+    await expect(startEmbeddedRedis({ dataDir })).rejects.toBeInstanceOf(EmbeddedRedisInUseError);
+    await first.stop();
+    const again = await startEmbeddedRedis({ dataDir });
+    expect(again.socketPath).toBe(first.socketPath);
+    await again.stop();
   });
 
   it('names the fix when redis-server is not installed', async () => {
