@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import authPlugin from './plugins/auth.ts';
 import configPlugin from './plugins/config.ts';
+import corsPlugin from './plugins/cors.ts';
 import errorHandlerPlugin from './plugins/error-handler.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import queuePlugin from './plugins/queue.ts';
@@ -37,7 +38,7 @@ export interface BuildAppOptions {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * Builds the API (fastify/demo style): infrastructure plugins first (config, schemas, errors,
+ * Builds the API (fastify/demo style): infrastructure plugins first (config, CORS, schemas, errors,
  * Redis and stores, queue, auth, limits, metrics, SSE, docs), then the routes. server.ts runs it;
  * tests and scripts build it directly.
  */
@@ -73,6 +74,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(configPlugin, { config });
+  await app.register(corsPlugin);
   await app.register(zodPlugin);
   await app.register(errorHandlerPlugin);
   await app.register(redisPlugin, { redis: options.redis });

@@ -68,6 +68,33 @@ function setting<S extends z.ZodType<unknown, string>>(
   return definition;
 }
 
+/** `*`, or origins `https://a.example,http://localhost:5173` (scheme, host and port; no path). */
+const corsOrigins = z
+  .string()
+  .trim()
+  .transform((value, context): '*' | string[] => {
+    if (value === '*') return '*';
+    const origins: string[] = [];
+    for (const entry of value.split(',').map((part) => part.trim())) {
+      if (entry === '') continue;
+      let origin: string | null = null;
+      try {
+        origin = new URL(entry).origin;
+      } catch {
+        // reported below
+      }
+      if (origin === null || origin === 'null' || origin !== entry.replace(/\/$/, '')) {
+        context.addIssue({
+          code: 'custom',
+          message: `'${entry}' is not an origin (scheme://host[:port], e.g. http://localhost:5173), nor '*'`,
+        });
+        return z.NEVER;
+      }
+      origins.push(origin);
+    }
+    return origins;
+  });
+
 export const SETTINGS = {
   REDIS_URL: setting({
     schema: redisUrl,
@@ -211,6 +238,14 @@ export const SETTINGS = {
     description: 'Requests per RATE_LIMIT_WINDOW_MS per tenant (or client address when open); 0 disables.',
   }),
   RATE_LIMIT_WINDOW_MS: setting({ schema: integer(1), default: '60000', description: 'Rate-limit window.' }),
+  CORS_ORIGINS: setting({
+    schema: corsOrigins,
+    defaultText: '(unset: none)',
+    description:
+      'Browser origins allowed to call the API from pages of their own (a notebook or dashboard served ' +
+      "elsewhere): comma-separated, e.g. http://localhost:5173, or '*' for any. Unset: no CORS headers, " +
+      "so browsers allow same-origin pages only. Other clients (curl, Python, services) don't need it.",
+  }),
   SSE_PING_MS: setting({
     schema: integer(100),
     default: '15000',
@@ -266,6 +301,8 @@ export interface Config {
   bodyLimitBytes: number;
   datasetBodyLimitBytes: number;
   rateLimitMax: number;
+  /** Origins allowed by CORS; null: none (no CORS headers). */
+  corsOrigins: '*' | string[] | null;
   rateLimitWindowMs: number;
   ssePingMs: number;
   sseMaxBufferBytes: number;
@@ -347,6 +384,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: settings.BODY_LIMIT_BYTES,
     datasetBodyLimitBytes: settings.DATASET_BODY_LIMIT_BYTES,
     rateLimitMax: settings.RATE_LIMIT_MAX,
+    corsOrigins:
+      settings.CORS_ORIGINS === undefined ||
+      (Array.isArray(settings.CORS_ORIGINS) && settings.CORS_ORIGINS.length === 0)
+        ? null
+        : settings.CORS_ORIGINS,
     rateLimitWindowMs: settings.RATE_LIMIT_WINDOW_MS,
     ssePingMs: settings.SSE_PING_MS,
     sseMaxBufferBytes: settings.SSE_MAX_BUFFER_BYTES,

@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -45,6 +46,8 @@ export default async function eventRoutes(fastify: FastifyInstance) {
       reply.hijack();
       const response = reply.raw;
       response.writeHead(200, {
+        // What hooks set so far (CORS, rate-limit headers): a hijacked reply sends only these.
+        ...(reply.getHeaders() as OutgoingHttpHeaders),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         connection: 'keep-alive',
