@@ -95,6 +95,32 @@ const corsOrigins = z
     return origins;
   });
 
+/**
+ * Which proxies' X-Forwarded-For to believe: `true` (any), a hop count, or addresses and CIDR
+ * ranges (`127.0.0.1,10.0.0.0/8`); `false` none.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, context): boolean | number | string[] => {
+    if (value === 'true' || value === 'false') return value === 'true';
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '');
+    const address = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)(\/\d{1,3})?$/;
+    const bad = entries.find((entry) => !address.test(entry));
+    if (bad !== undefined || entries.length === 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `'${bad ?? value}' is not true, false, a hop count, or an IP address or CIDR range`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
 export const SETTINGS = {
   REDIS_URL: setting({
     schema: redisUrl,
@@ -117,6 +143,14 @@ export const SETTINGS = {
     description:
       'Interface the API listens on. The default serves this machine only; set 0.0.0.0 to serve the network ' +
       '(the Docker images do).',
+  }),
+  TRUST_PROXY: setting({
+    schema: trustProxy,
+    default: 'false',
+    description:
+      "Behind a reverse proxy: whose X-Forwarded-For gives the client's address (for the per-address rate " +
+      "limit and the logs). true (any proxy), a hop count, or the proxies' addresses or CIDR ranges, " +
+      'e.g. 10.0.0.0/8. false: the address of the connection.',
   }),
   LOG_LEVEL: setting({
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -301,6 +335,8 @@ export interface Config {
   bodyLimitBytes: number;
   datasetBodyLimitBytes: number;
   rateLimitMax: number;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For is believed. */
+  trustProxy: boolean | number | string[];
   /** Origins allowed by CORS; null: none (no CORS headers). */
   corsOrigins: '*' | string[] | null;
   rateLimitWindowMs: number;
@@ -384,6 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: settings.BODY_LIMIT_BYTES,
     datasetBodyLimitBytes: settings.DATASET_BODY_LIMIT_BYTES,
     rateLimitMax: settings.RATE_LIMIT_MAX,
+    trustProxy: settings.TRUST_PROXY,
     corsOrigins:
       settings.CORS_ORIGINS === undefined ||
       (Array.isArray(settings.CORS_ORIGINS) && settings.CORS_ORIGINS.length === 0)

@@ -78,6 +78,18 @@ describe('loadConfig', () => {
     expect((error as ConfigError).message).not.toContain('secretkey');
   });
 
+  it('reads TRUST_PROXY as a boolean, a hop count or addresses and CIDR ranges', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,fe80::/10' }).trustProxy).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      'fe80::/10',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'proxy.local' })).toThrow(/TRUST_PROXY: 'proxy.local' is not/);
+  });
+
   it('rejects inconsistent limits', () => {
     expect(() => loadConfig({ BODY_LIMIT_BYTES: '2000000', DATASET_BODY_LIMIT_BYTES: '1000000' })).toThrow(
       /DATASET_BODY_LIMIT_BYTES/,

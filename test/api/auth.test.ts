@@ -115,3 +115,32 @@ describe('rate limits', () => {
     expect((await request(service.url).get('/healthz')).status).toBe(200);
   });
 });
+
+describe('behind a reverse proxy (TRUST_PROXY)', () => {
+  const forwarded = (url: string, client: string) =>
+    request(url).get('/v1/jobs').set('x-forwarded-for', client);
+  let trusting: TestService;
+  let direct: TestService;
+  beforeAll(async () => {
+    const env = { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW_MS: '60000' };
+    [trusting, direct] = await Promise.all([
+      // The tests' requests come from 127.0.0.1: the proxy in front of the API here.
+      startTestService({ worker: false, env: { ...env, TRUST_PROXY: '127.0.0.1' } }),
+      startTestService({ worker: false, env }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([trusting?.close(), direct?.close()]);
+  });
+
+  it("limits each client address from the proxy's X-Forwarded-For, not the proxy as one client", async () => {
+    for (let k = 0; k < 2; k++) expect((await forwarded(trusting.url, '203.0.113.7')).status).toBe(200);
+    expect((await forwarded(trusting.url, '203.0.113.7')).status).toBe(429);
+    expect((await forwarded(trusting.url, '198.51.100.9')).status).toBe(200);
+  });
+
+  it('ignores X-Forwarded-For when no proxy is trusted (a client cannot pick its own address)', async () => {
+    for (let k = 0; k < 2; k++) expect((await forwarded(direct.url, `203.0.113.${k}`)).status).toBe(200);
+    expect((await forwarded(direct.url, '198.51.100.9')).status).toBe(429);
+  });
+});
