@@ -34,6 +34,7 @@ function call(
 }
 
 const PAGE = 'http://localhost:5173';
+const KEY = 'page-key-1';
 const SPEC = JSON.stringify({
   objective: { type: 'builtin', name: 'sphere', dim: 2 },
   optimizer: { name: 'sgd', lr: 0.1 },
@@ -59,7 +60,13 @@ describe('CORS', () => {
   let closed: TestService;
   beforeAll(async () => {
     [allowed, closed] = await Promise.all([
-      startTestService({ env: { CORS_ORIGINS: `${PAGE},https://nb.example.org` } }),
+      startTestService({
+        env: {
+          CORS_ORIGINS: `${PAGE},https://nb.example.org`,
+          API_KEYS: `${KEY}:alice`,
+          RATE_LIMIT_MAX: '100',
+        },
+      }),
       startTestService({ worker: false }),
     ]);
   });
@@ -89,7 +96,7 @@ describe('CORS', () => {
       allowed.url,
       'POST',
       '/v1/jobs',
-      { origin: PAGE, 'content-type': 'application/json' },
+      { origin: PAGE, 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
       SPEC,
     );
     expect(submitted.status).toBe(202);
@@ -100,6 +107,7 @@ describe('CORS', () => {
 
     const events = await call(allowed.url, 'GET', `/v1/jobs/${id}/events`, {
       origin: PAGE,
+      authorization: `Bearer ${KEY}`,
       accept: 'text/event-stream',
     });
     expect(events.status).toBe(200);
@@ -108,9 +116,17 @@ describe('CORS', () => {
     expect(events.body).toContain('event: status');
   });
 
+  it('lets the page read a refusal too (401 problem+json without a key)', async () => {
+    const refused = await call(allowed.url, 'GET', '/v1/jobs', { origin: PAGE });
+    expect(refused.status).toBe(401);
+    expect(refused.headers['access-control-allow-origin']).toBe(PAGE);
+    expect(JSON.parse(refused.body)).toMatchObject({ status: 401 });
+  });
+
   it('sends no CORS header to an origin not listed, nor when CORS_ORIGINS is unset', async () => {
     const other = await call(allowed.url, 'GET', '/v1/catalog/optimizers', {
       origin: 'https://evil.example',
+      authorization: `Bearer ${KEY}`,
     });
     expect(other.status).toBe(200);
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
