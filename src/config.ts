@@ -238,6 +238,13 @@ export const SETTINGS = {
     default: '100000',
     description: 'Hard cap on record.maxPoints.',
   }),
+  MAX_RECORDED_NUMBERS: setting({
+    schema: integer(1),
+    default: '10000000',
+    description:
+      'Most numbers of x one trajectory may record (points × dimension when record.params is on); ' +
+      'a spec over it is a 400 naming record.params.',
+  }),
   INLINE_PARAMS_MAX_DIM: setting({
     schema: integer(1),
     default: '10000',
@@ -413,6 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxExpressionLength: settings.MAX_EXPRESSION_LENGTH,
       maxExpressionDepth: settings.MAX_EXPRESSION_DEPTH,
       maxPoints: settings.MAX_POINTS,
+      maxRecordedNumbers: settings.MAX_RECORDED_NUMBERS,
       inlineParamsMaxDim: settings.INLINE_PARAMS_MAX_DIM,
       newtonMaxDim: settings.NEWTON_MAX_DIM,
     },

@@ -14,3 +14,12 @@ export function recordStride(every: number, maxIterations: number, maxPoints: nu
   if (maxPoints <= 2) return Number.POSITIVE_INFINITY;
   return every * Math.ceil(maxIterations / (every * (maxPoints - 2)));
 }
+
+/**
+ * The most points a run records: point 0, the multiples of the stride, and the final iteration,
+ * ⌊M / stride⌋ + 2 at most (and never more than the M + 1 iterations there are).
+ */
+export function recordedPoints(every: number, maxIterations: number, maxPoints: number): number {
+  const stride = recordStride(every, maxIterations, maxPoints);
+  return Math.min(maxIterations + 1, Math.floor(maxIterations / stride) + 2);
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { builtins, fillBuiltinParams } from '../core/objectives/builtins/index.ts';
 import { expressionVariables } from '../core/objectives/expression/index.ts';
+import { recordedPoints } from '../core/recording.ts';
 import { createBuiltinObjectiveSchema } from './builtin-objective.ts';
 import { createExpressionObjectiveSchema } from './expression-objective.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
@@ -191,8 +192,22 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
     });
   }
 
-  if (errors.length > 0) return { ok: false, errors };
   const record = spec.record ?? { every: 1, maxPoints: Math.min(10_000, limits.maxPoints) };
+  const recordParams = record.params ?? dim <= RECORD_PARAMS_MAX_DIM;
+  if (recordParams) {
+    const points = recordedPoints(record.every, spec.stop.maxIterations, record.maxPoints);
+    if (points * dim > limits.maxRecordedNumbers) {
+      errors.push({
+        path: 'record.params',
+        message:
+          `recording x for up to ${points} points of dimension ${dim} is ${points * dim} numbers, over the ` +
+          `limit of ${limits.maxRecordedNumbers}: record fewer points (record.maxPoints, record.every) or set ` +
+          'record.params to false',
+      });
+    }
+  }
+
+  if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
     spec: {
@@ -204,7 +219,7 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
       gradientNoise: spec.gradientNoise,
       record: {
         every: record.every,
-        params: record.params ?? dim <= RECORD_PARAMS_MAX_DIM,
+        params: recordParams,
         maxPoints: record.maxPoints,
       },
       device: spec.device,

@@ -154,6 +154,37 @@ describe('POST /v1/jobs', () => {
     expect(expectProblem(response, 400).errors?.[0].path).toBe('start.x0');
   });
 
+  it('rejects recording x of a huge run with 400 naming record.params (Redis would hold it all)', async () => {
+    const huge = {
+      objective: { type: 'builtin', name: 'sphere', dim: 1_000_000 },
+      optimizer: { name: 'adam', lr: 0.1 },
+      stop: { maxIterations: 50 },
+    };
+    const response = await api()
+      .post('/v1/jobs')
+      .send({ ...huge, record: { params: true } });
+    const problem = expectProblem(response, 400);
+    expect(problem.errors).toEqual([
+      {
+        path: 'record.params',
+        message:
+          'recording x for up to 51 points of dimension 1000000 is 51000000 numbers, over the limit of ' +
+          '10000000: record fewer points (record.maxPoints, record.every) or set record.params to false',
+      },
+    ]);
+    // By default such a run records no x, and is accepted; a few points of x fit the limit.
+    const accepted = await api().post('/v1/jobs').send(huge);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.spec.record).toEqual({ every: 1, params: false, maxPoints: 10_000 });
+    const fits = await api()
+      .post('/v1/jobs')
+      .send({ ...huge, record: { params: true, maxPoints: 10 } });
+    expect(fits.status).toBe(202);
+    await Promise.all(
+      [accepted.body.id, fits.body.id].map((id: string) => api().post(`/v1/jobs/${id}/cancel`)),
+    );
+  });
+
   it('rejects malformed JSON, an empty body and a non-object body with 400', async () => {
     const malformed = await api()
       .post('/v1/jobs')

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { recordedPoints } from '../../src/core/recording.ts';
 import { Run, runToCompletion } from '../../src/core/run.ts';
 import { spec, withoutTime } from './spec-helpers.ts';
 
@@ -168,6 +169,31 @@ describe('recording', () => {
     // stride = ⌈1001 / 10⌉ = 101 → 0, 101, …, 909, then the final 1001.
     expect(trajectory.length).toBeLessThanOrEqual(12);
     expect(trajectory.map((p) => p.i)).toEqual([0, 101, 202, 303, 404, 505, 606, 707, 808, 909, 1001]);
+  });
+
+  it('recordedPoints bounds the points a run records (gradTol 0: every run goes to maxIterations)', () => {
+    const cases: [every: number, maxIterations: number, maxPoints: number][] = [
+      [10, 25, 10_000],
+      [1, 1001, 12],
+      [3, 30, 100],
+      [1, 0, 10],
+      [1, 7, 2],
+      [7, 1000, 50],
+    ];
+    for (const [every, maxIterations, maxPoints] of cases) {
+      const { trajectory } = runToCompletion(
+        spec({
+          objective: rosenbrock,
+          optimizer: { name: 'sgd', lr: 1e-4 },
+          stop: { maxIterations, gradTol: 0, fTol: null },
+          record: { every, maxPoints, params: false },
+        }),
+      );
+      const bound = recordedPoints(every, maxIterations, maxPoints);
+      expect(trajectory.length).toBeLessThanOrEqual(bound);
+      // Tight: at most one point short (the final iteration may be a multiple of the stride).
+      expect(trajectory.length).toBeGreaterThanOrEqual(bound - 1);
+    }
   });
 
   it('defaults to no params above 100 dimensions', () => {
