@@ -869,6 +869,7 @@ export async function benchService(): Promise<BenchRow[]> {
     const serviceRate = median(rates.service);
     const rawRate = median(rates.raw);
     const ceilingRate = median(rates.ceiling);
+    const roundRatios = rates.service.map((rate, k) => rate / rates.raw[k]);
     const throughput: BenchRow = {
       name: 'service: tiny-job throughput',
       ratio: serviceRate / rawRate,
@@ -880,8 +881,8 @@ export async function benchService(): Promise<BenchRow[]> {
         serviceSubmitJobsPerSecond: median(rates.submit),
         rawBullmqJobsPerSecond: rawRate,
         // Each service round ÷ the raw round right after it: the spread within this one run.
-        roundRatioMin: Math.min(...rates.service.map((rate, k) => rate / rates.raw[k])),
-        roundRatioMax: Math.max(...rates.service.map((rate, k) => rate / rates.raw[k])),
+        roundRatioMin: Math.min(...roundRatios),
+        roundRatioMax: Math.max(...roundRatios),
         jobsPerRound: THROUGHPUT_JOBS,
         rounds: THROUGHPUT_ROUNDS,
         // CPU per job in each process over the measured rounds (Linux /proc; 10 ms ticks);

@@ -68,11 +68,14 @@ function setting<S extends z.ZodType<unknown, string>>(
   return definition;
 }
 
-/** `*`, or origins `https://a.example,http://localhost:5173` (scheme, host and port; no path). */
+/**
+ * `*`, or origins `https://a.example,http://localhost:5173` (scheme, host and port; no path);
+ * null for a list with no entries (`,`).
+ */
 const corsOrigins = z
   .string()
   .trim()
-  .transform((value, context): '*' | string[] => {
+  .transform((value, context): '*' | string[] | null => {
     if (value === '*') return '*';
     const origins: string[] = [];
     for (const entry of value.split(',').map((part) => part.trim())) {
@@ -92,7 +95,7 @@ const corsOrigins = z
       }
       origins.push(origin);
     }
-    return origins;
+    return origins.length > 0 ? origins : null;
   });
 
 /**
@@ -429,11 +432,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     datasetBodyLimitBytes: settings.DATASET_BODY_LIMIT_BYTES,
     rateLimitMax: settings.RATE_LIMIT_MAX,
     trustProxy: settings.TRUST_PROXY,
-    corsOrigins:
-      settings.CORS_ORIGINS === undefined ||
-      (Array.isArray(settings.CORS_ORIGINS) && settings.CORS_ORIGINS.length === 0)
-        ? null
-        : settings.CORS_ORIGINS,
+    corsOrigins: settings.CORS_ORIGINS ?? null,
     rateLimitWindowMs: settings.RATE_LIMIT_WINDOW_MS,
     ssePingMs: settings.SSE_PING_MS,
     sseMaxBufferBytes: settings.SSE_MAX_BUFFER_BYTES,

@@ -1,4 +1,5 @@
 import { createConnection } from 'node:net';
+import { askSocket } from './redis-socket.ts';
 
 /**
  * Who owns an embedded redis-server. The `npm start` that started it, or adopted it, keeps a
@@ -25,33 +26,9 @@ export class EmbeddedRedisInUseError extends Error {
   }
 }
 
-/** Sends one inline command over the socket and resolves with the whole reply (null on failure). */
-function ask(socketPath: string, command: string, timeoutMs = 1000): Promise<string | null> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ path: socketPath });
-    let reply = Buffer.alloc(0);
-    const done = (text: string | null) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(text);
-    };
-    const timer = setTimeout(() => done(null), timeoutMs);
-    socket.on('connect', () => socket.write(`${command}\r\n`));
-    socket.on('data', (chunk: Buffer) => {
-      reply = Buffer.concat([reply, chunk]);
-      const head = reply.indexOf('\r\n');
-      if (head < 0) return;
-      if (reply[0] !== 0x24 /* $ */) return done(reply.toString('utf8', 0, head));
-      const length = Number(reply.toString('latin1', 1, head));
-      if (reply.length >= head + 2 + length + 2) done(reply.toString('utf8', head + 2, head + 2 + length));
-    });
-    socket.on('error', () => done(null));
-  });
-}
-
 /** Whether a live process holds the owner connection of the server on `socketPath`. */
 export async function isOwned(socketPath: string): Promise<boolean> {
-  const clients = await ask(socketPath, 'CLIENT LIST');
+  const clients = await askSocket(socketPath, 'CLIENT LIST');
   return clients?.split('\n').some((line) => line.includes(` name=${OWNER_NAME} `)) ?? false;
 }
 

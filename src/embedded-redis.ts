@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EmbeddedRedisInUseError, holdOwnership, isOwned } from './embedded-redis-owner.ts';
+import { askSocket } from './redis-socket.ts';
 
 /**
  * A private redis-server child process on a unix socket: the embedded Redis of `npm start`
@@ -53,23 +54,8 @@ export class RedisServerMissingError extends Error {
 }
 
 /** Sends PING over the socket; resolves true on +PONG, false on any failure. */
-export function pingSocket(socketPath: string, timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ path: socketPath });
-    let reply = '';
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-    socket.on('error', () => done(false));
-  });
+export async function pingSocket(socketPath: string, timeoutMs = 500): Promise<boolean> {
+  return (await askSocket(socketPath, 'PING', timeoutMs)) === '+PONG';
 }
 
 /** Sends SHUTDOWN over the socket (for a server this process adopted rather than spawned). */

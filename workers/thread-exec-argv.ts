@@ -53,6 +53,10 @@ function optionName(group: readonly string[]): string {
   return group[0].split('=')[0];
 }
 
+function isKnown(group: readonly string[]): boolean {
+  return KNOWN_THREAD_OPTIONS.has(optionName(group));
+}
+
 /** Whether a worker thread starts with these options (a throwaway thread, stopped at once). */
 async function threadAccepts(execArgv: string[]): Promise<boolean> {
   let probe: Worker;
@@ -79,10 +83,7 @@ export async function threadExecArgv(
   const groups = groupOptions(execArgv);
   // Probed without --inspect*: a throwaway thread would open the inspector.
   const candidates = groups.filter((group) => !optionName(group).startsWith('--inspect'));
-  if (
-    candidates.every((group) => KNOWN_THREAD_OPTIONS.has(optionName(group))) ||
-    (await threadAccepts(candidates.flat()))
-  ) {
+  if (candidates.every(isKnown) || (await threadAccepts(candidates.flat()))) {
     return { execArgv: null, dropped: [] };
   }
   const kept = await filterAccepted(candidates);
@@ -95,7 +96,7 @@ export async function threadExecArgv(
 async function filterAccepted(groups: string[][]): Promise<string[][]> {
   const kept: string[][] = [];
   for (const group of groups) {
-    if (KNOWN_THREAD_OPTIONS.has(optionName(group)) || (await threadAccepts(group))) kept.push(group);
+    if (isKnown(group) || (await threadAccepts(group))) kept.push(group);
   }
   return kept;
 }

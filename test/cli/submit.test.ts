@@ -29,10 +29,13 @@ interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI asynchronously: the server answering it lives in this process. */
-function descent(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/**
+ * Runs `command` to its end and collects its output (killed after 60 s), with the CLI's
+ * environment cleared of a user's DESCENT_URL and DESCENT_API_KEY.
+ */
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(command, args, {
       env: { ...process.env, DESCENT_URL: '', DESCENT_API_KEY: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -47,6 +50,11 @@ function descent(args: string[], env: Record<string, string> = {}): Promise<CliR
       resolve({ status, stdout, stderr });
     });
   });
+}
+
+/** Runs the CLI asynchronously: the server answering it lives in this process. */
+function descent(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return run(process.execPath, [bin, ...args], env);
 }
 
 function specFile(spec: unknown): string {
@@ -188,16 +196,7 @@ describe('descent submit', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'descent-submit-')), 'points.jsonl');
     const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
     const command = [process.execPath, bin, 'submit', file, '--url', baseUrl, '--watch'].map(quote).join(' ');
-    const terminal = await new Promise<CliResult>((resolve, reject) => {
-      const child = spawn('script', ['-q', '-e', '-c', `${command} > ${quote(out)}`, '/dev/null'], {
-        env: { ...process.env, DESCENT_URL: '', DESCENT_API_KEY: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr: '' }));
-    });
+    const terminal = await run('script', ['-q', '-e', '-c', `${command} > ${quote(out)}`, '/dev/null']);
     expect(terminal.status).toBe(0);
     // Each redraw: carriage return, erase line, then the whole line (not cut to 10 characters).
     const lines = terminal.stdout.split('\r\x1b[2K').filter((line) => line.startsWith('iteration '));
