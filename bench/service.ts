@@ -8,15 +8,15 @@ import { pathToFileURL } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Result, TrajectoryPoint } from '../src/core/types.ts';
-import { spawnRedisServer } from '../src/embedded-redis.ts';
-import { redisOptionsFromUrl } from '../src/redis.ts';
+import { spawnRedisServer } from '../src/redis/embedded.ts';
+import { redisOptionsFromUrl } from '../src/redis/connection.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
-import { QUEUE_JOB_OPTIONS } from '../workers/queue.ts';
+import { QUEUE_JOB_OPTIONS } from '../src/queue/job-queue.ts';
 import { type BenchRow, describeRow, median } from './stats.ts';
 
 /**
- * The service bench: the real API (`src/server.ts`) and a real worker (`workers/worker.ts`) as
+ * The service bench: the real API (`src/api/server.ts`) and a real worker (`workers/worker.ts`) as
  * child processes on a private redis-server (unix socket in a temp dir, no persistence), driven
  * over loopback HTTP from this process (the API logs at warn: at info pino writes two lines per
  * request to a pipe: measured, 0.30 ms of API CPU per tiny job instead of 0.17). Three figures:
@@ -492,7 +492,7 @@ async function rawThroughput(
   try {
     const start = performance.now();
     await pool(jobs, IN_FLIGHT, async (k) => {
-      // The service's job options (workers/queue.ts): own id, 2 attempts, removed on completion.
+      // The service's job options (src/queue/job-queue.ts): own id, 2 attempts, removed on completion.
       const jobId = `raw-${round}-${k}`;
       await queue.add('run', { jobId }, { ...QUEUE_JOB_OPTIONS, jobId });
     });
@@ -816,7 +816,7 @@ export async function benchService(): Promise<BenchRow[]> {
   };
   process.once('exit', stopAll);
   try {
-    api = spawnTs('src/server.ts', env);
+    api = spawnTs('src/api/server.ts', env);
     worker = spawnTs('workers/worker.ts', env);
     await waitFor('the API', api, async () => (await fetch(`${baseUrl}/healthz`)).ok);
     const apiChild = api;

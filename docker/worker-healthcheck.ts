@@ -12,7 +12,7 @@
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.ts';
-import { redisOptionsFromUrl } from '../src/redis.ts';
+import { redisOptionsFromUrl } from '../src/redis/connection.ts';
 import { StoreKeys } from '../src/store/keys.ts';
 
 function unhealthy(message: string): never {

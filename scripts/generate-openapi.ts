@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { buildApp } from '../src/app.ts';
+import { buildApp } from '../src/api/app.ts';
 import { loadConfig } from '../src/config.ts';
 
 /**

@@ -1,11 +1,11 @@
 import { pathToFileURL } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import { createLogger } from '../workers/logger.ts';
+import { createLogger } from './logger.ts';
 import { type RunningWorker, startWorker } from '../workers/service.ts';
-import { buildApp } from './app.ts';
+import { buildApp } from './api/app.ts';
 import { type Config, ConfigError, loadConfig, settingsHelp } from './config.ts';
-import { type SupervisedRedis, superviseEmbeddedRedis } from './embedded-redis-supervisor.ts';
+import { type SupervisedRedis, superviseEmbeddedRedis } from './redis/supervisor.ts';
 
 /**
  * `npm start`: the whole service in one process — the API and a worker (WORKER_CONCURRENCY jobs,

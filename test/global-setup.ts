@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { spawnRedisServer } from '../src/embedded-redis.ts';
+import { spawnRedisServer } from '../src/redis/embedded.ts';
 
 /**
  * One private redis-server for the whole test run: a unix socket in a fresh temp dir, no

@@ -5,7 +5,7 @@ import type { JobSpec } from '../src/schemas/job-spec.ts';
 import type { JobRecord } from '../src/store/contract.ts';
 import type { JobStore } from '../src/store/jobs.ts';
 import type { TrajectoryStore } from '../src/store/trajectory.ts';
-import { INLINE_SLICE_MS, runsInline } from './inline.ts';
+import { INLINE_SLICE_MS, runsInline } from '../src/queue/inline.ts';
 
 /**
  * Drives one job's run to its end (or hands it back), writing everything through the store.

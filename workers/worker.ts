@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig, settingsHelp } from '../src/config.ts';
-import { createLogger } from './logger.ts';
+import { createLogger } from '../src/logger.ts';
 import { startWorker } from './service.ts';
 
 /**

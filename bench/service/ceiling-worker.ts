@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redisOptionsFromUrl } from '../../src/redis.ts';
+import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 
 /**
  * The ceiling bench's worker (bench/service.ts, figure (a′)): a BullMQ Worker with an empty

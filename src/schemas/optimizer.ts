@@ -2,7 +2,7 @@
  * Optimizer specs (the `optimizer` field of a job), discriminated by `name`.
  * Parsing normalises: every parameter not given is filled with its default, so a stored job spec
  * says exactly what ran. Bounds and defaults live here only; the catalog
- * (src/core/catalog-optimizers.ts) reads them back from this schema.
+ * (src/schemas/optimizer-catalog.ts) reads them back from this schema.
  */
 import { z } from 'zod';
 

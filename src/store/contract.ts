@@ -3,7 +3,7 @@ import type { Result, TrajectoryPoint } from '../core/types.ts';
 import type { JobSpec } from '../schemas/job-spec.ts';
 
 /**
- * The Redis data model shared by the API (src/routes) and the workers (workers/).
+ * The Redis data model shared by the API (src/api/routes) and the workers (workers/).
  * Everything lives under a key prefix (config REDIS_PREFIX, default `descent`; tests use a random
  * one). Layout:
  *
@@ -23,7 +23,7 @@ import type { JobSpec } from '../schemas/job-spec.ts';
  *
  * The BullMQ queue is named `descent-jobs` (same prefix); job data = { jobId } (the normalised spec
  * is in the record, so the queue payload stays small), plus `spec`, a copy of the record's, for a
- * run small enough to start on a worker's main thread (workers/inline.ts); BullMQ job id = our job id.
+ * run small enough to start on a worker's main thread (src/queue/inline.ts); BullMQ job id = our job id.
  */
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { buildApp } from '../../src/app.ts';
+import { buildApp } from '../../src/api/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
-import { createApiRedis, waitUntilReady } from '../../src/redis.ts';
+import { createApiRedis, waitUntilReady } from '../../src/redis/connection.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
 import { createTestRedis, deletePrefix, randomPrefix, testRedisUrl } from '../helpers/redis.ts';
 

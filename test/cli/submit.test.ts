@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
+import { buildApp } from '../../src/api/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { TrajectoryPoint } from '../../src/core/types.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
-import { redisOptionsFromUrl } from '../../src/redis.ts';
+import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 
 /** The private test Redis started by test/global-setup.ts. */
 export function testRedisUrl(): string {

@@ -8,7 +8,7 @@ import type { TrajectoryPoint } from '../../src/core/types.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { WorkerRegistry } from '../../src/store/workers.ts';
-import { createJobQueue, enqueueJob, type JobQueue } from '../../workers/queue.ts';
+import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
 import { connectTestRedis, createTestRedis, testRedisUrl } from '../helpers/redis.ts';
 import { makeSpec, withoutTime } from '../helpers/specs.ts';
 import { waitFor, waitForStatus } from './helpers.ts';

@@ -4,7 +4,7 @@ import { runToCompletion } from '../../src/core/run.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { WorkerRegistry } from '../../src/store/workers.ts';
-import { createJobQueue, enqueueJob, type JobQueue } from '../../workers/queue.ts';
+import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { makeSpec, withoutTime } from '../helpers/specs.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { optimizerCatalog } from '../../../src/core/catalog-optimizers.ts';
+import { optimizerCatalog } from '../../../src/schemas/optimizer-catalog.ts';
 import { OPTIMIZER_NAMES, optimizerSchema } from '../../../src/schemas/optimizer.ts';
 
 describe('optimizerSchema', () => {

@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+import { createApiRedis, warnIfEvicting } from '../../redis/connection.ts';
+import { JobStore } from '../../store/jobs.ts';
+import { StoreKeys } from '../../store/keys.ts';
+import { TrajectoryStore } from '../../store/trajectory.ts';
+import { WorkerRegistry } from '../../store/workers.ts';
+import { serviceUnavailable } from './error-handler.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The API's Redis connection: fails fast (no offline queue) and reconnects by itself. */
+    redis: Redis;
+    keys: StoreKeys;
+    jobs: JobStore;
+    trajectories: TrajectoryStore;
+    workerRegistry: WorkerRegistry;
+  }
+}
+
+export interface RedisPluginOptions {
+  /** An existing connection (tests, scripts); the app does not close it. Default: one from REDIS_URL. */
+  redis?: Redis;
+}
+
+/**
+ * Redis and the stores on it. While the connection is down every /v1 call answers 503
+ * problem+json at once (nothing waits in an offline queue); ioredis reconnects with backoff and
+ * calls succeed again as soon as Redis is back.
+ */
+async function redisPlugin(app: FastifyInstance, options: RedisPluginOptions) {
+  const { config } = app;
+  const owned = options.redis === undefined;
+  const redis = options.redis ?? createApiRedis(config);
+  // Without a listener ioredis reports every failed reconnect as an unhandled 'error' event.
+  const onError = (error: Error) => app.log.warn({ err: error }, 'redis connection error');
+  redis.on('error', onError);
+
+  app.decorate('redis', redis);
+  app.decorate('keys', new StoreKeys(config.redisPrefix));
+  app.decorate(
+    'jobs',
+    new JobStore(redis, config.redisPrefix, {
+      finishedTtlSeconds: config.jobTtlSeconds,
+      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    }),
+  );
+  app.decorate('trajectories', new TrajectoryStore(redis, config.redisPrefix));
+  app.decorate('workerRegistry', new WorkerRegistry(redis, config.redisPrefix));
+
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/v1/') && redis.status !== 'ready') {
+      throw serviceUnavailable('the data store (Redis) is unreachable; retry shortly');
+    }
+  });
+
+  app.addHook('onReady', async () => {
+    if (redis.status === 'ready') await warnIfEvicting(redis, app.log);
+    else redis.once('ready', () => void warnIfEvicting(redis, app.log));
+  });
+
+  app.addHook('onClose', async () => {
+    redis.off('error', onError);
+    if (!owned) return;
+    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+    else redis.disconnect();
+  });
+}
+
+export default fp(redisPlugin, { name: 'redis', dependencies: ['config'] });

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { optimizerCatalog } from '../../schemas/optimizer-catalog.ts';
+import { BUILTIN_NAMES, catalogEntry } from '../../core/objectives/builtins/index.ts';
+import { BEARER_OPTIONAL } from '../plugins/auth.ts';
+import { objectiveCatalogSchema, optimizerCatalogSchema } from '../../schemas/catalog.ts';
+import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
+
+/** GET /v1/catalog/objectives and /v1/catalog/optimizers: static, built once. */
+export default async function catalogRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  // Static: built once. The tests check both against their response schemas.
+  const objectives = { items: BUILTIN_NAMES.map((name) => catalogEntry(name)) } as z.output<
+    typeof objectiveCatalogSchema
+  >;
+  const optimizers = { items: optimizerCatalog() };
+
+  app.get(
+    '/v1/catalog/objectives',
+    {
+      schema: {
+        tags: ['catalog'],
+        summary: 'Builtin objectives',
+        description:
+          'Every builtin: formula (LaTeX), parameters, default dimension, default start, known minimisers and ' +
+          'minimum, plotting box.',
+        security: BEARER_OPTIONAL,
+        response: {
+          200: jsonResponse(objectiveCatalogSchema, 'The builtin objectives.'),
+          ...problemResponses(401, 429),
+        },
+      },
+    },
+    async () => objectives,
+  );
+
+  app.get(
+    '/v1/catalog/optimizers',
+    {
+      schema: {
+        tags: ['catalog'],
+        summary: 'Optimizers',
+        description: 'Every optimizer: parameters with defaults and valid ranges, and its update rule.',
+        security: BEARER_OPTIONAL,
+        response: {
+          200: jsonResponse(optimizerCatalogSchema, 'The optimizers.'),
+          ...problemResponses(401, 429),
+        },
+      },
+    },
+    async () => optimizers,
+  );
+}

@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { builtins } from '../../core/objectives/builtins/index.ts';
+import { createObjective } from '../../core/objectives/index.ts';
+import { BEARER_OPTIONAL } from '../plugins/auth.ts';
+import { badRequest } from '../plugins/error-handler.ts';
+import { passThroughBody } from '../plugins/zod.ts';
+import {
+  EVALUATE_HESSIAN_DEFAULT_MAX_DIM,
+  EVALUATE_HESSIAN_MAX_DIM,
+  evaluateBodySchema,
+  evaluateEnvelopeSchema,
+  evaluateResponseSchema,
+} from '../../schemas/evaluate.ts';
+import { normalizeJobSpec } from '../../schemas/job-spec.ts';
+import { type FieldError, fieldErrorsFromZod } from '../../schemas/problem.ts';
+import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
+
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+/** Reports a job-spec path of the wrapped request under the evaluate body's names. */
+function toEvaluatePath(error: FieldError): FieldError {
+  return { ...error, path: error.path.replace(/^start\.x0/, 'x') };
+}
+
+/** POST /v1/evaluate: f, ∇f and ∇²f of an objective at a point, for checking an objective. */
+export default async function evaluateRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+
+  app.post(
+    '/v1/evaluate',
+    {
+      validatorCompiler: passThroughBody,
+      schema: {
+        tags: ['evaluate'],
+        summary: 'Evaluate an objective',
+        description:
+          'f(x), ∇f(x) and, when requested and the dimension allows, the Hessian ∇²f(x). The objective is ' +
+          'validated exactly as in a job spec; for a builtin without `dim`, the dimension is the length of `x`.',
+        security: BEARER_OPTIONAL,
+        body: evaluateBodySchema,
+        response: {
+          200: jsonResponse(evaluateResponseSchema, 'f, the gradient and (when requested) the Hessian at x.'),
+          ...problemResponses(400, 401, 413, 415, 429),
+        },
+      },
+    },
+    async (request) => {
+      const envelope = evaluateEnvelopeSchema.safeParse(request.body);
+      if (!envelope.success) throw badRequest(fieldErrorsFromZod(envelope.error));
+      const { x, hessian: hessianWanted, seed } = envelope.data;
+      let objective = envelope.data.objective;
+      if (typeof objective === 'object' && objective !== null && !Array.isArray(objective)) {
+        const given = objective as { type?: unknown; name?: unknown; dim?: unknown };
+        const definition =
+          given.type === 'builtin' && typeof given.name === 'string' && Object.hasOwn(builtins, given.name)
+            ? builtins[given.name as keyof typeof builtins]
+            : undefined;
+        if (definition?.anyDim && given.dim === undefined) objective = { ...given, dim: x.length };
+      }
+      const normalized = normalizeJobSpec(
+        { objective, optimizer: { name: 'sgd' }, start: { x0: x }, seed: seed ?? 0 },
+        { limits: app.config.limits },
+      );
+      if (!normalized.ok) throw badRequest(normalized.errors.map(toEvaluatePath));
+      const dim = x.length;
+      if (hessianWanted === true && dim > EVALUATE_HESSIAN_MAX_DIM) {
+        throw badRequest([
+          {
+            path: 'hessian',
+            message: `a dense Hessian is available up to dimension ${EVALUATE_HESSIAN_MAX_DIM}`,
+          },
+        ]);
+      }
+      const spec = normalized.spec;
+      const fn = createObjective(spec.objective, spec.seed);
+      const point = Float64Array.from(x);
+      const gradient = new Float64Array(dim);
+      const f = fn.valueAndGradient(point, gradient);
+      const response: { f: number | null; gradient: (number | null)[]; hessian?: (number | null)[][] } = {
+        f: finiteOrNull(f),
+        gradient: Array.from(gradient, finiteOrNull),
+      };
+      if ((hessianWanted ?? dim <= EVALUATE_HESSIAN_DEFAULT_MAX_DIM) && fn.hessian) {
+        const h = new Float64Array(dim * dim);
+        fn.hessian(point, h);
+        response.hessian = Array.from({ length: dim }, (_, row) =>
+          Array.from(h.subarray(row * dim, (row + 1) * dim), finiteOrNull),
+        );
+      }
+      return response;
+    },
+  );
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { serviceUnavailable } from '../plugins/error-handler.ts';
+import { livenessSchema, readinessSchema } from '../../schemas/health.ts';
+import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
+
+/** GET /healthz (liveness), GET /readyz (readiness), GET /metrics (Prometheus). */
+export default async function healthRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness',
+        description: 'The process serves HTTP. Says nothing about Redis or workers (see /readyz).',
+        response: { 200: jsonResponse(livenessSchema, 'The process is alive.') },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness',
+        description:
+          'Ready when Redis answers PING and a worker heartbeat is at most WORKER_SEEN_WITHIN_MS old; else 503.',
+        response: {
+          200: jsonResponse(readinessSchema, 'Redis answers and a worker was seen recently.'),
+          ...problemResponses(503),
+        },
+      },
+    },
+    async () => {
+      if (app.redis.status !== 'ready') throw serviceUnavailable('Redis is unreachable');
+      await app.redis.ping();
+      const now = Date.now();
+      const [lastSeen, alive] = await Promise.all([
+        app.workerRegistry.lastSeen(),
+        app.workerRegistry.alive(app.config.workerSeenWithinMs, now),
+      ]);
+      if (lastSeen === null || alive.length === 0) {
+        const ago =
+          lastSeen === null ? 'no worker has been seen' : `the last worker was seen ${now - lastSeen} ms ago`;
+        throw serviceUnavailable(`no worker seen within ${app.config.workerSeenWithinMs} ms (${ago})`, 5);
+      }
+      return {
+        status: 'ready' as const,
+        redis: 'ok' as const,
+        lastWorkerSeenMs: Math.max(0, now - lastSeen),
+        workers: alive.length,
+      };
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics',
+        response: {
+          200: {
+            description: 'Prometheus text exposition format.',
+            content: { 'text/plain': { schema: z.string() } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      const { registry } = app.metrics;
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
+  );
+}

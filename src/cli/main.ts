@@ -1,0 +1,66 @@
+import { parseArgs } from 'node:util';
+import { ExitError, problemText, readSpecJson } from './spec.ts';
+import { runToCompletion } from '../core/run.ts';
+import { normalizeJobSpec } from '../schemas/job-spec.ts';
+import { validationProblem } from '../schemas/problem.ts';
+
+/**
+ * `descent run <spec.json | ->`: runs one job spec in-process with the workers' core and prints
+ * `{spec, result, trajectory}` on stdout. Exit 0 when the run finished (whatever its stopReason),
+ * 2 with problem+json on stderr when the spec is invalid.
+ */
+
+const USAGE = `usage:
+  descent run <spec.json | ->                    run a job spec in-process, print {spec, result, trajectory}
+  descent submit <spec.json | -> [--url U] [--watch]   send it to a descent server`;
+
+class UsageError extends Error {}
+
+async function commandRun(positionals: string[]): Promise<void> {
+  const input = await readSpecJson(positionals[0]);
+  const normalized = normalizeJobSpec(input);
+  if (!normalized.ok)
+    throw new ExitError(problemText(validationProblem(normalized.errors, 'Invalid job spec')), 2);
+  const { result, trajectory } = runToCompletion(normalized.spec);
+  process.stdout.write(`${JSON.stringify({ spec: normalized.spec, result, trajectory })}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      watch: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  switch (command) {
+    case 'run':
+      return commandRun(rest);
+    case 'submit': {
+      const { commandSubmit } = await import('./submit.ts');
+      return commandSubmit(rest, { url: values.url, watch: values.watch });
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ExitError) {
+    if (error.message !== '') process.stderr.write(`${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`descent: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`descent: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
