@@ -8,11 +8,11 @@ import { pathToFileURL } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Result, TrajectoryPoint } from '../src/core/types.ts';
-import { spawnRedisServer } from '../src/redis/embedded.ts';
+import { QUEUE_JOB_OPTIONS } from '../src/queue/job-queue.ts';
 import { redisOptionsFromUrl } from '../src/redis/connection.ts';
+import { spawnRedisServer } from '../src/redis/embedded.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
-import { QUEUE_JOB_OPTIONS } from '../src/queue/job-queue.ts';
 import { type BenchRow, describeRow, median } from './stats.ts';
 
 /**

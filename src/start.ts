@@ -1,10 +1,10 @@
 import { pathToFileURL } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import { createLogger } from './logger.ts';
 import { type RunningWorker, startWorker } from '../workers/service.ts';
 import { buildApp } from './api/app.ts';
 import { type Config, ConfigError, loadConfig, settingsHelp } from './config.ts';
+import { createLogger } from './logger.ts';
 import { type SupervisedRedis, superviseEmbeddedRedis } from './redis/supervisor.ts';
 
 /**

@@ -1,11 +1,11 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Run, type RunCheckpoint } from '../src/core/run.ts';
 import type { StopReason, TrajectoryPoint } from '../src/core/types.ts';
+import { INLINE_SLICE_MS, runsInline } from '../src/queue/inline.ts';
 import type { JobSpec } from '../src/schemas/job-spec.ts';
 import type { JobRecord } from '../src/store/contract.ts';
 import type { JobStore } from '../src/store/jobs.ts';
 import type { TrajectoryStore } from '../src/store/trajectory.ts';
-import { INLINE_SLICE_MS, runsInline } from '../src/queue/inline.ts';
 
 /**
  * Drives one job's run to its end (or hands it back), writing everything through the store.

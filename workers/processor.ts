@@ -1,11 +1,11 @@
 import { workerData } from 'node:worker_threads';
 import type { SandboxedJob } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { QueueJobData } from '../src/queue/job-queue.ts';
 import { createWorkerRedis } from '../src/redis/connection.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
 import { type DriveOutcome, driveJob } from './drive.ts';
-import type { QueueJobData } from '../src/queue/job-queue.ts';
 
 /**
  * The sandboxed processor: BullMQ runs it on a worker thread (useWorkerThreads), loaded through

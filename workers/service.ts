@@ -5,15 +5,15 @@ import { type Job, type Processor, WaitingError, Worker, type WorkerOptions } fr
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { QUEUE_NAME, type QueueJobData } from '../src/queue/job-queue.ts';
 import { createWorkerRedis, waitUntilReady, warnIfEvicting } from '../src/redis/connection.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { StoreKeys } from '../src/store/keys.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
 import { WorkerRegistry } from '../src/store/workers.ts';
 import { CANCEL, type DriveOutcome, driveFirstSlice, type FirstSliceOutcome, HAND_BACK } from './drive.ts';
-import { createLogger } from '../src/logger.ts';
 import type { ThreadSettings } from './processor.ts';
-import { QUEUE_NAME, type QueueJobData } from '../src/queue/job-queue.ts';
 import { threadExecArgv } from './thread-exec-argv.ts';
 
 /**

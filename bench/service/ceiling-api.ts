@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
-import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import { QUEUE_JOB_OPTIONS } from '../../src/queue/job-queue.ts';
+import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 
 /**
  * The ceiling bench's API (bench/service.ts, figure (a′)): the least an HTTP front to BullMQ can

@@ -1,8 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
+import { buildApp } from './app.ts';
 
 /**
  * `npm run api`: the HTTP API as a process. Reads every setting from env (src/config.ts), listens

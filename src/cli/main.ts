@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ExitError, problemText, readSpecJson } from './spec.ts';
 import { runToCompletion } from '../core/run.ts';
 import { normalizeJobSpec } from '../schemas/job-spec.ts';
 import { validationProblem } from '../schemas/problem.ts';
+import { ExitError, problemText, readSpecJson } from './spec.ts';
 
 /**
  * `descent run <spec.json | ->`: runs one job spec in-process with the workers' core and prints

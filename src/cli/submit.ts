@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitError, problemText, readSpecJson } from './spec.ts';
 import type { TrajectoryPoint } from '../core/types.ts';
+import { ExitError, problemText, readSpecJson } from './spec.ts';
 
 /**
  * `descent submit <spec.json | -> [--url U] [--watch]`: sends a job spec to a descent server.

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { spawnRedisServer } from '../../src/redis/embedded.ts';
 import {
   createApiRedis,
   createWorkerRedis,
@@ -11,6 +10,7 @@ import {
   waitUntilReady,
   warnIfEvicting,
 } from '../../src/redis/connection.ts';
+import { spawnRedisServer } from '../../src/redis/embedded.ts';
 import { testRedisUrl } from '../helpers/redis.ts';
 
 describe('redisOptionsFromUrl', () => {

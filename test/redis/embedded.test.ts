@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import {
   pingSocket,
   RedisServerMissingError,
@@ -9,7 +10,6 @@ import {
   startEmbeddedRedis,
 } from '../../src/redis/embedded.ts';
 import { EmbeddedRedisInUseError, isOwned } from '../../src/redis/owner.ts';
-import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import { useTempDirs } from '../helpers/temp-dirs.ts';
 
 const tempDir = useTempDirs('descent-embedded-');

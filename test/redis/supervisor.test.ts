@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import { pingSocket } from '../../src/redis/embedded.ts';
 import { MAX_RESTARTS, superviseEmbeddedRedis } from '../../src/redis/supervisor.ts';
-import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import { type Service, startService } from '../../src/start.ts';
 import { useTempDirs } from '../helpers/temp-dirs.ts';
 

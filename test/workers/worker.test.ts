@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../src/core/run.ts';
+import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { WorkerRegistry } from '../../src/store/workers.ts';
-import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { makeSpec, withoutTime } from '../helpers/specs.ts';

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { optimizerCatalog } from '../../schemas/optimizer-catalog.ts';
 import { BUILTIN_NAMES, catalogEntry } from '../../core/objectives/builtins/index.ts';
-import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { objectiveCatalogSchema, optimizerCatalogSchema } from '../../schemas/catalog.ts';
+import { optimizerCatalog } from '../../schemas/optimizer-catalog.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
+import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 
 /** GET /v1/catalog/objectives and /v1/catalog/optimizers: static, built once. */
 export default async function catalogRoutes(fastify: FastifyInstance) {

@@ -2,9 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { builtins } from '../../core/objectives/builtins/index.ts';
 import { createObjective } from '../../core/objectives/index.ts';
-import { BEARER_OPTIONAL } from '../plugins/auth.ts';
-import { badRequest } from '../plugins/error-handler.ts';
-import { passThroughBody } from '../plugins/zod.ts';
 import {
   EVALUATE_HESSIAN_DEFAULT_MAX_DIM,
   EVALUATE_HESSIAN_MAX_DIM,
@@ -15,6 +12,9 @@ import {
 import { normalizeJobSpec } from '../../schemas/job-spec.ts';
 import { type FieldError, fieldErrorsFromZod } from '../../schemas/problem.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
+import { BEARER_OPTIONAL } from '../plugins/auth.ts';
+import { badRequest } from '../plugins/error-handler.ts';
+import { passThroughBody } from '../plugins/zod.ts';
 
 function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;

@@ -2,10 +2,10 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BEARER_OPTIONAL } from '../plugins/auth.ts';
-import { notFound } from '../plugins/error-handler.ts';
 import { eventsHeadersSchema, eventsQuerySchema, jobIdParamsSchema } from '../../schemas/job.ts';
 import { problemResponses } from '../../schemas/problem-document.ts';
+import { BEARER_OPTIONAL } from '../plugins/auth.ts';
+import { notFound } from '../plugins/error-handler.ts';
 
 /** GET /v1/jobs/{id}/events: Server-Sent Events through the hub (src/api/sse/hub.ts). */
 export default async function eventRoutes(fastify: FastifyInstance) {

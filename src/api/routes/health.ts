@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { serviceUnavailable } from '../plugins/error-handler.ts';
 import { livenessSchema, readinessSchema } from '../../schemas/health.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
+import { serviceUnavailable } from '../plugins/error-handler.ts';
 
 /** GET /healthz (liveness), GET /readyz (readiness), GET /metrics (Prometheus). */
 export default async function healthRoutes(fastify: FastifyInstance) {

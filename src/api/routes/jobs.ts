@@ -1,9 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BEARER_OPTIONAL } from '../plugins/auth.ts';
-import { badRequest, conflict, notFound } from '../plugins/error-handler.ts';
-import { passThroughBody } from '../plugins/zod.ts';
 import {
   jobIdParamsSchema,
   jobListSchema,
@@ -17,6 +14,9 @@ import { normalizeJobSpec } from '../../schemas/job-spec.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
 import { FINISHED_STATUSES, type JobRecord } from '../../store/contract.ts';
 import { InvalidCursorError, newJobId } from '../../store/jobs.ts';
+import { BEARER_OPTIONAL } from '../plugins/auth.ts';
+import { badRequest, conflict, notFound } from '../plugins/error-handler.ts';
+import { passThroughBody } from '../plugins/zod.ts';
 
 /** POST/GET /v1/jobs, GET/DELETE /v1/jobs/{id}, POST /v1/jobs/{id}/cancel. */
 export default async function jobRoutes(fastify: FastifyInstance) {

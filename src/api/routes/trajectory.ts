@@ -3,8 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { TrajectoryPoint } from '../../core/types.ts';
-import { BEARER_OPTIONAL } from '../plugins/auth.ts';
-import { conflict, notFound } from '../plugins/error-handler.ts';
 import {
   DEFAULT_TRAJECTORY_LIMIT,
   jobIdParamsSchema,
@@ -16,6 +14,8 @@ import { type JobSpec, objectiveDim } from '../../schemas/job-spec.ts';
 import { problemResponses } from '../../schemas/problem-document.ts';
 import { FINISHED_STATUSES, type JobRecord } from '../../store/contract.ts';
 import type { TrajectoryStore } from '../../store/trajectory.ts';
+import { BEARER_OPTIONAL } from '../plugins/auth.ts';
+import { conflict, notFound } from '../plugins/error-handler.ts';
 import { preferredType } from './negotiate.ts';
 
 /** Points per stream read while writing a CSV. */

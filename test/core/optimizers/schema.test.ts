@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { optimizerCatalog } from '../../../src/schemas/optimizer-catalog.ts';
 import { OPTIMIZER_NAMES, optimizerSchema } from '../../../src/schemas/optimizer.ts';
+import { optimizerCatalog } from '../../../src/schemas/optimizer-catalog.ts';
 
 describe('optimizerSchema', () => {
   it('fills every default', () => {
