@@ -1,5 +1,3 @@
-import type { JobSpec } from '../schemas/job-spec.ts';
-import { objectiveDim } from '../schemas/job-spec.ts';
 import { computeDiagnostics } from './diagnostics.ts';
 import { createObjective } from './objectives/index.ts';
 import { clipGradient } from './optimizers/clip.ts';
@@ -8,6 +6,7 @@ import { decodeState, type Encoded, encodeState } from './plain-state.ts';
 import { Rng, type RngState } from './random.ts';
 import { recordStride } from './recording.ts';
 import { createSchedule } from './schedules.ts';
+import { type JobSpec, objectiveDim } from './spec.ts';
 import { startPoint } from './start-point.ts';
 import type {
   EvaluationCounts,

@@ -3,7 +3,7 @@
  * run uses t = i − 1). Each schedule is a plain function of t below; `createSchedule` wraps the
  * one a spec names as a {@link Schedule}. Only `plateau` has state (plain data, checkpointed).
  */
-import type { ScheduleSpec } from '../schemas/schedule.ts';
+import type { ScheduleSpec } from './spec.ts';
 import type { PlainState, Schedule } from './types.ts';
 
 /** constant: s(t) = 1 */

@@ -1,6 +1,6 @@
-import type { JobSpec } from '../schemas/job-spec.ts';
 import { builtins } from './objectives/builtins/index.ts';
 import { Rng } from './random.ts';
+import type { JobSpec } from './spec.ts';
 
 /** Stream tag mixed into the seed so the start draw and the gradient noise are independent. */
 const START_STREAM = 0x73746172;

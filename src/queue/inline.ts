@@ -1,4 +1,4 @@
-import { type JobSpec, objectiveDim } from '../schemas/job-spec.ts';
+import { type JobSpec, objectiveDim } from '../core/spec.ts';
 
 /**
  * Which runs start on the worker's main thread instead of a worker thread (see drive.ts). Shared

@@ -1,5 +1,5 @@
 import { type ConnectionOptions, type JobsOptions, Queue } from 'bullmq';
-import type { JobSpec } from '../schemas/job-spec.ts';
+import type { JobSpec } from '../core/spec.ts';
 import { runsInline } from './inline.ts';
 
 /**

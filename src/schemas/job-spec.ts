@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { builtins, fillBuiltinParams } from '../core/objectives/builtins/index.ts';
 import { expressionVariables } from '../core/objectives/expression/index.ts';
 import { recordedPoints } from '../core/recording.ts';
+import * as core from '../core/spec.ts';
+import type { Agrees, Assert } from './agrees.ts';
 import { createBuiltinObjectiveSchema } from './builtin-objective.ts';
 import { createExpressionObjectiveSchema } from './expression-objective.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
-import { type OptimizerSpec, optimizerSchema } from './optimizer.ts';
+import { optimizerSchema } from './optimizer.ts';
 import { type FieldError, fieldErrorsFromZod } from './problem.ts';
 import { normalizeSchedule, scheduleSchema } from './schedule.ts';
 
@@ -83,32 +85,16 @@ export const jobSpecSchema = createJobSpecSchema();
 export type JobSpecInput = z.input<typeof jobSpecSchema>;
 type ParsedJobSpec = z.output<typeof jobSpecSchema>;
 
-type ObjectiveSpec = ParsedJobSpec['objective'];
-export type BuiltinObjectiveSpec = Extract<ObjectiveSpec, { type: 'builtin' }>;
-export type ExpressionObjectiveSpec = Extract<ObjectiveSpec, { type: 'expression' }>;
+export type JobSpec = core.JobSpec;
+export type ObjectiveSpec = core.ObjectiveSpec;
+export type StartSpec = core.StartSpec;
 
-export type NormalizedObjectiveSpec =
-  | (BuiltinObjectiveSpec & { dim: number; params: Record<string, number | boolean> })
-  | (ExpressionObjectiveSpec & { variables: string[] });
-
-export type StartSpec =
-  | { x0: number[] }
-  | { random: { distribution: 'normal' | 'uniform'; scale: number } }
-  | { standard: true };
-
-/** A job spec with every default filled in and the seed resolved. */
-export interface JobSpec {
-  objective: NormalizedObjectiveSpec;
-  optimizer: OptimizerSpec;
-  schedule: ParsedJobSpec['schedule'];
-  start: StartSpec;
-  stop: ParsedJobSpec['stop'];
-  gradientNoise: { std: number } | null;
-  record: { every: number; params: boolean; maxPoints: number };
-  device: 'cpu' | 'gpu' | 'auto';
-  seed: number;
-  label: string | null;
-}
+export type SchemasAgreeWithCore = [
+  Assert<Agrees<ParsedJobSpec['stop'], core.StopSpec>>,
+  Assert<Agrees<ParsedJobSpec['device'], core.Device>>,
+  Assert<Agrees<Exclude<ParsedJobSpec['start'], undefined>, core.StartSpec>>,
+  Assert<Agrees<ParsedJobSpec['gradientNoise'], core.JobSpec['gradientNoise']>>,
+];
 
 export type NormalizeResult = { ok: true; spec: JobSpec } | { ok: false; errors: FieldError[] };
 
@@ -116,10 +102,6 @@ export interface NormalizeOptions {
   limits?: Limits;
   /** Draws the seed when the spec has none (the server's choice, reported in the normalised spec). */
   drawSeed?: () => number;
-}
-
-export function objectiveDim(objective: NormalizedObjectiveSpec): number {
-  return objective.type === 'builtin' ? objective.dim : objective.variables.length;
 }
 
 /** Building the zod schema costs ~1.7 ms: one per limits object, reused by every request. */
@@ -149,7 +131,7 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
   const spec = parsed.data;
   const errors: FieldError[] = [];
 
-  let objective: NormalizedObjectiveSpec;
+  let objective: ObjectiveSpec;
   if (spec.objective.type === 'builtin') {
     const definition = builtins[spec.objective.name];
     objective = {
@@ -160,7 +142,7 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
   } else {
     objective = { ...spec.objective, variables: expressionVariables(spec.objective) };
   }
-  const dim = objectiveDim(objective);
+  const dim = core.objectiveDim(objective);
   if (dim < 1) errors.push({ path: 'objective.expression', message: 'the expression has no variables' });
   if (dim > limits.maxDim) {
     errors.push({ path: 'objective', message: `dimension ${dim} exceeds the limit of ${limits.maxDim}` });
@@ -175,7 +157,7 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
           ? { standard: true }
           : { x0: new Array<number>(dim).fill(0) };
   } else {
-    start = spec.start as StartSpec;
+    start = spec.start;
     if ('x0' in start && start.x0.length !== dim) {
       errors.push({
         path: 'start.x0',

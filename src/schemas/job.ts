@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { JobRecord } from '../store/contract.ts';
 import { jobSpecSchema } from './job-spec.ts';
 import { named } from './openapi-registry.ts';
 import { optimizerSchema } from './optimizer.ts';
@@ -189,26 +188,3 @@ export const paramsQuerySchema = z.strictObject({
 });
 
 export const DEFAULT_TRAJECTORY_LIMIT = 1000;
-
-/** The API resource for a stored job record: the record less internal fields, plus links. */
-export function toJobResource(record: JobRecord): Job {
-  const self = `/v1/jobs/${encodeURIComponent(record.id)}`;
-  return {
-    id: record.id,
-    status: record.status,
-    spec: record.spec as Job['spec'],
-    progress: record.progress,
-    result: record.result as Job['result'],
-    error: record.error,
-    createdAt: record.createdAt,
-    startedAt: record.startedAt,
-    finishedAt: record.finishedAt,
-    links: {
-      self,
-      events: `${self}/events`,
-      trajectory: `${self}/trajectory`,
-      params: `${self}/params`,
-      cancel: `${self}/cancel`,
-    },
-  };
-}

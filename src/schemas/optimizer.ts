@@ -5,6 +5,8 @@
  * (src/schemas/optimizer-catalog.ts) reads them back from this schema.
  */
 import { z } from 'zod';
+import type * as core from '../core/spec.ts';
+import type { Agrees, Assert } from './agrees.ts';
 
 /** A finite number; NaN and ±Infinity are rejected with a message naming the field. */
 function finite(field: string) {
@@ -144,8 +146,6 @@ export const OPTIMIZER_NAMES = [
   'lbfgs',
 ] as const;
 
-export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
-
 /** Every optimizer, in catalog order. */
 export const optimizerSchemas = [
   sgdSchema,
@@ -162,14 +162,19 @@ export const optimizerSchema = z.discriminatedUnion('name', optimizerSchemas);
 
 /** What a client may send (defaults optional). */
 export type OptimizerInput = z.input<typeof optimizerSchema>;
-/** The normalised spec: every default filled in. */
-export type OptimizerSpec = z.output<typeof optimizerSchema>;
+/** The normalised spec (every default filled in) is the core's type; the schema produces it. */
+export type OptimizerSpec = core.OptimizerSpec;
+export type OptimizerName = core.OptimizerName;
 
-export type SgdSpec = z.output<typeof sgdSchema>;
-export type MomentumSpec = z.output<typeof momentumSchema>;
-export type AdagradSpec = z.output<typeof adagradSchema>;
-export type RmspropSpec = z.output<typeof rmspropSchema>;
-export type AdamSpec = z.output<typeof adamSchema>;
-export type AdamwSpec = z.output<typeof adamwSchema>;
-export type NewtonSpec = z.output<typeof newtonSchema>;
-export type LbfgsSpec = z.output<typeof lbfgsSchema>;
+export type SchemasAgreeWithCore = [
+  Assert<Agrees<z.output<typeof optimizerSchema>, core.OptimizerSpec>>,
+  Assert<Agrees<z.output<typeof sgdSchema>, core.SgdSpec>>,
+  Assert<Agrees<z.output<typeof momentumSchema>, core.MomentumSpec>>,
+  Assert<Agrees<z.output<typeof adagradSchema>, core.AdagradSpec>>,
+  Assert<Agrees<z.output<typeof rmspropSchema>, core.RmspropSpec>>,
+  Assert<Agrees<z.output<typeof adamSchema>, core.AdamSpec>>,
+  Assert<Agrees<z.output<typeof adamwSchema>, core.AdamwSpec>>,
+  Assert<Agrees<z.output<typeof newtonSchema>, core.NewtonSpec>>,
+  Assert<Agrees<z.output<typeof lbfgsSchema>, core.LbfgsSpec>>,
+  Assert<Agrees<(typeof OPTIMIZER_NAMES)[number], core.OptimizerName>>,
+];

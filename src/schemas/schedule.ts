@@ -5,6 +5,8 @@
  * `maxIterations` and is filled by {@link normalizeSchedule}.
  */
 import { z } from 'zod';
+import type * as core from '../core/spec.ts';
+import type { Agrees, Assert } from './agrees.ts';
 
 function finite(field: string) {
   return z.number({ error: `${field} must be a finite number` });
@@ -111,7 +113,7 @@ export const SCHEDULE_TYPES = [
   'plateau',
 ] as const;
 
-export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
+export type ScheduleType = core.ScheduleType;
 
 export const scheduleSchema = z.discriminatedUnion('type', [
   constantScheduleSchema,
@@ -125,8 +127,14 @@ export const scheduleSchema = z.discriminatedUnion('type', [
 
 export type ScheduleInput = z.input<typeof scheduleSchema>;
 /** A parsed schedule: defaults filled, `period` possibly still absent (see normalizeSchedule). */
-export type ScheduleSpec = z.output<typeof scheduleSchema>;
-export type WarmupSpec = z.output<typeof warmupSchema>;
+export type ScheduleSpec = core.ScheduleSpec;
+export type WarmupSpec = core.WarmupSpec;
+
+export type SchemasAgreeWithCore = [
+  Assert<Agrees<z.output<typeof scheduleSchema>, core.ScheduleSpec>>,
+  Assert<Agrees<z.output<typeof warmupSchema>, core.WarmupSpec>>,
+  Assert<Agrees<(typeof SCHEDULE_TYPES)[number], core.ScheduleType>>,
+];
 
 /** The schedule of a job that names none. */
 export const DEFAULT_SCHEDULE: ScheduleSpec = { type: 'constant' };

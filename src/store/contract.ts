@@ -1,6 +1,6 @@
 import type { RunCheckpoint } from '../core/run.ts';
+import type { JobSpec } from '../core/spec.ts';
 import type { Result, TrajectoryPoint } from '../core/types.ts';
-import type { JobSpec } from '../schemas/job-spec.ts';
 
 /**
  * The Redis data model shared by the API (src/api/routes) and the workers (workers/).

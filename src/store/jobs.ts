@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RunCheckpoint } from '../core/run.ts';
+import type { JobSpec } from '../core/spec.ts';
 import type { Result, TrajectoryPoint } from '../core/types.ts';
-import type { JobSpec } from '../schemas/job-spec.ts';
 import {
   FINISHED_STATUSES,
   type FinishedJob,

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
+import type { JobSpec } from '../../core/spec.ts';
 import { type JobQueue as BullQueue, createJobQueue, enqueueJob } from '../../queue/job-queue.ts';
 import { createWorkerRedis } from '../../redis/connection.ts';
-import type { JobSpec } from '../../schemas/job-spec.ts';
 import type { FinishedJob } from '../../store/contract.ts';
 import { StoreKeys } from '../../store/keys.ts';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { toJobResource } from '../../schemas/job.ts';
+import { toJobResource } from '../job-resource.ts';
 import { SseHub } from '../sse/hub.ts';
 
 declare module 'fastify' {

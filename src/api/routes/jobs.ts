@@ -8,12 +8,12 @@ import {
   jobSpecDocumentSchema,
   listJobsQuerySchema,
   submitHeadersSchema,
-  toJobResource,
 } from '../../schemas/job.ts';
 import { normalizeJobSpec } from '../../schemas/job-spec.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
 import { FINISHED_STATUSES, type JobRecord } from '../../store/contract.ts';
 import { InvalidCursorError, newJobId } from '../../store/jobs.ts';
+import { toJobResource } from '../job-resource.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { badRequest, conflict, notFound } from '../plugins/error-handler.ts';
 import { passThroughBody } from '../plugins/zod.ts';

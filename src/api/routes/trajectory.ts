@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { type JobSpec, objectiveDim } from '../../core/spec.ts';
 import type { TrajectoryPoint } from '../../core/types.ts';
 import {
   DEFAULT_TRAJECTORY_LIMIT,
@@ -10,7 +11,6 @@ import {
   trajectoryPageSchema,
   trajectoryQuerySchema,
 } from '../../schemas/job.ts';
-import { type JobSpec, objectiveDim } from '../../schemas/job-spec.ts';
 import { problemResponses } from '../../schemas/problem-document.ts';
 import { FINISHED_STATUSES, type JobRecord } from '../../store/contract.ts';
 import type { TrajectoryStore } from '../../store/trajectory.ts';

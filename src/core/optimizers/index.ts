@@ -3,7 +3,7 @@
  * {@link Optimizer} out. `clipNorm` is not the optimizer's business: the run loop clips g with
  * {@link clipGradient} before calling `step`.
  */
-import type { OptimizerSpec } from '../../schemas/optimizer.ts';
+import type { OptimizerSpec } from '../spec.ts';
 import type { Optimizer } from '../types.ts';
 import { createAdagrad } from './adagrad.ts';
 import { createAdam } from './adam.ts';
