@@ -49,7 +49,7 @@ import { type BenchRow, describeRow, median } from './stats.ts';
  *     cancel within 100 ms).
  *
  * (c) SSE fan-out. One running job, watched by 1 and then by 1,000 concurrent event-stream
- *     clients. Its points are produced here, through the workers' own store (JobStore.markRunning,
+ *     clients. Its points are produced here, through the workers' own store (JobStore.begin,
  *     TrajectoryStore.append, JobStore.finish) at the workers' flush cadence: a batch of 20 points
  *     every 50 ms on average (jittered uniformly in 20-80 ms so batches do not phase-lock with the
  *     API's 50 ms stream poll). Driving the writes from here keeps a CPU-bound optimizer thread
@@ -723,7 +723,7 @@ async function fanout(
     await withTimeout(subscribedPromise, `${clients} event streams to open`);
     const connectMs = performance.now() - connectStart;
 
-    if ((await jobs.markRunning(id)) === null) throw new Error('bench/service: markRunning failed');
+    if ((await jobs.begin(id)) === null) throw new Error('bench/service: begin failed');
     await sleep(300);
 
     const writtenAt = new Float64Array(FANOUT_BATCHES);

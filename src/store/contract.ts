@@ -92,8 +92,11 @@ export interface JobStoreContract {
   /** The record, or null when missing or owned by another tenant (`tenant` undefined: any). */
   get(id: string, tenant?: string): Promise<JobRecord | null>;
   list(tenant: string, query: ListQuery): Promise<{ items: JobRecord[]; nextCursor: string | null }>;
-  /** queued → running (sets startedAt once); null when the job is gone or already finished. */
-  markRunning(id: string): Promise<JobRecord | null>;
+  /**
+   * queued → running (sets startedAt once) and the job's checkpoint, in one round trip; null when
+   * the job is gone or already finished.
+   */
+  begin(id: string): Promise<{ record: JobRecord; checkpoint: RunCheckpoint | null } | null>;
   /** Only while running; resolves to true when a cancel was requested (the worker's fallback to pub/sub). */
   setProgress(id: string, progress: JobProgress): Promise<boolean>;
   /**

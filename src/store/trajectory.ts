@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { TrajectoryPoint } from '../core/types.ts';
 import type { TrajectoryStoreContract } from './contract.ts';
 import { StoreKeys } from './keys.ts';
-import { LuaScript } from './lua.ts';
+import { runScript } from './scripts.ts';
 
 /**
  * Trajectories: one Redis Stream per job, `{p}:job:{id}:points`. A point's entry id is `{i}-1`
@@ -15,28 +15,6 @@ import { LuaScript } from './lua.ts';
 /** The stream field holding a point's JSON. */
 export const POINT_FIELD = 'p';
 
-/**
- * Lua that appends the points in ARGV[first], ARGV[first + 1], … (pairs `i`, JSON) to the stream
- * KEYS[pointsKey], skipping every point whose i is not above the stream's last, and sets
- * `added` to the count. Shared by the append script below and JobStore.finish (which stores a
- * run's last points and its result in one script).
- */
-export function appendPointsLua(pointsKey: number, first: number): string {
-  return `
-local last = -1
-local tail = redis.call('XREVRANGE', KEYS[${pointsKey}], '+', '-', 'COUNT', 1)
-if #tail > 0 then last = tonumber(string.match(tail[1][1], '^(%d+)')) end
-for k = ${first}, #ARGV, 2 do
-  local i = tonumber(ARGV[k])
-  if i > last then
-    redis.call('XADD', KEYS[${pointsKey}], ARGV[k] .. '-1', '${POINT_FIELD}', ARGV[k + 1])
-    last = i
-    added = added + 1
-  end
-end
-`;
-}
-
 /** The script arguments of points: i1, json1, i2, json2, … (appended to `out`). */
 export function pointArgs(
   points: readonly TrajectoryPoint[],
@@ -45,14 +23,6 @@ export function pointArgs(
   for (let k = 0; k < points.length; k++) out.push(String(points[k].i), JSON.stringify(points[k]));
   return out;
 }
-
-// KEYS: points, job  ARGV: i1, json1, i2, json2, ... → number of points added
-const appendScript = new LuaScript(`
-if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-local added = 0
-${appendPointsLua(1, 1)}
-return added
-`);
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -91,8 +61,9 @@ export class TrajectoryStore implements TrajectoryStoreContract {
   /** Appends in one round trip; skips points not above the last stored i. Resolves to the count added. */
   async append(id: string, points: TrajectoryPoint[]): Promise<number> {
     if (points.length === 0) return 0;
-    return (await appendScript.run(
+    return (await runScript(
       this.redis,
+      'descentAppendPoints',
       [this.keys.points(id), this.keys.job(id)],
       pointArgs(points),
     )) as number;
@@ -112,34 +83,5 @@ export class TrajectoryStore implements TrajectoryStoreContract {
   async lastIteration(id: string): Promise<number> {
     const tail = (await this.redis.xrevrange(this.keys.points(id), '+', '-', 'COUNT', 1)) as StreamEntry[];
     return tail.length === 0 ? -1 : iterationOfEntryId(tail[0][0]);
-  }
-
-  /**
-   * Points with i > after, waiting up to `blockMs` for the first one (XREAD BLOCK). Needs a
-   * connection of its own (`blocking`): a blocked connection serves nobody else meanwhile.
-   */
-  async readBlocking(
-    blocking: Redis,
-    id: string,
-    after: number,
-    limit: number,
-    blockMs: number,
-  ): Promise<TrajectoryPoint[]> {
-    const start = after < 0 ? '0-0' : `${Math.floor(after)}-1`;
-    const reply = (await blocking.xread(
-      'COUNT',
-      Math.max(1, Math.floor(limit)),
-      'BLOCK',
-      Math.max(0, Math.floor(blockMs)),
-      'STREAMS',
-      this.keys.points(id),
-      start,
-    )) as [string, StreamEntry[]][] | null;
-    return reply === null || reply.length === 0 ? [] : pointsFromEntries(reply[0][1]);
-  }
-
-  /** Number of stored points. */
-  async count(id: string): Promise<number> {
-    return this.redis.xlen(this.keys.points(id));
   }
 }

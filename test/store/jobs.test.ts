@@ -183,7 +183,7 @@ describe('JobStore.list', () => {
     );
 
     const running = created[3].id;
-    await store.markRunning(running);
+    await store.begin(running);
     const runningPage = await store.list(tenant, { status: 'running', limit: 10 });
     expect(runningPage.items.map((item) => item.id)).toEqual([running]);
     expect(runningPage.nextCursor).toBeNull();
@@ -226,7 +226,7 @@ describe('JobStore.list', () => {
 describe('status transitions', () => {
   it('runs queued → running → completed, storing result, progress and params', async () => {
     const { job } = await store.create('alice', makeSpec());
-    const running = await store.markRunning(job.id);
+    const running = (await store.begin(job.id))?.record ?? null;
     expect(running?.status).toBe('running');
     expect(running?.startedAt).not.toBeNull();
     expect(await store.setProgress(job.id, { iteration: 5, maxIterations: 1000, f: 2, gradNorm: 3 })).toBe(
@@ -251,18 +251,18 @@ describe('status transitions', () => {
 
   it('keeps startedAt from the first start when a retried job is marked running again', async () => {
     const { job } = await store.create('alice', makeSpec());
-    const first = await store.markRunning(job.id);
+    const first = (await store.begin(job.id))?.record ?? null;
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const again = await store.markRunning(job.id);
+    const again = (await store.begin(job.id))?.record ?? null;
     expect(again?.status).toBe('running');
     expect(again?.startedAt).toBe(first?.startedAt);
   });
 
   it('never moves a finished job back to running, nor finishes it twice', async () => {
     const { job } = await store.create('alice', makeSpec());
-    await store.markRunning(job.id);
+    await store.begin(job.id);
     expect(await store.finish(job.id, 'completed', sampleResult(), params)).toBe(true);
-    expect(await store.markRunning(job.id)).toBeNull();
+    expect((await store.begin(job.id))?.record ?? null).toBeNull();
     expect(await store.finish(job.id, 'cancelled', sampleResult({ stopReason: 'cancelled' }), params)).toBe(
       false,
     );
@@ -283,7 +283,7 @@ describe('status transitions', () => {
 
   it('fails queued or running jobs with an error', async () => {
     const { job } = await store.create('alice', makeSpec());
-    await store.markRunning(job.id);
+    await store.begin(job.id);
     expect(await store.fail(job.id, { code: 'worker_error', message: 'boom' })).toBe(true);
     const record = await store.get(job.id);
     expect(record?.status).toBe('failed');
@@ -292,7 +292,7 @@ describe('status transitions', () => {
   });
 
   it('returns null for transitions of unknown jobs', async () => {
-    expect(await store.markRunning('missing')).toBeNull();
+    expect((await store.begin('missing'))?.record ?? null).toBeNull();
     expect(await store.requestCancel('missing')).toBeNull();
   });
 
@@ -300,7 +300,7 @@ describe('status transitions', () => {
     const expiring = new JobStore(redis, prefix, { finishedTtlSeconds: 3600 });
     const trajectories = new TrajectoryStore(redis, prefix);
     const { job } = await expiring.create('alice', makeSpec());
-    await expiring.markRunning(job.id);
+    await expiring.begin(job.id);
     await trajectories.append(job.id, [{ i: 0, f: 1, gradNorm: 1, lr: 0.1, t: 0 }]);
     await expiring.finish(job.id, 'completed', sampleResult(), params);
     for (const key of [
@@ -321,12 +321,12 @@ describe('cancel', () => {
     expect(cancelled?.status).toBe('cancelled');
     expect(cancelled?.cancelRequested).toBe(true);
     expect(cancelled?.finishedAt).not.toBeNull();
-    expect(await store.markRunning(job.id)).toBeNull();
+    expect((await store.begin(job.id))?.record ?? null).toBeNull();
   });
 
   it('signals a running job on the cancel channel and flags the record; idempotent', async () => {
     const { job } = await store.create('alice', makeSpec());
-    await store.markRunning(job.id);
+    await store.begin(job.id);
     const subscriber = createTestRedis();
     const messages: string[] = [];
     await subscriber.subscribe(store.keys.cancelChannel);
@@ -345,7 +345,7 @@ describe('cancel', () => {
 
   it('leaves a finished job alone', async () => {
     const { job } = await store.create('alice', makeSpec());
-    await store.markRunning(job.id);
+    await store.begin(job.id);
     await store.finish(job.id, 'completed', sampleResult(), params);
     const after = await store.requestCancel(job.id);
     expect(after?.status).toBe('completed');
@@ -355,7 +355,7 @@ describe('cancel', () => {
   it('lets exactly one of a racing cancel and finish decide a running job', async () => {
     for (let round = 0; round < 10; round++) {
       const { job } = await store.create('alice', makeSpec());
-      await store.markRunning(job.id);
+      await store.begin(job.id);
       await Promise.all([
         store.requestCancel(job.id),
         store.finish(job.id, 'completed', sampleResult(), params),
@@ -371,7 +371,7 @@ describe('cancel', () => {
     const messages: string[] = [];
     await subscriber.subscribe(store.keys.events(job.id));
     subscriber.on('message', (_channel, message) => messages.push(message));
-    await store.markRunning(job.id);
+    await store.begin(job.id);
     await store.finish(job.id, 'cancelled', sampleResult({ stopReason: 'cancelled' }), params);
     await expect.poll(() => messages).toEqual(['running', 'cancelled']);
     await subscriber.quit();
@@ -384,7 +384,7 @@ describe('finishing with the last points', () => {
   it('finish stores the last points with the result in one script, skipping points already stored', async () => {
     const trajectories = new TrajectoryStore(redis, prefix);
     const { job } = await store.create('alice', makeSpec());
-    await store.markRunning(job.id);
+    await store.begin(job.id);
     await trajectories.append(job.id, [point(0), point(1)]);
     expect(await store.finish(job.id, 'completed', sampleResult(), params, 10, [point(1), point(2)])).toBe(
       true,
@@ -399,7 +399,7 @@ describe('finishing with the last points', () => {
     await subscriber.subscribe(store.keys.finishedChannel);
     subscriber.on('message', (_channel, message) => messages.push(JSON.parse(message)));
     const done = (await store.create('alice', makeSpec())).job;
-    await store.markRunning(done.id);
+    await store.begin(done.id);
     await store.finish(done.id, 'completed', sampleResult(), params, 10);
     await store.finish(done.id, 'completed', sampleResult(), params, 10);
     const failed = (await store.create('alice', makeSpec())).job;
@@ -443,7 +443,7 @@ describe('finishing with the last points', () => {
 
   it('finishUnstarted also finishes a job an earlier attempt left running, keeping its startedAt', async () => {
     const { job } = await store.create('alice', makeSpec());
-    const running = await store.markRunning(job.id);
+    const running = (await store.begin(job.id))?.record ?? null;
     await store.saveCheckpoint(job.id, new Run(makeSpec()).checkpoint());
     expect(await store.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000)).toBe('finished');
     const record = await store.get(job.id);
@@ -468,7 +468,7 @@ describe('finishing with the last points', () => {
     expect(await redis.exists(store.keys.points('missing'), store.keys.job('missing'))).toBe(0);
 
     const flagged = (await store.create('alice', makeSpec())).job;
-    await store.markRunning(flagged.id);
+    await store.begin(flagged.id);
     await store.requestCancel(flagged.id);
     expect(
       await store.finishUnstarted(flagged.id, 'completed', sampleResult(), params, 1000, [point(0)]),
@@ -482,7 +482,7 @@ describe('checkpoints', () => {
   it('round-trips a run checkpoint, and a run resumed from it ends as an uninterrupted one', async () => {
     const spec = makeSpec({ stop: { maxIterations: 200_000, gradTol: 0 } });
     const { job } = await store.create('alice', spec);
-    await store.markRunning(job.id);
+    await store.begin(job.id);
     const run = new Run(spec);
     while (run.iteration < 100) run.advance(0);
     expect(run.done).toBe(false);
@@ -521,7 +521,7 @@ describe('checkpoints', () => {
     const checkpoint = new Run(spec).checkpoint();
     await store.saveCheckpoint(job.id, checkpoint);
     expect(await store.loadCheckpoint(job.id)).toBeNull();
-    await store.markRunning(job.id);
+    await store.begin(job.id);
     await store.saveCheckpoint(job.id, checkpoint);
     expect(await store.loadCheckpoint(job.id)).not.toBeNull();
     await store.finish(job.id, 'completed', sampleResult(), params);
@@ -533,7 +533,7 @@ describe('remove', () => {
   it('removes the record, trajectory, params, checkpoint and list entry', async () => {
     const trajectories = new TrajectoryStore(redis, prefix);
     const { job } = await store.create('remover', makeSpec());
-    await store.markRunning(job.id);
+    await store.begin(job.id);
     await trajectories.append(job.id, [{ i: 0, f: 1, gradNorm: 1, lr: 0.1, t: 0 }]);
     await store.finish(job.id, 'completed', sampleResult(), params);
     await store.remove(job.id);

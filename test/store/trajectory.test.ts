@@ -63,7 +63,7 @@ describe('TrajectoryStore', () => {
     const stored = await trajectories.read(id, -1, 1000);
     expect(stored.map((p) => p.i)).toEqual(Array.from({ length: 81 }, (_, i) => i));
     expect(stored.slice(0, 51)).toEqual(points(0, 50));
-    expect(await trajectories.count(id)).toBe(81);
+    expect(await redis.xlen(trajectories.keys.points(id))).toBe(81);
   });
 
   it('keeps sparse iterations (recording stride) in order', async () => {
@@ -90,7 +90,7 @@ describe('TrajectoryStore', () => {
     expect(clientCommands.length).toBeLessThanOrEqual(2); // NOSCRIPT then EVAL, at most once
     session.disconnect();
     monitor.disconnect();
-    expect(await trajectories.count(id)).toBe(500);
+    expect(await redis.xlen(trajectories.keys.points(id))).toBe(500);
   });
 
   it('does not write the points of a removed job', async () => {
@@ -98,19 +98,6 @@ describe('TrajectoryStore', () => {
     await jobs.remove(id);
     expect(await trajectories.append(id, points(0, 3))).toBe(0);
     expect(await redis.exists(trajectories.keys.points(id))).toBe(0);
-  });
-
-  it('waits for new points with readBlocking', async () => {
-    const id = await newJob();
-    await trajectories.append(id, points(0, 2));
-    const blocking = createTestRedis();
-    const waiting = trajectories.readBlocking(blocking, id, 2, 100, 5000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await trajectories.append(id, points(3, 4));
-    expect((await waiting).map((p) => p.i)).toEqual([3, 4]);
-    expect(await trajectories.readBlocking(blocking, id, 4, 100, 20)).toEqual([]);
-    expect((await trajectories.readBlocking(blocking, id, -1, 2, 20)).map((p) => p.i)).toEqual([0, 1]);
-    blocking.disconnect();
   });
 
   it('reports -1 as the last iteration of an empty trajectory', async () => {

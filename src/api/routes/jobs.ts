@@ -12,7 +12,7 @@ import {
 import { normalizeJobSpec } from '../../schemas/job-spec.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
 import { FINISHED_STATUSES, type JobRecord } from '../../store/contract.ts';
-import { InvalidCursorError, newJobId } from '../../store/jobs.ts';
+import { InvalidCursorError } from '../../store/jobs.ts';
 import { toJobResource } from '../job-resource.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { badRequest, conflict, notFound } from '../plugins/error-handler.ts';
@@ -54,32 +54,24 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       const normalized = normalizeJobSpec(request.body, { limits: app.config.limits });
       if (!normalized.ok) throw badRequest(normalized.errors, 'Invalid job spec');
       const idempotencyKey = request.headers['idempotency-key'];
-      let job: JobRecord;
-      let created: boolean;
-      if (idempotencyKey === undefined) {
-        // Record, then queue entry, pipelined: both commands go out now on the one connection
-        // the store and the BullMQ queue share, so Redis runs the create before the add (a worker
-        // can never fetch a job whose record is not there yet) and one round trip serves both.
-        // The 202 waits for both replies. Should the create fail after all, the add may still
-        // have run: a worker skips that queue entry (no record), and the client got an error.
-        const id = newJobId();
-        const [record, queued] = await Promise.allSettled([
-          app.jobs.create(request.tenant, normalized.spec, undefined, id),
-          app.jobQueue.enqueue(id, normalized.spec),
-        ]);
-        if (record.status === 'rejected') throw record.reason;
-        ({ job, created } = record.value);
-        if (queued.status === 'rejected') {
-          await app.jobs
-            .fail(job.id, { code: 'enqueue_failed', message: 'the job could not be queued' })
-            .catch(() => {});
-          throw queued.reason;
+      // Record first, then queue entry: the create's reply is awaited before the add goes out,
+      // so a worker can never fetch a job whose record is not stored yet, whatever happens to
+      // the create on the way (an ioredis NOSCRIPT resend after a SCRIPT FLUSH goes out after
+      // any command already sent). A replayed Idempotency-Key re-enqueues a job whose first
+      // enqueue failed; BullMQ ignores an add whose job id it already has.
+      const { job, created } = await app.jobs.create(request.tenant, normalized.spec, idempotencyKey);
+      if (job.status === 'queued') {
+        try {
+          await app.jobQueue.enqueue(job.id, job.spec);
+        } catch (error) {
+          // Without a key the client cannot retry into this record: mark it failed (best effort).
+          if (idempotencyKey === undefined) {
+            await app.jobs
+              .fail(job.id, { code: 'enqueue_failed', message: 'the job could not be queued' })
+              .catch(() => {});
+          }
+          throw error;
         }
-      } else {
-        ({ job, created } = await app.jobs.create(request.tenant, normalized.spec, idempotencyKey));
-        // Record first, then queue (see JobQueue): a replayed key re-enqueues a job whose first
-        // enqueue failed; BullMQ ignores an add whose job id it already has.
-        if (job.status === 'queued') await app.jobQueue.enqueue(job.id, job.spec);
       }
       if (created) app.metrics.jobsSubmitted.inc();
       reply.code(202).header('location', `/v1/jobs/${encodeURIComponent(job.id)}`);

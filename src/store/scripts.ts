@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/**
+ * The store's Lua scripts (src/store/scripts/*.lua), registered on a connection with ioredis
+ * `defineCommand`. ioredis sends a script as EVAL the first time it goes out on a socket and as
+ * EVALSHA afterwards, so a script is never unknown on a fresh connection (a new process after a
+ * deploy, a reconnect after a Redis restart); only a SCRIPT FLUSH on a live connection makes it
+ * answer NOSCRIPT, and ioredis then resends it as EVAL. Callers that need their script to run
+ * before a later command of theirs await its reply first (see JobStore.create).
+ *
+ * A line `--#include name.lua` is replaced by that file (fragments start with `_`): the
+ * finishing scripts share their final writes and the point append with the others.
+ */
+
+const SCRIPT_FILES = {
+  descentAppendPoints: 'append-points.lua',
+  descentBeginJob: 'begin-job.lua',
+  descentCancelJob: 'cancel-job.lua',
+  descentCreateJob: 'create-job.lua',
+  descentFailJob: 'fail-job.lua',
+  descentFinishJob: 'finish-job.lua',
+  descentFinishUnstartedJob: 'finish-unstarted-job.lua',
+  descentListJobs: 'list-jobs.lua',
+  descentRemoveJob: 'remove-job.lua',
+  descentSaveCheckpoint: 'save-checkpoint.lua',
+  descentSetProgress: 'set-progress.lua',
+} as const;
+
+export type ScriptName = keyof typeof SCRIPT_FILES;
+export type ScriptArg = string | number | Buffer;
+
+const SCRIPTS_DIR = new URL('./scripts/', import.meta.url);
+const INCLUDE = /^--#include (\S+\.lua)\s*$/gm;
+
+/** A script's source with its includes expanded. */
+export function scriptSource(file: string, seen: readonly string[] = []): string {
+  if (seen.includes(file)) throw new Error(`Lua include cycle: ${[...seen, file].join(' → ')}`);
+  const text = readFileSync(new URL(file, SCRIPTS_DIR), 'utf8');
+  return text.replace(INCLUDE, (_line, included: string) => scriptSource(included, [...seen, file]));
+}
+
+const sources = new Map<ScriptName, string>();
+
+function sourceOf(name: ScriptName): string {
+  let source = sources.get(name);
+  if (source === undefined) {
+    source = scriptSource(SCRIPT_FILES[name]);
+    sources.set(name, source);
+  }
+  return source;
+}
+
+type ScriptCommand = (...args: ScriptArg[]) => Promise<unknown>;
+
+const defined = new WeakSet<Redis>();
+
+/** Registers every store script on `redis` (once per connection object). */
+export function defineStoreScripts(redis: Redis): void {
+  if (defined.has(redis)) return;
+  for (const name of Object.keys(SCRIPT_FILES) as ScriptName[])
+    redis.defineCommand(name, { lua: sourceOf(name) });
+  defined.add(redis);
+}
+
+/**
+ * Runs a store script. The command goes out synchronously, in its place among the connection's
+ * commands. The number of keys is passed per call (the job scripts take an optional key).
+ */
+export function runScript(
+  redis: Redis,
+  name: ScriptName,
+  keys: string[],
+  args: ScriptArg[],
+): Promise<unknown> {
+  defineStoreScripts(redis);
+  const command = (redis as unknown as Record<ScriptName, ScriptCommand>)[name];
+  return command.call(redis, keys.length, ...keys, ...args);
+}
