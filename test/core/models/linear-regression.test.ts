@@ -59,7 +59,7 @@ describe('linear_regression', () => {
         regressionData(),
         5,
       );
-      const { X, y, rows, features } = objective.trainingData;
+      const { X, y, rows, features } = objective.data.training;
       expect(rows).toBe(160);
       const expected = ridge(X, y, rows, features, l2);
       const newton = createNewton({ hessian: 'exact', damping: 1e-4, lineSearch: 'backtracking' });

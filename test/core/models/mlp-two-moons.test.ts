@@ -14,8 +14,8 @@ describe('mlp on two_moons', () => {
         data,
         2,
       );
-      expect(objective.trainingData.rows).toBe(800);
-      expect(objective.validationData.rows).toBe(200);
+      expect(objective.data.training.rows).toBe(800);
+      expect(objective.data.validation.rows).toBe(200);
       const adam = createAdam({ beta1: 0.9, beta2: 0.999, eps: 1e-8, amsgrad: false });
       const start = objective.validation(objective.defaultStart());
       const { x } = train(objective, adam, 0.01, 1300);

@@ -117,7 +117,7 @@ describe('validation and training metrics', () => {
   it('accuracy is the share of validation rows whose largest output is the label', () => {
     const objective = createModelObjective(linearSpec('softmax_regression'), data, 5);
     const theta = randomVector(6, objective.dim);
-    const { X, y, rows, features } = objective.validationData;
+    const { X, y, rows, features } = objective.data.validation;
     expect(rows).toBe(80);
     let correct = 0;
     for (let r = 0; r < rows; r++) {
@@ -139,14 +139,14 @@ describe('validation and training metrics', () => {
     const regression = createModelObjective(mlpSpec({ task: 'regression' }), randomDataset(1, 50, 3, 0), 1);
     expect(regression.validation(regression.defaultStart())?.accuracy).toBeNull();
     const none = createModelObjective(mlpSpec({ validationFraction: 0 }), data, 1);
-    expect(none.validationData.rows).toBe(0);
+    expect(none.data.validation.rows).toBe(0);
     expect(none.validation(none.defaultStart())).toBeNull();
   });
 
   it('standardisation uses the training split: training features have mean 0 and std 1, validation rows the same map', () => {
     const objective = createModelObjective(mlpSpec(), data, 5);
-    const { mean, scale } = objective.standardization ?? { mean: [], scale: [] };
-    const train = objective.trainingData;
+    const { mean, scale } = objective.data.standardization ?? { mean: [], scale: [] };
+    const train = objective.data.training;
     for (let j = 0; j < 2; j++) {
       let sum = 0;
       let squares = 0;
@@ -156,12 +156,12 @@ describe('validation and training metrics', () => {
       expect(Math.sqrt(squares / train.rows)).toBeCloseTo(1, 12);
     }
     // a validation row maps back to a row of the original data
-    const row = Array.from(objective.validationData.X.subarray(0, 2), (v, j) => v * scale[j] + mean[j]);
+    const row = Array.from(objective.data.validation.X.subarray(0, 2), (v, j) => v * scale[j] + mean[j]);
     const found = Array.from({ length: data.rows }, (_, r) => r).some(
       (r) => Math.abs(data.X[2 * r] - row[0]) < 1e-12 && Math.abs(data.X[2 * r + 1] - row[1]) < 1e-12,
     );
     expect(found).toBe(true);
-    expect(createModelObjective(mlpSpec({ standardize: false }), data, 5).standardization).toBeNull();
+    expect(createModelObjective(mlpSpec({ standardize: false }), data, 5).data.standardization).toBeNull();
   });
 });
 

@@ -3,6 +3,15 @@ import type { Dataset, DatasetTask } from '../../data/dataset.ts';
 import type { Standardization } from '../../data/standardize.ts';
 import type { Objective } from '../../types.ts';
 
+/** A data set prepared for a model: split, and standardised with the training statistics. */
+export interface ModelData {
+  training: Dataset;
+  /** The held-out rows; 0 rows when validationFraction is 0. */
+  validation: Dataset;
+  /** The training split's feature mean and scale; null without standardisation. */
+  standardization: Standardization | null;
+}
+
 /** Loss and accuracy of a model on a set of rows. */
 export interface ModelMetrics {
   /** Mean loss over the rows. */
@@ -44,12 +53,8 @@ export interface DataObjective extends Objective {
   readonly task: DatasetTask;
   /** Layer widths [features, …hidden, outputs]; the parameter layout follows them (see layerLayouts). */
   readonly sizes: readonly number[];
-  /** The training rows, standardised when the spec asks for it. */
-  readonly trainingData: Dataset;
-  /** The validation rows (0 rows when validationFraction is 0), standardised with the training statistics. */
-  readonly validationData: Dataset;
-  /** The training split's feature mean and scale; null without standardisation. */
-  readonly standardization: Standardization | null;
+  /** The data as the model sees it: the split, standardised when the spec asks for it. */
+  readonly data: ModelData;
   /** Rows per batch: the spec's batchSize, or every training row (full batch). */
   readonly batchSize: number;
   /** Whether batches are proper subsets of the training rows (batchSize < training rows). */

@@ -1,33 +1,27 @@
 import type { LossHead } from './spec.ts';
 
+/** A network's output layer as the losses see it: the head and its width (K classes, or 1). */
+export interface OutputHead {
+  head: LossHead;
+  outputs: number;
+}
+
 /**
  * The losses at a network's output, per row, over a chunk of `count` rows of outputs Z
- * (count × outputs, row-major) against targets y[yOffset …]. Each returns the summed loss of the
- * chunk and, when `delta` is given, writes ∂(scale · Σ loss)/∂Z into it (count × outputs), the
- * start of backpropagation; the caller passes scale = 1/n for a mean over n rows.
+ * (count × outputs, row-major) against targets y[yOffset …]. Returns the summed loss of the chunk
+ * and, when `delta` is given, writes ∂(scale · Σ loss)/∂Z into it (count × outputs), the start of
+ * backpropagation; the caller passes scale = 1/n for a mean over n rows. The branch on the head
+ * is the same for every row, so it predicts perfectly.
+ * - mse: (ŷ − y)², ∂/∂ŷ = 2(ŷ − y).
+ * - binary_cross_entropy: BCE(σ(z), y) = −y log σ(z) − (1 − y) log(1 − σ(z)) = softplus(z) − y·z,
+ *   softplus(z) = log(1 + eᶻ) = max(z, 0) + log1p(e^−|z|) (never overflows, exact for large |z|);
+ *   ∂/∂z = σ(z) − y, σ(z) = 1/(1 + e^−z) for z >= 0 and eᶻ/(1 + eᶻ) below.
+ * - softmax_cross_entropy: −log softmax(z)_y = logsumexp(z) − z_y, logsumexp(z) = m + log Σₖ
+ *   e^(zₖ − m), m = maxₖ zₖ (no overflow; the largest term is exactly 1);
+ *   ∂/∂zₖ = softmax(z)ₖ − [k = y].
  */
 export function headLoss(
-  head: LossHead,
-  Z: Float64Array,
-  count: number,
-  outputs: number,
-  y: Float64Array,
-  yOffset: number,
-  delta: Float64Array | null,
-  scale: number,
-): number {
-  switch (head) {
-    case 'mse':
-      return squaredError(Z, count, y, yOffset, delta, scale);
-    case 'binary_cross_entropy':
-      return binaryCrossEntropy(Z, count, y, yOffset, delta, scale);
-    case 'softmax_cross_entropy':
-      return softmaxCrossEntropy(Z, count, outputs, y, yOffset, delta, scale);
-  }
-}
-
-/** (ŷ − y)², ∂/∂ŷ = 2(ŷ − y). */
-function squaredError(
+  { head, outputs }: OutputHead,
   Z: Float64Array,
   count: number,
   y: Float64Array,
@@ -37,72 +31,35 @@ function squaredError(
 ): number {
   let loss = 0;
   for (let r = 0; r < count; r++) {
-    const residual = Z[r] - y[yOffset + r];
-    loss += residual * residual;
-    if (delta !== null) delta[r] = 2 * scale * residual;
-  }
-  return loss;
-}
-
-/**
- * BCE(σ(z), y) = −y log σ(z) − (1 − y) log(1 − σ(z)) = softplus(z) − y·z, with
- * softplus(z) = log(1 + eᶻ) = max(z, 0) + log1p(e^−|z|) (never overflows, exact for large |z|);
- * ∂/∂z = σ(z) − y, σ(z) = 1/(1 + e^−z) for z >= 0 and eᶻ/(1 + eᶻ) below.
- */
-function binaryCrossEntropy(
-  Z: Float64Array,
-  count: number,
-  y: Float64Array,
-  yOffset: number,
-  delta: Float64Array | null,
-  scale: number,
-): number {
-  let loss = 0;
-  for (let r = 0; r < count; r++) {
-    const z = Z[r];
     const target = y[yOffset + r];
-    const e = Math.exp(-Math.abs(z));
-    loss += Math.max(z, 0) + Math.log1p(e) - target * z;
-    if (delta !== null) delta[r] = scale * ((z >= 0 ? 1 / (1 + e) : e / (1 + e)) - target);
-  }
-  return loss;
-}
-
-/**
- * −log softmax(z)_y = logsumexp(z) − z_y with logsumexp(z) = m + log Σₖ e^(zₖ − m), m = maxₖ zₖ
- * (no overflow, and the largest term is exactly 1); ∂/∂zₖ = softmax(z)ₖ − [k = y].
- */
-function softmaxCrossEntropy(
-  Z: Float64Array,
-  count: number,
-  outputs: number,
-  y: Float64Array,
-  yOffset: number,
-  delta: Float64Array | null,
-  scale: number,
-): number {
-  let loss = 0;
-  for (let r = 0; r < count; r++) {
-    const row = r * outputs;
-    let max = Z[row];
-    for (let k = 1; k < outputs; k++) if (Z[row + k] > max) max = Z[row + k];
-    let sum = 0;
-    if (delta === null) {
-      for (let k = 0; k < outputs; k++) sum += Math.exp(Z[row + k] - max);
+    if (head === 'mse') {
+      const residual = Z[r] - target;
+      loss += residual * residual;
+      if (delta !== null) delta[r] = 2 * scale * residual;
+    } else if (head === 'binary_cross_entropy') {
+      const z = Z[r];
+      const e = Math.exp(-Math.abs(z));
+      loss += Math.max(z, 0) + Math.log1p(e) - target * z;
+      if (delta !== null) delta[r] = scale * ((z >= 0 ? 1 / (1 + e) : e / (1 + e)) - target);
     } else {
-      // e^(zₖ − m) parked in delta, normalised below once the sum is known
-      for (let k = 0; k < outputs; k++) {
-        const e = Math.exp(Z[row + k] - max);
-        delta[row + k] = e;
-        sum += e;
+      const row = r * outputs;
+      let max = Z[row];
+      for (let k = 1; k < outputs; k++) if (Z[row + k] > max) max = Z[row + k];
+      let sum = 0;
+      if (delta === null) {
+        for (let k = 0; k < outputs; k++) sum += Math.exp(Z[row + k] - max);
+      } else {
+        // e^(zₖ − m) parked in delta, normalised once the sum is known
+        for (let k = 0; k < outputs; k++) {
+          const e = Math.exp(Z[row + k] - max);
+          delta[row + k] = e;
+          sum += e;
+        }
+        const normalizer = scale / sum;
+        for (let k = 0; k < outputs; k++) delta[row + k] *= normalizer;
+        delta[row + target] -= scale;
       }
-    }
-    const label = y[yOffset + r];
-    loss += max + Math.log(sum) - Z[row + label];
-    if (delta !== null) {
-      const normalizer = scale / sum;
-      for (let k = 0; k < outputs; k++) delta[row + k] *= normalizer;
-      delta[row + label] -= scale;
+      loss += max + Math.log(sum) - Z[row + target];
     }
   }
   return loss;
@@ -113,10 +70,9 @@ function softmaxCrossEntropy(
  * ties) for softmax, z > 0 (σ(z) > ½) for binary cross-entropy; 0 for regression.
  */
 export function correctPredictions(
-  head: LossHead,
+  { head, outputs }: OutputHead,
   Z: Float64Array,
   count: number,
-  outputs: number,
   y: Float64Array,
   yOffset: number,
 ): number {

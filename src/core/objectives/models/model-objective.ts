@@ -1,8 +1,7 @@
 import { BatchSampler, type BatchSamplerState } from '../../data/batch-sampler.ts';
-import type { Dataset, DatasetTask } from '../../data/dataset.ts';
-import type { Standardization } from '../../data/standardize.ts';
+import type { DatasetTask } from '../../data/dataset.ts';
 import { Rng } from '../../random.ts';
-import type { DataObjective, ModelMetrics } from './data-objective.ts';
+import type { DataObjective, ModelData, ModelMetrics } from './data-objective.ts';
 import { glorotUniform } from './glorot.ts';
 import { linearModelHessian } from './linear-hessian.ts';
 import { Network } from './network.ts';
@@ -17,9 +16,7 @@ export interface ModelParts {
   l2: number;
   /** Effective rows per batch, 1 … training rows. */
   batchSize: number;
-  train: Dataset;
-  validation: Dataset;
-  standardization: Standardization | null;
+  data: ModelData;
   /** Seeds of the batch sampler and of the Glorot start (already separate streams). */
   samplerSeed: number;
   initSeed: number;
@@ -38,9 +35,7 @@ export class ModelObjective implements DataObjective {
   readonly dim: number;
   readonly task: DatasetTask;
   readonly sizes: readonly number[];
-  readonly trainingData: Dataset;
-  readonly validationData: Dataset;
-  readonly standardization: Standardization | null;
+  readonly data: ModelData;
   readonly batchSize: number;
   readonly miniBatch: boolean;
 
@@ -63,24 +58,22 @@ export class ModelObjective implements DataObjective {
     this.head = parts.head;
     this.task = parts.task;
     this.l2 = parts.l2;
-    this.trainingData = parts.train;
-    this.validationData = parts.validation;
-    this.standardization = parts.standardization;
+    this.data = parts.data;
     this.initSeed = parts.initSeed;
     this.glorotStart = parts.glorotStart;
-    const rows = parts.train.rows;
+    const rows = parts.data.training.rows;
     this.batchSize = Math.min(parts.batchSize, rows);
     this.miniBatch = this.batchSize < rows;
     if (this.miniBatch) {
       this.sampler = new BatchSampler(rows, this.batchSize, parts.samplerSeed);
-      this.batchX = new Float64Array(this.batchSize * parts.train.features);
+      this.batchX = new Float64Array(this.batchSize * parts.data.training.features);
       this.batchY = new Float64Array(this.batchSize);
       this.batchRows = 0;
       this.gatherBatch(this.sampler);
     } else {
       this.sampler = null;
-      this.batchX = parts.train.X;
-      this.batchY = parts.train.y;
+      this.batchX = parts.data.training.X;
+      this.batchY = parts.data.training.y;
       this.batchRows = rows;
     }
   }
@@ -121,13 +114,13 @@ export class ModelObjective implements DataObjective {
   }
 
   validation(x: Float64Array): ModelMetrics | null {
-    const { X, y, rows } = this.validationData;
+    const { X, y, rows } = this.data.validation;
     if (rows === 0) return null;
     return this.metrics(X, y, rows, x, 0);
   }
 
   training(x: Float64Array): ModelMetrics {
-    const { X, y, rows } = this.trainingData;
+    const { X, y, rows } = this.data.training;
     return this.metrics(X, y, rows, x, this.penalty(x, null));
   }
 
@@ -168,7 +161,7 @@ export class ModelObjective implements DataObjective {
 
   /** Copies the sampler's current batch of training rows into batchX / batchY. */
   private gatherBatch(sampler: BatchSampler): void {
-    const { X, y, features } = this.trainingData;
+    const { X, y, features } = this.data.training;
     const order = sampler.order;
     const start = sampler.batchStart;
     const count = sampler.batchRows;

@@ -1,5 +1,5 @@
 import { multiplyTransposedAdd, transpose } from './dense.ts';
-import { correctPredictions, headLoss } from './loss-heads.ts';
+import { correctPredictions, headLoss, type OutputHead } from './loss-heads.ts';
 import type { Activation, LossHead } from './spec.ts';
 
 /** Rows pushed through the network at once: activations of a chunk stay in cache, and memory stays bounded for a full batch of any size. */
@@ -46,6 +46,7 @@ export function layerLayouts(sizes: readonly number[]): LayerLayout[] {
 export class Network {
   readonly dim: number;
   readonly layers: LayerLayout[];
+  private readonly output: OutputHead;
   /** Correct predictions counted by the last `meanLoss` call that asked for them. */
   correct = 0;
 
@@ -67,6 +68,7 @@ export class Network {
     this.layers = layerLayouts(sizes);
     const last = this.layers[this.layers.length - 1];
     this.dim = last.biasOffset + last.outputs;
+    this.output = { head, outputs: last.outputs };
     this.activations = this.layers.map((layer) => new Float64Array(CHUNK_ROWS * layer.outputs));
     this.deltas = this.layers.map((layer) => new Float64Array(CHUNK_ROWS * layer.outputs));
     this.transposedWeights = this.layers.map((layer, l) =>
@@ -91,7 +93,7 @@ export class Network {
     countCorrect: boolean,
   ): number {
     const scale = 1 / rows;
-    const outputs = this.layers[this.layers.length - 1].outputs;
+    const output = this.output;
     const logits = this.activations[this.activations.length - 1];
     const delta = this.deltas[this.deltas.length - 1];
     if (g !== null) {
@@ -106,8 +108,8 @@ export class Network {
     for (let start = 0; start < rows; start += CHUNK_ROWS) {
       const count = Math.min(CHUNK_ROWS, rows - start);
       this.forward(X, start, count, x);
-      loss += headLoss(this.head, logits, count, outputs, y, start, g === null ? null : delta, scale);
-      if (countCorrect) correct += correctPredictions(this.head, logits, count, outputs, y, start);
+      loss += headLoss(output, logits, count, y, start, g === null ? null : delta, scale);
+      if (countCorrect) correct += correctPredictions(output, logits, count, y, start);
       if (g !== null) this.backward(X, start, count, g);
     }
     if (countCorrect) this.correct = correct;
