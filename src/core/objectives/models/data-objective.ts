@@ -27,6 +27,12 @@ export interface ModelMetrics {
  * methods, so every optimizer, schedule, clipNorm and gradientNoise works unchanged.
  *
  * ## What the run loop must call, and where (src/core/run.ts)
+ * 0. Creation: `createObjective` (objectives/index.ts) gains a `model` case calling
+ *    createModelObjective(spec, dataset, spec.seed), the data set resolved by the caller (the
+ *    worker's cache by datasetId, or a built-in) and passed in, e.g. as `RunOptions.dataset`;
+ *    `objectiveDim` for a model is parameterCount(layerSizes(spec, features, classes)). The Run
+ *    keeps this uncounted object for the calls below; the counting wrapper only forwards
+ *    value/valueAndGradient/hessian, as now.
  * 1. Start point: for `start: {standard: true}` use {@link defaultStart} (Glorot for the MLP,
  *    zeros for the linear models) instead of a zero vector.
  * 2. Batches: the objective is built positioned on batch B₀, so the evaluation of point 0 is on
@@ -45,6 +51,9 @@ export interface ModelMetrics {
  *    {@link restoreSampler}(state) BEFORE the re-evaluation at x (`this.measure(...)` in
  *    `Run.restore`), so that it re-derives f and g on the same batch, bit for bit; the next
  *    `nextBatch()` then continues the interrupted epoch exactly.
+ * 5. Result: `f` and `gradNorm` of a mini-batch run are the last batch's; {@link training}(x)
+ *    gives the full training loss for `result.validation` or a summary, and the diagnostics'
+ *    Hessian (linear models) is the current batch's, like every other evaluation.
  *
  * Nothing here depends on wall time or call counts other than `nextBatch`, so a run is
  * reproducible per (spec, data, seed).

@@ -10,7 +10,7 @@ export type Activation = 'tanh' | 'relu';
 export interface ModelTrainingOptions {
   /** λ of the penalty (λ/2)·‖W‖² over weights (not biases); 0 disables it. */
   l2: number;
-  /** Rows per mini-batch; null (or >= the training rows) is the full batch. */
+  /** Rows per mini-batch, an integer >= 1; null (or >= the training rows) is the full batch. */
   batchSize: number | null;
   /** Share of rows held out for validation, in [0, 1). */
   validationFraction: number;
