@@ -65,7 +65,7 @@ describe('linear_regression', () => {
       const newton = createNewton({ hessian: 'exact', damping: 1e-4, lineSearch: 'backtracking' });
       // The loss is quadratic, so one exact Newton step lands on the minimiser; ≤ 5 is the promise.
       const trace = train(objective, newton, 1, 5, objective.defaultStart(), 1e-9);
-    expect(trace.f.length - 1).toBe(1);
+      expect(trace.f.length - 1).toBe(1);
       expect(trace.gradNorm).toBeLessThanOrEqual(1e-9);
       const worst = Math.max(
         ...expected.map((value, i) => Math.abs(trace.x[i] - value) / Math.max(1, Math.abs(value))),
