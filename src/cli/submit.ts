@@ -25,7 +25,7 @@ interface JobSummary {
   id: string;
   status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
   spec?: { stop?: { maxIterations?: number } };
-  progress?: { iteration: number; maxIterations: number; f: number; gradNorm: number } | null;
+  progress?: { iteration: number; maxIterations: number; f: number | null; gradNorm: number | null } | null;
   links?: { events?: string };
 }
 
@@ -301,7 +301,8 @@ class ProgressLine {
 
   status(job: JobSummary): void {
     if (job.progress?.maxIterations !== undefined) this.maxIterations = job.progress.maxIterations;
-    if (job.progress && !this.text)
+    // f is null between the start of a run and its first report.
+    if (job.progress && job.progress.f !== null && job.progress.gradNorm !== null && !this.text)
       this.update(job.progress.iteration, job.progress.f, job.progress.gradNorm);
     else if (!FINISHED.has(job.status) && !this.text) this.note(job.status);
   }

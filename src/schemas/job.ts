@@ -40,10 +40,13 @@ export const jobProgressSchema = z
   .object({
     iteration: z.number().int(),
     maxIterations: z.number().int(),
-    f: z.number(),
-    gradNorm: z.number(),
+    f: z.number().nullable().describe('null until the worker reports its first point.'),
+    gradNorm: z.number().nullable().describe('null until the worker reports its first point.'),
   })
-  .describe('Latest progress reported by the worker.');
+  .describe(
+    'Latest progress reported by the worker; from the moment the job runs (iteration 0, f and gradNorm ' +
+      'null until the first report). null while queued.',
+  );
 
 export const resultSchema = named(
   z.object({
@@ -95,6 +98,12 @@ export const jobSchema = named(
     createdAt: z.iso.datetime(),
     startedAt: z.iso.datetime().nullable(),
     finishedAt: z.iso.datetime().nullable(),
+    cancelRequested: z
+      .boolean()
+      .describe(
+        'True once a cancel was requested: a queued job is cancelled at once, a running one stops within ' +
+          '100 ms (its status is still `running` in the answer to the cancel).',
+      ),
     links: jobLinksSchema,
   }),
   'Job',
