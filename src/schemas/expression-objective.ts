@@ -5,7 +5,7 @@ import { expressionVariables, parseExpression } from '../core/objectives/express
  * `{"type": "expression", "expression": "(1-x)^2 + 100*(y-x^2)^2", "variables"?: ["x", "y"]}`
  * (API.md "Objective"). The refinement runs the real parser, so a spec that passes here builds an
  * objective: a syntax error is an issue at ['expression'] carrying the parser's message and
- * position ("unexpected ')' at 14"); a bad `variables` entry is an issue at ['variables', k], and a
+ * position ("unexpected ')' at 14") and a caret under it (`source`, `marker`); a bad `variables` entry is an issue at ['variables', k], and a
  * variable used but not listed one at ['variables'].
  */
 
@@ -13,6 +13,22 @@ export interface ExpressionObjectiveLimits {
   maxExpressionLength: number;
   /** Maximum nesting of parentheses and calls. */
   maxDepth: number;
+}
+
+/** Characters shown on each side of an error's position. */
+const CARET_CONTEXT = 30;
+
+/**
+ * The text around `position` (at most 30 characters each side, `…` where cut; tabs and newlines
+ * shown as spaces) and a marker with `^` under the position, for `source`/`marker` of the field
+ * error (src/schemas/problem.ts).
+ */
+export function caret(text: string, position: number): { position: number; source: string; marker: string } {
+  const start = Math.max(0, position - CARET_CONTEXT);
+  const end = Math.min(text.length, position + CARET_CONTEXT);
+  const lead = start > 0 ? '…' : '';
+  const source = `${lead}${text.slice(start, end).replace(/[\t\n\r]/g, ' ')}${end < text.length ? '…' : ''}`;
+  return { position, source, marker: `${' '.repeat(lead.length + position - start)}^` };
 }
 
 export function createExpressionObjectiveSchema(limits: ExpressionObjectiveLimits) {
@@ -52,7 +68,13 @@ export function createExpressionObjectiveSchema(limits: ExpressionObjectiveLimit
           : variableIndex >= 0
             ? ['variables', variableIndex]
             : ['variables'];
-      ctx.addIssue({ code: 'custom', path, message, params: { position } });
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message,
+        params:
+          position >= 0 && variableIndex === undefined ? caret(spec.expression, position) : { position },
+      });
     });
 }
 
