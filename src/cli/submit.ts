@@ -35,9 +35,9 @@ const MAX_RECONNECT_DELAY_MS = 10_000;
 /** Reconnects in a row that received nothing before the CLI gives up. */
 const MAX_FRUITLESS_RECONNECTS = 20;
 
-export async function commandSubmit(positionals: string[], options: SubmitOptions): Promise<void> {
+export async function commandSubmit(source: string, options: SubmitOptions): Promise<void> {
   try {
-    const code = await submit(positionals, options);
+    const code = await submit(source, options);
     process.exitCode = code;
   } catch (error) {
     if (!(error instanceof ExitError)) throw error;
@@ -46,8 +46,7 @@ export async function commandSubmit(positionals: string[], options: SubmitOption
   }
 }
 
-async function submit(positionals: string[], options: SubmitOptions): Promise<number> {
-  const source = positionals[0];
+async function submit(source: string, options: SubmitOptions): Promise<number> {
   const spec = await readSpecJson(source);
 
   const baseUrl = (options.url ?? process.env.DESCENT_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');

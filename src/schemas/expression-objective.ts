@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { expressionVariables, parseExpression } from '../core/objectives/expression/index.ts';
+import { caret } from './problem.ts';
 
 /**
  * `{"type": "expression", "expression": "(1-x)^2 + 100*(y-x^2)^2", "variables"?: ["x", "y"]}`
@@ -13,22 +14,6 @@ export interface ExpressionObjectiveLimits {
   maxExpressionLength: number;
   /** Maximum nesting of parentheses and calls. */
   maxDepth: number;
-}
-
-/** Characters shown on each side of an error's position. */
-const CARET_CONTEXT = 30;
-
-/**
- * The text around `position` (at most 30 characters each side, `…` where cut; tabs and newlines
- * shown as spaces) and a marker with `^` under the position, for `source`/`marker` of the field
- * error (src/schemas/problem.ts).
- */
-export function caret(text: string, position: number): { position: number; source: string; marker: string } {
-  const start = Math.max(0, position - CARET_CONTEXT);
-  const end = Math.min(text.length, position + CARET_CONTEXT);
-  const lead = start > 0 ? '…' : '';
-  const source = `${lead}${text.slice(start, end).replace(/[\t\n\r]/g, ' ')}${end < text.length ? '…' : ''}`;
-  return { position, source, marker: `${' '.repeat(lead.length + position - start)}^` };
 }
 
 export function createExpressionObjectiveSchema(limits: ExpressionObjectiveLimits) {
