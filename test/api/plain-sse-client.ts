@@ -1,4 +1,4 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { readEvents, type StreamEvent } from '../../src/cli/event-stream.ts';
 
 /**
  * A plain SSE client, as the README's Python loop or curl: one request, no reconnect. It reads
@@ -8,20 +8,17 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 export async function readEventStreamOnce(
   url: string,
   headers: Record<string, string> = {},
-): Promise<EventSourceMessage[]> {
+): Promise<StreamEvent[]> {
   const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } });
   if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-  const events: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (event) => events.push(event) });
-  const decoder = new TextDecoder();
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    parser.feed(decoder.decode(chunk, { stream: true }));
-  }
+  const events: StreamEvent[] = [];
+  for await (const event of readEvents(response.body as unknown as AsyncIterable<Uint8Array>))
+    events.push(event);
   return events;
 }
 
 /** The points of a stream's `points` events, in order. */
-export function pointsOf(events: EventSourceMessage[]): { i: number }[] {
+export function pointsOf(events: StreamEvent[]): { i: number }[] {
   return events
     .filter((event) => event.event === 'points')
     .flatMap((event) => (JSON.parse(event.data) as { points: { i: number }[] }).points);
