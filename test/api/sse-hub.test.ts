@@ -4,10 +4,11 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toJobResource } from '../../src/api/job-resource.ts';
 import { SseHub } from '../../src/api/sse/hub.ts';
-import type { Result, TrajectoryPoint } from '../../src/core/types.ts';
+import type { TrajectoryPoint } from '../../src/core/types.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
+import { sampleResult } from '../helpers/results.ts';
 import { makeSpec } from '../helpers/specs.ts';
 import { pointsOf, readEventStreamOnce } from './plain-sse-client.ts';
 import { waitFor } from './service.ts';
@@ -122,18 +123,7 @@ function points(from: number, to: number): TrajectoryPoint[] {
   return out;
 }
 
-const result: Result = {
-  stopReason: 'max_iterations',
-  converged: false,
-  x: [1, 1],
-  f: 0.5,
-  gradNorm: 0.25,
-  iterations: 199,
-  evaluations: { f: 200, gradient: 200, hessian: 0 },
-  best: { iteration: 199, f: 0.5, x: [1, 1] },
-  diagnostics: { stationaryPoint: null, conditionNumber: null },
-  wallMs: 1,
-};
+const result = sampleResult({ iterations: 199 });
 const params = { final: new Float64Array([1, 1]), best: new Float64Array([1, 1]) };
 
 /** A running job with points 0..99 stored. */
