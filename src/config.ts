@@ -124,6 +124,14 @@ const trustProxy = z
     return entries;
   });
 
+/** The rate limit of a shared server when RATE_LIMIT_MAX is unset (per tenant or address, per window). */
+const SHARED_RATE_LIMIT_MAX = 600;
+
+/** Whether HOST serves this machine only: a loopback address or name. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 export const SETTINGS = {
   REDIS_URL: setting({
     schema: redisUrl,
@@ -278,8 +286,11 @@ export const SETTINGS = {
   }),
   RATE_LIMIT_MAX: setting({
     schema: integer(0),
-    default: '600',
-    description: 'Requests per RATE_LIMIT_WINDOW_MS per tenant (or client address when open); 0 disables.',
+    defaultText: `${SHARED_RATE_LIMIT_MAX} (local: none)`,
+    description:
+      'Requests per RATE_LIMIT_WINDOW_MS per tenant (or client address when open); 0 disables. Unset: ' +
+      `${SHARED_RATE_LIMIT_MAX} when the server is shared (API_KEYS set, or HOST other than loopback), none ` +
+      'for an open server on this machine only (the default HOST), so a notebook or the dashboard is never throttled.',
   }),
   RATE_LIMIT_WINDOW_MS: setting({ schema: integer(1), default: '60000', description: 'Rate-limit window.' }),
   CORS_ORIGINS: setting({
@@ -430,7 +441,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxDatasetNumbers: settings.MAX_DATASET_NUMBERS,
     bodyLimitBytes: settings.BODY_LIMIT_BYTES,
     datasetBodyLimitBytes: settings.DATASET_BODY_LIMIT_BYTES,
-    rateLimitMax: settings.RATE_LIMIT_MAX,
+    rateLimitMax:
+      settings.RATE_LIMIT_MAX ??
+      (settings.API_KEYS?.size || !isLoopbackHost(settings.HOST) ? SHARED_RATE_LIMIT_MAX : 0),
     trustProxy: settings.TRUST_PROXY,
     corsOrigins: settings.CORS_ORIGINS ?? null,
     rateLimitWindowMs: settings.RATE_LIMIT_WINDOW_MS,

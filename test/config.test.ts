@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, SETTINGS, settingsMarkdown, settingsTable } from '../src/config.ts';
+import { ConfigError, loadConfig, SETTINGS } from '../src/config.ts';
 import { DEFAULT_LIMITS } from '../src/schemas/limits.ts';
 
 describe('loadConfig', () => {
@@ -20,7 +21,8 @@ describe('loadConfig', () => {
       redisAppendfsync: 'always',
       bodyLimitBytes: 1024 * 1024,
       datasetBodyLimitBytes: 16 * 1024 * 1024,
-      rateLimitMax: 600,
+      // An open server on loopback: nothing to protect, a notebook must never be throttled.
+      rateLimitMax: 0,
     });
     expect(config.limits).toEqual(DEFAULT_LIMITS);
   });
@@ -90,6 +92,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'proxy.local' })).toThrow(/TRUST_PROXY: 'proxy.local' is not/);
   });
 
+  it('limits the rate by default only on a shared server: with API keys, or beyond loopback', () => {
+    expect(loadConfig({}).rateLimitMax).toBe(0);
+    expect(loadConfig({ HOST: 'localhost' }).rateLimitMax).toBe(0);
+    expect(loadConfig({ HOST: '::1' }).rateLimitMax).toBe(0);
+    expect(loadConfig({ HOST: '127.0.0.2' }).rateLimitMax).toBe(0);
+    expect(loadConfig({ HOST: '0.0.0.0' }).rateLimitMax).toBe(600);
+    expect(loadConfig({ HOST: '192.168.1.20' }).rateLimitMax).toBe(600);
+    expect(loadConfig({ API_KEYS: 'k1:alice' }).rateLimitMax).toBe(600);
+    expect(loadConfig({ API_KEYS: 'k1:alice', RATE_LIMIT_MAX: '0' }).rateLimitMax).toBe(0);
+    expect(loadConfig({ RATE_LIMIT_MAX: '50' }).rateLimitMax).toBe(50);
+  });
+
   it('rejects inconsistent limits', () => {
     expect(() => loadConfig({ BODY_LIMIT_BYTES: '2000000', DATASET_BODY_LIMIT_BYTES: '1000000' })).toThrow(
       /DATASET_BODY_LIMIT_BYTES/,
@@ -97,14 +111,35 @@ describe('loadConfig', () => {
   });
 });
 
-describe('settings table', () => {
-  it('documents every setting with a default and a description', () => {
-    const rows = settingsTable();
-    expect(rows.map((row) => row.name)).toEqual(Object.keys(SETTINGS));
-    for (const row of rows) {
-      expect(row.description.length).toBeGreaterThan(10);
-      expect(row.default).not.toBe('');
+/** The README's settings table ("### Settings"): variable → default and meaning, in order. */
+function readmeSettings(): { name: string; default: string; meaning: string }[] {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n### Settings\n'));
+  const rows: { name: string; default: string; meaning: string }[] = [];
+  for (const line of section.split('\n').slice(2)) {
+    if (line.startsWith('#')) break;
+    const cells = line.split('|').map((cell) => cell.trim());
+    const name = /^`([A-Z_]+)`$/.exec(cells[1] ?? '')?.[1];
+    if (name !== undefined)
+      rows.push({ name, default: cells[2] ?? '', meaning: cells.slice(3, -1).join('|') });
+  }
+  return rows;
+}
+
+describe("the README's settings table", () => {
+  it('lists every setting, in order, with the default and the description of SETTINGS', () => {
+    const documented = readmeSettings();
+    expect(documented.map((row) => row.name)).toEqual(Object.keys(SETTINGS));
+    for (const row of documented) {
+      const definition = SETTINGS[row.name as keyof typeof SETTINGS] as {
+        default?: string | (() => string);
+        defaultText?: string;
+        description: string;
+      };
+      const shown =
+        definition.defaultText ?? (typeof definition.default === 'string' ? definition.default : '');
+      expect(row.default, row.name).toBe(shown);
+      expect(row.meaning, row.name).toBe(definition.description);
     }
-    expect(settingsMarkdown()).toContain('| `WORKER_CONCURRENCY` | number of CPU cores |');
   });
 });

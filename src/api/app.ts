@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import { jsonSyntaxError } from '../schemas/json-syntax.ts';
 import authPlugin from './plugins/auth.ts';
 import configPlugin from './plugins/config.ts';
 import corsPlugin from './plugins/cors.ts';
-import errorHandlerPlugin from './plugins/error-handler.ts';
+import errorHandlerPlugin, { badRequest } from './plugins/error-handler.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import queuePlugin from './plugins/queue.ts';
 import rateLimitPlugin from './plugins/rate-limit.ts';
@@ -70,7 +71,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       done(null, undefined);
       return;
     }
-    parseJson(request, body as string, done);
+    parseJson(request, body as string, (error, value) => {
+      if (error === null) {
+        done(null, value);
+        return;
+      }
+      // A syntax error is reported where it is (line, column, offset, caret); anything else the
+      // parser refuses (a `__proto__` key) keeps Fastify's error.
+      const syntax = jsonSyntaxError(body as string);
+      done(syntax === null ? error : badRequest([syntax], 'Invalid JSON'), undefined);
+    });
   });
 
   app.addHook('onSend', async (request, reply) => {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { runToCompletion } from '../core/run.ts';
 import { normalizeJobSpec } from '../schemas/job-spec.ts';
 import { validationProblem } from '../schemas/problem.ts';
-import { ExitError, problemText, readSpecJson } from './spec.ts';
+import { ExitError, problemText, readSpecJson, specArgument, UsageError } from './spec.ts';
 
 /**
  * `descent run <spec.json | ->`: runs one job spec in-process with the workers' core and prints
@@ -14,10 +14,8 @@ const USAGE = `usage:
   descent run <spec.json | ->                    run a job spec in-process, print {spec, result, trajectory}
   descent submit <spec.json | -> [--url U] [--watch]   send it to a descent server`;
 
-class UsageError extends Error {}
-
 async function commandRun(positionals: string[]): Promise<void> {
-  const input = await readSpecJson(positionals[0]);
+  const input = await readSpecJson(specArgument('run', positionals));
   const normalized = normalizeJobSpec(input);
   if (!normalized.ok)
     throw new ExitError(problemText(validationProblem(normalized.errors, 'Invalid job spec')), 2);
@@ -45,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
       return commandRun(rest);
     case 'submit': {
       const { commandSubmit } = await import('./submit.ts');
-      return commandSubmit(rest, { url: values.url, watch: values.watch });
+      return commandSubmit(specArgument('submit', rest), { url: values.url, watch: values.watch });
     }
     default:
       throw new UsageError(`unknown command '${command}'`);

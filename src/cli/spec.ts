@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { jsonSyntaxError } from '../schemas/json-syntax.ts';
 import type { Problem } from '../schemas/problem.ts';
 
 /**
@@ -15,6 +16,17 @@ export class ExitError extends Error {
   }
 }
 
+/** A command line that does not say what to do: the message, then the usage, exit 2. */
+export class UsageError extends Error {}
+
+/** The spec argument of `run` and `submit`; without it the command line is a usage error. */
+export function specArgument(command: string, positionals: readonly string[]): string {
+  const source = positionals[0];
+  if (source === undefined)
+    throw new UsageError(`${command}: missing <spec.json | -> (a file, or - for stdin)`);
+  return source;
+}
+
 export function problemText(problem: Problem | unknown): string {
   return JSON.stringify(problem, null, 2);
 }
@@ -26,8 +38,7 @@ export function inputProblem(title: string, detail: string, errors?: Problem['er
 }
 
 /** Reads and parses the spec named on the command line; throws ExitError(2) with a problem+json. */
-export async function readSpecJson(source: string | undefined): Promise<unknown> {
-  if (source === undefined) throw inputProblem('Invalid command line', 'missing <spec.json | ->');
+export async function readSpecJson(source: string): Promise<unknown> {
   let text: string;
   if (source === '-') {
     const chunks: Buffer[] = [];
@@ -43,7 +54,8 @@ export async function readSpecJson(source: string | undefined): Promise<unknown>
   try {
     return JSON.parse(text);
   } catch (error) {
-    const message = (error as Error).message;
-    throw inputProblem('Invalid JSON', message, [{ path: '', message }]);
+    // The same wording as the API's 400: line, column, offset and a caret.
+    const syntax = jsonSyntaxError(text) ?? { path: '', message: (error as Error).message };
+    throw inputProblem('Invalid JSON', syntax.message, [syntax]);
   }
 }

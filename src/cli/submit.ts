@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { TrajectoryPoint } from '../core/types.ts';
+import { describeFetchError, followEvents, StreamLostError, StreamRefusedError } from './event-stream.ts';
 import { ExitError, problemText, readSpecJson } from './spec.ts';
 
 /**
@@ -8,7 +8,7 @@ import { ExitError, problemText, readSpecJson } from './spec.ts';
  * Without `--watch` it prints the queued Job. With `--watch` it follows `/v1/jobs/{id}/events`:
  * every trajectory point is one JSON line on stdout, a single progress line is redrawn on stderr
  * when stderr is a terminal, and the final Job is the last line. A dropped stream is resumed with
- * `Last-Event-ID`, so no point is lost or printed twice.
+ * `Last-Event-ID` (src/cli/event-stream.ts), so no point is lost or printed twice.
  *
  * Exit codes: 0 when the job completed or was cancelled (or, without --watch, was accepted);
  * 1 when it failed or the server could not be reached; 2 when the server refused the request (4xx),
@@ -25,19 +25,15 @@ interface JobSummary {
   id: string;
   status: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
   spec?: { stop?: { maxIterations?: number } };
-  progress?: { iteration: number; maxIterations: number; f: number; gradNorm: number } | null;
+  progress?: { iteration: number; maxIterations: number; f: number | null; gradNorm: number | null } | null;
   links?: { events?: string };
 }
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
-const RECONNECT_DELAY_MS = 500;
-const MAX_RECONNECT_DELAY_MS = 10_000;
-/** Reconnects in a row that received nothing before the CLI gives up. */
-const MAX_FRUITLESS_RECONNECTS = 20;
 
-export async function commandSubmit(positionals: string[], options: SubmitOptions): Promise<void> {
+export async function commandSubmit(source: string, options: SubmitOptions): Promise<void> {
   try {
-    const code = await submit(positionals, options);
+    const code = await submit(source, options);
     process.exitCode = code;
   } catch (error) {
     if (!(error instanceof ExitError)) throw error;
@@ -46,8 +42,7 @@ export async function commandSubmit(positionals: string[], options: SubmitOption
   }
 }
 
-async function submit(positionals: string[], options: SubmitOptions): Promise<number> {
-  const source = positionals[0];
+async function submit(source: string, options: SubmitOptions): Promise<number> {
   const spec = await readSpecJson(source);
 
   const baseUrl = (options.url ?? process.env.DESCENT_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
@@ -73,7 +68,7 @@ function authHeaders(): Record<string, string> {
 }
 
 /** The server's problem+json as it came (pretty-printed), or a problem built from the status line. */
-function httpErrorText(response: Response, body: string): string {
+function httpErrorText(response: { status: number; statusText: string }, body: string): string {
   try {
     return problemText(JSON.parse(body));
   } catch {
@@ -95,98 +90,6 @@ async function request(url: string, init: RequestInit): Promise<Response> {
   }
 }
 
-function describeFetchError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Server-Sent Events
-
-export interface SseEvent {
-  event: string;
-  data: string;
-  id: string | undefined;
-}
-
-/**
- * An incremental parser of the `text/event-stream` format (WHATWG HTML, "Parsing an event stream"):
- * feed it decoded text as it arrives; it returns the events completed by that chunk. Comment lines
- * (`: ping`) are ignored; `retry:` is exposed as `retryMs`.
- */
-export class SseParser {
-  private buffer = '';
-  private eventType = '';
-  private data: string[] = [];
-  private hasData = false;
-  /** The last event id seen, as the spec's "last event ID buffer" (kept across events). */
-  lastEventId: string | undefined;
-  retryMs: number | undefined;
-
-  push(text: string): SseEvent[] {
-    this.buffer += text;
-    const events: SseEvent[] = [];
-    let start = 0;
-    for (;;) {
-      const lf = this.buffer.indexOf('\n', start);
-      const cr = this.buffer.indexOf('\r', start);
-      let end: number;
-      let next: number;
-      if (cr !== -1 && (lf === -1 || cr < lf)) {
-        // A lone CR at the end of the buffer may be the first half of CRLF: wait for more text.
-        if (cr === this.buffer.length - 1) break;
-        end = cr;
-        next = this.buffer[cr + 1] === '\n' ? cr + 2 : cr + 1;
-      } else if (lf !== -1) {
-        end = lf;
-        next = lf + 1;
-      } else {
-        break;
-      }
-      const event = this.line(this.buffer.slice(start, end));
-      if (event) events.push(event);
-      start = next;
-    }
-    this.buffer = this.buffer.slice(start);
-    return events;
-  }
-
-  private line(line: string): SseEvent | undefined {
-    if (line === '') return this.dispatch();
-    if (line.startsWith(':')) return undefined;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    switch (field) {
-      case 'event':
-        this.eventType = value;
-        break;
-      case 'data':
-        this.data.push(value);
-        this.hasData = true;
-        break;
-      case 'id':
-        if (!value.includes('\0')) this.lastEventId = value;
-        break;
-      case 'retry':
-        if (/^\d+$/.test(value)) this.retryMs = Number(value);
-        break;
-    }
-    return undefined;
-  }
-
-  private dispatch(): SseEvent | undefined {
-    const event: SseEvent | undefined = this.hasData
-      ? { event: this.eventType || 'message', data: this.data.join('\n'), id: this.lastEventId }
-      : undefined;
-    this.eventType = '';
-    this.data = [];
-    this.hasData = false;
-    return event;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // --watch
 
@@ -194,8 +97,6 @@ async function watch(baseUrl: string, job: JobSummary): Promise<JobSummary> {
   const eventsUrl = `${baseUrl}/v1/jobs/${encodeURIComponent(job.id)}/events`;
   const progress = new ProgressLine(job.spec?.stop?.maxIterations);
   let lastIteration = -1;
-  let fruitless = 0;
-  let delayMs = RECONNECT_DELAY_MS;
   let final: JobSummary | undefined;
   // Ctrl-C leaves the job running on the server; just leave the terminal tidy.
   const onInterrupt = () => {
@@ -206,71 +107,49 @@ async function watch(baseUrl: string, job: JobSummary): Promise<JobSummary> {
   process.once('SIGINT', onInterrupt);
 
   try {
-    while (final === undefined) {
-      const parser = new SseParser();
-      let received = false;
-      try {
-        const headers: Record<string, string> = { ...authHeaders(), accept: 'text/event-stream' };
-        if (lastIteration >= 0) headers['last-event-id'] = String(lastIteration);
-        const response = await fetch(eventsUrl, { headers });
-        if (!response.ok) {
-          const body = await response.text();
-          // A refused subscription will be refused again: report it rather than retry (5xx: retry).
-          if (response.status < 500) throw new ExitError(httpErrorText(response, body), 2);
-          throw new Error(`HTTP ${response.status}`);
+    const events = followEvents(eventsUrl, {
+      headers: authHeaders(),
+      onReconnect: (reason) => progress.note(`reconnecting (${reason})`),
+    });
+    for await (const event of events) {
+      if (event.event === 'points') {
+        const { points } = JSON.parse(event.data) as { points: TrajectoryPoint[] };
+        const lines: string[] = [];
+        for (const point of points) {
+          // Resumption is by Last-Event-ID; never print a point twice even if a server repeats one.
+          if (point.i <= lastIteration) continue;
+          lastIteration = point.i;
+          lines.push(JSON.stringify(point));
         }
-        if (!response.body) throw new Error('empty response body');
-        const decoder = new TextDecoder();
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-          for (const event of parser.push(decoder.decode(chunk, { stream: true }))) {
-            received = true;
-            if (event.event === 'points') {
-              const { points } = JSON.parse(event.data) as { points: TrajectoryPoint[] };
-              const lines: string[] = [];
-              for (const point of points) {
-                // Resumption is by Last-Event-ID; never print a point twice even if a server repeats one.
-                if (point.i <= lastIteration) continue;
-                lastIteration = point.i;
-                lines.push(JSON.stringify(point));
-              }
-              if (lines.length > 0) {
-                progress.clear();
-                await writeStdout(`${lines.join('\n')}\n`);
-                const last = points[points.length - 1];
-                progress.update(last.i, last.f, last.gradNorm);
-              }
-            } else if (event.event === 'status' || event.event === 'end') {
-              const update = JSON.parse(event.data) as JobSummary;
-              progress.status(update);
-              if (event.event === 'end') {
-                final = update;
-                break;
-              }
-            }
-          }
-          if (final !== undefined) break;
+        if (lines.length > 0) {
+          progress.clear();
+          await writeStdout(`${lines.join('\n')}\n`);
+          const last = points[points.length - 1];
+          progress.update(last.i, last.f, last.gradNorm);
         }
-        if (final === undefined) throw new Error('stream closed before the end event');
-      } catch (error) {
-        if (error instanceof ExitError) throw error;
-        if (received) {
-          fruitless = 0;
-          delayMs = RECONNECT_DELAY_MS;
-        } else if (++fruitless > MAX_FRUITLESS_RECONNECTS) {
-          throw new ExitError(
-            `descent: lost the event stream of job ${job.id}: ${describeFetchError(error)}`,
-            1,
-          );
+      } else if (event.event === 'status' || event.event === 'end') {
+        const update = JSON.parse(event.data) as JobSummary;
+        progress.status(update);
+        if (event.event === 'end') {
+          final = update;
+          break;
         }
-        progress.note(`reconnecting (${describeFetchError(error)})`);
-        await sleep(parser.retryMs ?? delayMs);
-        delayMs = Math.min(delayMs * 2, MAX_RECONNECT_DELAY_MS);
       }
     }
+  } catch (error) {
+    if (error instanceof StreamRefusedError) {
+      // A refused subscription will be refused again: report it (exit 2) rather than retry.
+      throw new ExitError(httpErrorText(error, error.body), 2);
+    }
+    if (error instanceof StreamLostError) {
+      throw new ExitError(`descent: lost the event stream of job ${job.id}: ${error.reason}`, 1);
+    }
+    throw error;
   } finally {
     process.off('SIGINT', onInterrupt);
     progress.clear();
   }
+  if (final === undefined) throw new ExitError(`descent: the event stream of job ${job.id} ended early`, 1);
   await writeStdout(`${JSON.stringify(final)}\n`);
   return final;
 }
@@ -301,7 +180,8 @@ class ProgressLine {
 
   status(job: JobSummary): void {
     if (job.progress?.maxIterations !== undefined) this.maxIterations = job.progress.maxIterations;
-    if (job.progress && !this.text)
+    // f is null between the start of a run and its first report.
+    if (job.progress && job.progress.f !== null && job.progress.gradNorm !== null && !this.text)
       this.update(job.progress.iteration, job.progress.f, job.progress.gradNorm);
     else if (!FINISHED.has(job.status) && !this.text) this.note(job.status);
   }

@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EmbeddedRedisInUseError, holdOwnership, isOwned } from './owner.ts';
-import { askSocket } from './socket.ts';
+import { withSocketConnection } from './socket.ts';
 
 /**
  * A private redis-server child process on a unix socket: the embedded Redis of `npm start`
@@ -53,23 +52,26 @@ export class RedisServerMissingError extends Error {
   }
 }
 
-/** Sends PING over the socket; resolves true on +PONG, false on any failure. */
+/** Sends PING over the socket; resolves true on PONG, false on any failure. */
 export async function pingSocket(socketPath: string, timeoutMs = 500): Promise<boolean> {
-  return (await askSocket(socketPath, 'PING', timeoutMs)) === '+PONG';
+  return (await withSocketConnection(socketPath, (redis) => redis.ping(), timeoutMs)) === 'PONG';
 }
 
-/** Sends SHUTDOWN over the socket (for a server this process adopted rather than spawned). */
-function shutdownSocket(socketPath: string): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ path: socketPath });
-    const timer = setTimeout(() => socket.destroy(), 5000);
-    socket.on('connect', () => socket.write('SHUTDOWN\r\n'));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.on('error', () => undefined);
-  });
+/**
+ * Sends SHUTDOWN over the socket (for a server this process adopted rather than spawned) and
+ * resolves once the server has closed the connection, its AOF written.
+ */
+async function shutdownSocket(socketPath: string): Promise<void> {
+  await withSocketConnection(
+    socketPath,
+    (redis) =>
+      new Promise<void>((resolve) => {
+        redis.once('end', resolve);
+        // The reply never comes: the server closes the connection as it exits.
+        redis.call('SHUTDOWN').catch(() => {});
+      }),
+    5000,
+  );
 }
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {

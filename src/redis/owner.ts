@@ -1,5 +1,5 @@
-import { createConnection } from 'node:net';
-import { askSocket } from './socket.ts';
+import { Redis } from 'ioredis';
+import { withSocketConnection } from './socket.ts';
 
 /**
  * Who owns an embedded redis-server. The `npm start` that started it, or adopted it, keeps a
@@ -28,34 +28,31 @@ export class EmbeddedRedisInUseError extends Error {
 
 /** Whether a live process holds the owner connection of the server on `socketPath`. */
 export async function isOwned(socketPath: string): Promise<boolean> {
-  const clients = await askSocket(socketPath, 'CLIENT LIST');
+  const clients = await withSocketConnection(socketPath, (redis) => redis.client('LIST') as Promise<string>);
   return clients?.split('\n').some((line) => line.includes(` name=${OWNER_NAME} `)) ?? false;
 }
 
 /**
- * Opens the owner connection and resolves once the server has its name. `release` closes it
- * (it also ends with the server, or with this process).
+ * Opens the owner connection (ioredis names it with CLIENT SETNAME as it connects) and resolves
+ * once the server has its name. `release` closes it (it also ends with the server, never to
+ * reconnect, or with this process). It does not keep the process alive.
  */
-export function holdOwnership(socketPath: string): Promise<{ release(): void }> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ path: socketPath });
-    const release = () => socket.destroy();
-    socket.once('connect', () => socket.write(`CLIENT SETNAME ${OWNER_NAME}\r\n`));
-    socket.once('data', (chunk: Buffer) => {
-      // Later replies (none are expected) are drained; the socket never keeps the process alive.
-      socket.resume();
-      socket.unref();
-      if (chunk.toString('latin1').startsWith('+OK')) resolve({ release });
-      else {
-        release();
-        reject(
-          new Error(`the embedded redis-server refused CLIENT SETNAME: ${chunk.toString('utf8').trim()}`),
-        );
-      }
-    });
-    socket.on('error', (error) => {
-      release();
-      reject(error);
-    });
+export async function holdOwnership(socketPath: string): Promise<{ release(): void }> {
+  const redis = new Redis({
+    path: socketPath,
+    connectionName: OWNER_NAME,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
   });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`cannot hold the embedded redis-server: ${(error as Error).message}`);
+  }
+  redis.stream.unref();
+  return { release: () => redis.disconnect() };
 }

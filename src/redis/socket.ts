@@ -1,31 +1,33 @@
-import { createConnection } from 'node:net';
+import { Redis } from 'ioredis';
 
 /**
- * Sends one inline command to the Redis on a unix socket, over a connection of its own, and
- * resolves with its reply: a simple reply's or error's line (`+PONG`, `-ERR …`), or a bulk
- * string's content; null when the connection fails or nothing answers within `timeoutMs`. For
- * the few raw exchanges with an embedded server that need no client library (readiness,
- * ownership).
+ * One short-lived ioredis connection to the Redis on a unix socket, for the few exchanges with an
+ * embedded server outside the service's own connections: readiness (PING), ownership (CLIENT
+ * LIST), shutdown. It never retries or queues: a server that is not there is an answer (null).
  */
-export function askSocket(socketPath: string, command: string, timeoutMs = 1000): Promise<string | null> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ path: socketPath });
-    let reply = Buffer.alloc(0);
-    const done = (text: string | null) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(text);
-    };
-    const timer = setTimeout(() => done(null), timeoutMs);
-    socket.on('connect', () => socket.write(`${command}\r\n`));
-    socket.on('data', (chunk: Buffer) => {
-      reply = Buffer.concat([reply, chunk]);
-      const head = reply.indexOf('\r\n');
-      if (head < 0) return;
-      if (reply[0] !== 0x24 /* $ */) return done(reply.toString('utf8', 0, head));
-      const length = Number(reply.toString('latin1', 1, head));
-      if (reply.length >= head + 2 + length + 2) done(reply.toString('utf8', head + 2, head + 2 + length));
-    });
-    socket.on('error', () => done(null));
+export async function withSocketConnection<T>(
+  socketPath: string,
+  use: (redis: Redis) => Promise<T>,
+  timeoutMs = 1000,
+): Promise<T | null> {
+  const redis = new Redis({
+    path: socketPath,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
   });
+  // Failures are the null answer; without a listener ioredis would print each one.
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return await use(redis);
+  } catch {
+    return null;
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BUILTIN_NAMES, builtins } from '../core/objectives/builtins/index.ts';
+import { didYouMean, quote, quoteList } from './issue-messages.ts';
 
 /**
  * `{"type": "builtin", "name", "dim"?, "params"?}` (API.md "Objective"). Beyond the shape, the
@@ -10,6 +11,12 @@ import { BUILTIN_NAMES, builtins } from '../core/objectives/builtins/index.ts';
 
 export interface BuiltinObjectiveLimits {
   maxDim: number;
+}
+
+/** `unknown parameter 'c' of quadratic (did you mean …?); allowed: 'conditionNumber', 'rotate'` */
+function unknownParameterMessage(name: string, key: string, known: readonly string[]): string {
+  const allowed = known.length === 0 ? `${name} takes no parameters` : `allowed: ${quoteList(known)}`;
+  return `unknown parameter ${quote(key)} of ${name}${didYouMean(key, known)}; ${allowed}`;
 }
 
 export function createBuiltinObjectiveSchema(limits: BuiltinObjectiveLimits) {
@@ -47,12 +54,10 @@ export function createBuiltinObjectiveSchema(limits: BuiltinObjectiveLimits) {
         const path = ['params', key];
         const info = Object.hasOwn(definition.params, key) ? definition.params[key] : undefined;
         if (info === undefined) {
-          const known = Object.keys(definition.params);
-          const accepted = known.length === 0 ? 'it takes no parameters' : `known: ${known.join(', ')}`;
           ctx.addIssue({
             code: 'custom',
             path,
-            message: `unknown parameter of ${objective.name} (${accepted})`,
+            message: unknownParameterMessage(objective.name, key, Object.keys(definition.params)),
           });
         } else if (typeof value !== typeof info.default) {
           ctx.addIssue({ code: 'custom', path, message: `must be a ${typeof info.default}` });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jobSpecSchema } from './job-spec.ts';
 import { named } from './openapi-registry.ts';
+import { EVALUATE_EXAMPLES } from './request-examples.ts';
 
 /** POST /v1/evaluate: f, ∇f and optionally ∇²f of an objective at one point. */
 
@@ -34,6 +35,8 @@ export const evaluateBodySchema = named(
       .describe('Seed of seeded objectives (a rotated quadratic); default 0.'),
   }),
   'EvaluateRequest',
+  undefined,
+  EVALUATE_EXAMPLES,
 );
 
 /** The envelope checked before the objective is normalised (the objective itself by normalizeJobSpec). */

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { expressionVariables, parseExpression } from '../core/objectives/expression/index.ts';
+import { caret } from './problem.ts';
 
 /**
  * `{"type": "expression", "expression": "(1-x)^2 + 100*(y-x^2)^2", "variables"?: ["x", "y"]}`
  * (API.md "Objective"). The refinement runs the real parser, so a spec that passes here builds an
  * objective: a syntax error is an issue at ['expression'] carrying the parser's message and
- * position ("unexpected ')' at 14"); a bad `variables` entry is an issue at ['variables', k], and a
+ * position ("unexpected ')' at 14") and a caret under it (`source`, `marker`); a bad `variables` entry is an issue at ['variables', k], and a
  * variable used but not listed one at ['variables'].
  */
 
@@ -52,7 +53,13 @@ export function createExpressionObjectiveSchema(limits: ExpressionObjectiveLimit
           : variableIndex >= 0
             ? ['variables', variableIndex]
             : ['variables'];
-      ctx.addIssue({ code: 'custom', path, message, params: { position } });
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message,
+        params:
+          position >= 0 && variableIndex === undefined ? caret(spec.expression, position) : { position },
+      });
     });
 }
 

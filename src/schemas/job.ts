@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { jobSpecSchema } from './job-spec.ts';
 import { named } from './openapi-registry.ts';
 import { optimizerSchema } from './optimizer.ts';
+import { JOB_SPEC_EXAMPLES } from './request-examples.ts';
 
 /**
  * The job resources of API.md ("Job", "Result", "Trajectory point") and the parameters of the
@@ -14,6 +15,7 @@ export const jobSpecDocumentSchema = named(
   jobSpecSchema,
   'JobSpec',
   'A job spec. In responses it is normalised: every default filled in and the seed resolved.',
+  JOB_SPEC_EXAMPLES,
 );
 
 export const jobStatusSchema = named(
@@ -40,10 +42,13 @@ export const jobProgressSchema = z
   .object({
     iteration: z.number().int(),
     maxIterations: z.number().int(),
-    f: z.number(),
-    gradNorm: z.number(),
+    f: z.number().nullable().describe('null until the worker reports its first point.'),
+    gradNorm: z.number().nullable().describe('null until the worker reports its first point.'),
   })
-  .describe('Latest progress reported by the worker.');
+  .describe(
+    'Latest progress reported by the worker; from the moment the job runs (iteration 0, f and gradNorm ' +
+      'null until the first report). null while queued.',
+  );
 
 export const resultSchema = named(
   z.object({
@@ -95,6 +100,12 @@ export const jobSchema = named(
     createdAt: z.iso.datetime(),
     startedAt: z.iso.datetime().nullable(),
     finishedAt: z.iso.datetime().nullable(),
+    cancelRequested: z
+      .boolean()
+      .describe(
+        'True once a cancel was requested: a queued job is cancelled at once, a running one stops within ' +
+          '100 ms (its status is still `running` in the answer to the cancel).',
+      ),
     links: jobLinksSchema,
   }),
   'Job',
@@ -113,8 +124,19 @@ export const jobIdParamsSchema = z.object({ id: z.string().min(1).max(200).descr
 
 export const listJobsQuerySchema = z.strictObject({
   status: jobStatusSchema.optional(),
-  label: z.string().max(200).optional().describe('Only jobs with exactly this label.'),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  label: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('Only jobs with exactly this label.')
+    .meta({ examples: ['docs-example'] }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .meta({ examples: [5] }),
   cursor: z.string().max(200).optional().describe('The `nextCursor` of the previous page.'),
 });
 
@@ -124,7 +146,8 @@ export const submitHeadersSchema = z.looseObject({
     .min(1)
     .max(200)
     .optional()
-    .describe('The same key (per tenant) returns the same job instead of creating another (kept 24 h).'),
+    .describe('The same key (per tenant) returns the same job instead of creating another (kept 24 h).')
+    .meta({ examples: ['notebook-run-42'] }),
 });
 
 export const trajectoryPointSchema = named(
@@ -143,18 +166,26 @@ export const trajectoryPointSchema = named(
 export type TrajectoryPointResource = z.output<typeof trajectoryPointSchema>;
 
 export const trajectoryQuerySchema = z.strictObject({
-  after: z.coerce.number().int().min(-1).default(-1).describe('Exclusive: points with i > after.'),
+  after: z.coerce
+    .number()
+    .int()
+    .min(-1)
+    .default(-1)
+    .describe('Exclusive: points with i > after.')
+    .meta({ examples: [100] }),
   limit: z.coerce
     .number()
     .int()
     .min(1)
     .max(10_000)
     .optional()
-    .describe('Default 1000 for JSON; CSV returns every remaining point unless a limit is given.'),
+    .describe('Default 1000 for JSON; CSV returns every remaining point unless a limit is given.')
+    .meta({ examples: [50] }),
   format: z
     .enum(['json', 'csv'])
     .optional()
-    .describe('Overrides the Accept header (handy for `pandas.read_csv(url)`).'),
+    .describe('Overrides the Accept header (handy for `pandas.read_csv(url)`).')
+    .meta({ examples: ['csv'] }),
 });
 
 export const eventsQuerySchema = z.strictObject({
@@ -163,7 +194,8 @@ export const eventsQuerySchema = z.strictObject({
     .int()
     .min(-1)
     .optional()
-    .describe('Resume after this point i (exclusive); the Last-Event-ID header takes precedence.'),
+    .describe('Resume after this point i (exclusive); the Last-Event-ID header takes precedence.')
+    .meta({ examples: [100] }),
 });
 
 export const eventsHeadersSchema = z.looseObject({
@@ -171,7 +203,8 @@ export const eventsHeadersSchema = z.looseObject({
     .string()
     .regex(/^-?\d+$/, 'must be an integer (the id of the last event received)')
     .optional()
-    .describe('Sent by EventSource on reconnect: resume after this point i.'),
+    .describe('Sent by EventSource on reconnect: resume after this point i.')
+    .meta({ examples: ['100'] }),
 });
 
 export const trajectoryPageSchema = named(
@@ -184,7 +217,10 @@ export const trajectoryPageSchema = named(
 );
 
 export const paramsQuerySchema = z.strictObject({
-  which: z.enum(['final', 'best']).default('final'),
+  which: z
+    .enum(['final', 'best'])
+    .default('final')
+    .meta({ examples: ['best'] }),
 });
 
 export const DEFAULT_TRAJECTORY_LIMIT = 1000;

@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import type * as core from '../core/spec.ts';
 import type { Agrees, Assert } from './agrees.ts';
+// The project's wording of zod's issues, for parses of this schema on its own too.
+import './issue-messages.ts';
 
 /** A finite number; NaN and ±Infinity are rejected with a message naming the field. */
 function finite(field: string) {
@@ -51,10 +53,7 @@ export const momentumSchema = z.strictObject({
   name: z.literal('momentum'),
   lr: learningRate(0.01),
   rho: decayRate('rho').default(0.9).describe('Momentum coefficient ρ.'),
-  nesterov: z
-    .boolean({ error: 'nesterov must be true or false' })
-    .default(false)
-    .describe('Use Nesterov accelerated gradient (look-ahead form).'),
+  nesterov: z.boolean().default(false).describe('Use Nesterov accelerated gradient (look-ahead form).'),
   clipNorm,
 });
 
@@ -79,7 +78,7 @@ const adamFields = {
   beta2: decayRate('beta2').default(0.999).describe('Decay β₂ of the second moment v.'),
   eps: epsilon(),
   amsgrad: z
-    .boolean({ error: 'amsgrad must be true or false' })
+    .boolean()
     .default(false)
     .describe('AMSGrad: divide by the running maximum of the bias-corrected v̂.'),
 };
@@ -106,12 +105,12 @@ export const newtonSchema = z.strictObject({
   name: z.literal('newton'),
   lr: learningRate(1),
   hessian: z
-    .enum(NEWTON_HESSIAN_MODES, { error: `hessian must be one of ${NEWTON_HESSIAN_MODES.join(', ')}` })
+    .enum(NEWTON_HESSIAN_MODES)
     .default('exact')
     .describe('exact: H; damped: H + λI; saddle_free: |H| = V|Λ|Vᵀ (eigenvalues floored at λ).'),
   damping: nonNegative('damping').default(1e-4).describe('λ for the damped and saddle-free Hessians.'),
   lineSearch: z
-    .enum(NEWTON_LINE_SEARCHES, { error: `lineSearch must be one of ${NEWTON_LINE_SEARCHES.join(', ')}` })
+    .enum(NEWTON_LINE_SEARCHES)
     .default('backtracking')
     .describe('backtracking: Armijo (c₁ = 1e-4) halving from lr; none: θ ← θ + lr·d.'),
   clipNorm,
@@ -129,7 +128,7 @@ export const lbfgsSchema = z.strictObject({
     .default(10)
     .describe('Number of (s, y) pairs kept.'),
   lineSearch: z
-    .enum(LBFGS_LINE_SEARCHES, { error: `lineSearch must be one of ${LBFGS_LINE_SEARCHES.join(', ')}` })
+    .enum(LBFGS_LINE_SEARCHES)
     .default('strong_wolfe')
     .describe('strong_wolfe: c₁ = 1e-4, c₂ = 0.9, starting at lr; none: θ ← θ + lr·d.'),
   clipNorm,

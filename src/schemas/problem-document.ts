@@ -17,6 +17,19 @@ export const problemSchema = named(
             .string()
             .describe("The offending field, dotted with indices in brackets: 'optimizer.lr', 'start.x0[2]'."),
           message: z.string(),
+          position: z
+            .number()
+            .int()
+            .optional()
+            .describe('For an error at a place in a text (an expression, a JSON body): its 0-based offset.'),
+          source: z
+            .string()
+            .optional()
+            .describe('The text around `position` (at most 30 characters each side, … where cut).'),
+          marker: z
+            .string()
+            .optional()
+            .describe('A caret `^` under `position` in `source`: print the two on consecutive lines.'),
         }),
       )
       .optional()
@@ -27,11 +40,11 @@ export const problemSchema = named(
 );
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid input: `errors` names each offending field.',
+  400: 'Invalid input: `errors` names each offending field (unknown fields first); invalid JSON gives its line, column and offset.',
   401: 'Missing or invalid bearer key (when the server is configured with API keys).',
   404: "No such resource (another tenant's job is a 404 too).",
   409: "Conflicts with the job's state.",
-  413: 'The body is larger than the limit (1 MiB by default).',
+  413: 'The body is larger than the limit (1 MiB by default, the setting BODY_LIMIT_BYTES); `detail` states both.',
   415: 'The body is not application/json.',
   429: 'Too many requests: retry after `Retry-After` seconds.',
   503: 'Redis is unreachable or the server is overloaded: retry after `Retry-After` seconds.',

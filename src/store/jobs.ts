@@ -12,6 +12,7 @@ import type {
   JobStoreContract,
   ListQuery,
 } from './contract.ts';
+import { float64Bytes, float64FromBytes } from './float64.ts';
 import { StoreKeys } from './keys.ts';
 import { runScript } from './scripts.ts';
 import { pointArgs } from './trajectory.ts';
@@ -97,24 +98,6 @@ export function decodeJobRecord(hash: Record<string, string>): JobRecord | null 
     finishedAt: hash.finishedAt ?? null,
     cancelRequested: hash.cancelRequested === '1',
   };
-}
-
-const hostLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** Little-endian float64 bytes of `values`. */
-export function float64Bytes(values: Float64Array): Buffer {
-  if (hostLittleEndian) return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-  const bytes = Buffer.allocUnsafe(values.length * 8);
-  for (let i = 0; i < values.length; i++) bytes.writeDoubleLE(values[i], i * 8);
-  return bytes;
-}
-
-/** The Float64Array of little-endian float64 bytes (copied, so it is aligned and owned). */
-export function float64FromBytes(bytes: Buffer): Float64Array {
-  const out = new Float64Array(Math.floor(bytes.length / 8));
-  if (hostLittleEndian) new Uint8Array(out.buffer).set(bytes.subarray(0, out.length * 8));
-  else for (let i = 0; i < out.length; i++) out[i] = bytes.readDoubleLE(i * 8);
-  return out;
 }
 
 export class JobStore implements JobStoreContract {

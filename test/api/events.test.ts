@@ -9,6 +9,7 @@ import {
   type TrajectoryPointResource,
   trajectoryPageSchema,
 } from '../../src/schemas/job.ts';
+import { pointsOf, readEventStreamOnce } from './plain-sse-client.ts';
 import { FINISHED, startTestService, type TestService, waitFor } from './service.ts';
 
 let service: TestService;
@@ -21,10 +22,10 @@ afterAll(async () => {
   await service?.close();
 });
 
-/** Runs for about `seconds` (the time limit; 10 million iterations take longer), points every 5000 steps. */
+/** Runs for about `seconds` (the time limit: 10 million iterations at dim 200 take far longer than any of these). */
 function timedSpec(seconds: number, seed = 11) {
   return {
-    objective: { type: 'builtin', name: 'rosenbrock', dim: 20 },
+    objective: { type: 'builtin', name: 'rosenbrock', dim: 200 },
     optimizer: { name: 'sgd', lr: 1e-6 },
     stop: { maxIterations: 10_000_000, maxSeconds: seconds, gradTol: 0 },
     record: { maxPoints: 2000 },
@@ -217,6 +218,28 @@ describe('GET /v1/jobs/{id}/events', () => {
     expect(past.points).toEqual([]);
     expect(past.events.map((event) => event.type)).toEqual(['status', 'end']);
   });
+
+  it('gives a plain client that subscribes right after the 202 every point once, then end (30 trials)', async () => {
+    // 4000 points: the job is still running when the stream opens and often finishes while the
+    // new subscriber is still reading its catch-up pages (1000 points each).
+    const spec = {
+      objective: { type: 'builtin', name: 'sphere', dim: 2 },
+      optimizer: { name: 'sgd', lr: 1e-4 },
+      stop: { maxIterations: 3999, gradTol: 0 },
+      seed: 3,
+    };
+    const short: string[] = [];
+    for (let trial = 0; trial < 30; trial++) {
+      const job = await submit(spec);
+      const events = await readEventStreamOnce(eventsUrl(job.id));
+      const indices = pointsOf(events).map((point) => point.i);
+      const complete =
+        events.at(-1)?.event === 'end' && indices.length === 4000 && indices.every((i, k) => i === k);
+      if (!complete)
+        short.push(`trial ${trial}: ${indices.length} points, last event ${events.at(-1)?.event}`);
+    }
+    expect(short).toEqual([]);
+  }, 120_000);
 
   it('sends : ping comments on an open stream', async () => {
     const job = await submit(timedSpec(2, 15));

@@ -9,4 +9,10 @@ describe('openapi/openapi.json', () => {
     expect(JSON.parse(committed)).toEqual(JSON.parse(generated));
     expect(committed).toBe(generated);
   });
+
+  it("carries the package's version as info.version", async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(JSON.parse(await generateOpenApi()).info.version).toBe(version);
+  });
 });

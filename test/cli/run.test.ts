@@ -57,8 +57,36 @@ describe('descent run', () => {
     expect(problem.errors).toContainEqual(expect.objectContaining({ path: 'optimizer.lr' }));
   });
 
-  it('exits 2 on malformed JSON and on an invalid expression, naming objective.expression', () => {
-    expect(descent(['run', '-'], '{"objective":').status).toBe(2);
+  it('prints its usage, not a problem, and exits 2 when the spec argument is missing', () => {
+    const { status, stdout, stderr } = descent(['run']);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^descent: run: missing <spec\.json \| ->/);
+    expect(stderr).toContain('usage:\n  descent run <spec.json | ->');
+    expect(stderr).not.toContain('"type"');
+  });
+
+  it('gives the same messages as the API: unknown field first with its nearest match, then required', () => {
+    const { status, stderr } = descent(
+      ['run', '-'],
+      JSON.stringify({ objective: { type: 'builtin', name: 'sphere' }, optimiser: { name: 'adam' } }),
+    );
+    expect(status).toBe(2);
+    const problem = JSON.parse(stderr);
+    expect(problem.detail).toMatch(
+      /^optimiser: unknown field 'optimiser' \(did you mean 'optimizer'\?\); allowed: /,
+    );
+    expect(problem.errors.map((error: { path: string }) => error.path)).toEqual(['optimiser', 'optimizer']);
+    expect(problem.errors[1].message).toBe('required');
+  });
+
+  it('exits 2 on malformed JSON with its line, column and offset, and on an invalid expression with a caret', () => {
+    const malformed = descent(['run', '-'], '{"objective":\n  {"type": builtin}}');
+    expect(malformed.status).toBe(2);
+    const syntax = JSON.parse(malformed.stderr);
+    expect(syntax.title).toBe('Invalid JSON');
+    expect(syntax.detail).toBe("invalid JSON at line 2, column 12 (offset 25): unexpected 'builtin'");
+    expect(syntax.errors[0]).toMatchObject({ path: '', position: 25 });
     const { status, stderr } = descent(
       ['run', '-'],
       JSON.stringify({
@@ -69,6 +97,12 @@ describe('descent run', () => {
     expect(status).toBe(2);
     const problem = JSON.parse(stderr);
     expect(problem.errors[0].path).toBe('objective.expression');
-    expect(problem.errors[0].message).toMatch(/unexpected '\)' at 7/);
+    expect(problem.errors[0]).toEqual({
+      path: 'objective.expression',
+      message: "unexpected ')' at 7",
+      position: 7,
+      source: '(x + 1))',
+      marker: '       ^',
+    });
   });
 });

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Run } from '../../src/core/run.ts';
-import type { Result } from '../../src/core/types.ts';
 import { InvalidCursorError, JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
+import { sampleResult } from '../helpers/results.ts';
 import { makeSpec } from '../helpers/specs.ts';
 
 let redis: Redis;
@@ -20,22 +20,6 @@ beforeAll(() => {
 afterAll(async () => {
   await cleanup();
 });
-
-function sampleResult(overrides: Partial<Result> = {}): Result {
-  return {
-    stopReason: 'max_iterations',
-    converged: false,
-    x: [1, 2],
-    f: 0.5,
-    gradNorm: 0.25,
-    iterations: 10,
-    evaluations: { f: 11, gradient: 11, hessian: 0 },
-    best: { iteration: 10, f: 0.5, x: [1, 2] },
-    diagnostics: { stationaryPoint: null, conditionNumber: null },
-    wallMs: 1.5,
-    ...overrides,
-  };
-}
 
 const params = { final: new Float64Array([1, 2]), best: new Float64Array([3, -0.5]) };
 

@@ -110,7 +110,27 @@ function fieldErrorsFromFastify(error: FastifyError): FieldError[] {
   });
 }
 
-export function toProblem(error: unknown): {
+/** The body limit of a request and the setting that raises it. */
+export interface BodyLimit {
+  bytes: number;
+  setting: string;
+}
+
+/** `… larger than the limit of 1048576 bytes (1 MiB); the server's BODY_LIMIT_BYTES raises it` */
+export function tooLargeDetail(limit: BodyLimit | undefined): string {
+  if (limit === undefined) return 'the request body is larger than the limit';
+  const mib = limit.bytes / (1024 * 1024);
+  const size = Number.isInteger(mib) ? ` (${mib} MiB)` : '';
+  return (
+    `the request body is larger than the limit of ${limit.bytes} bytes${size}; the server's ` +
+    `${limit.setting} setting raises it`
+  );
+}
+
+export function toProblem(
+  error: unknown,
+  bodyLimit?: BodyLimit,
+): {
   problem: Problem;
   headers: Record<string, string>;
   unexpected: boolean;
@@ -144,7 +164,7 @@ export function toProblem(error: unknown): {
   if (status >= 400 && status < 500) {
     const detail =
       status === 413
-        ? 'the request body is larger than the limit'
+        ? tooLargeDetail(bodyLimit)
         : status === 415
           ? 'unsupported Content-Type; send application/json'
           : (fastifyError.message ?? 'bad request');
@@ -179,7 +199,17 @@ export function sendProblem(
 
 async function errorHandlerPlugin(app: FastifyInstance) {
   app.setErrorHandler((error, request, reply) => {
-    const { problem: body, headers, unexpected } = toProblem(error);
+    const { bodyLimitBytes, datasetBodyLimitBytes } = app.config;
+    const bytes = request.routeOptions.bodyLimit ?? bodyLimitBytes;
+    const bodyLimit = {
+      bytes,
+      // Dataset uploads have a limit of their own.
+      setting:
+        bytes === datasetBodyLimitBytes && bytes !== bodyLimitBytes
+          ? 'DATASET_BODY_LIMIT_BYTES'
+          : 'BODY_LIMIT_BYTES',
+    };
+    const { problem: body, headers, unexpected } = toProblem(error, bodyLimit);
     if (unexpected) request.log.error({ err: error }, 'unhandled error');
     else if (body.status >= 500) {
       // Expected outages (Redis down, no worker): one line, no stack.
@@ -199,4 +229,4 @@ async function errorHandlerPlugin(app: FastifyInstance) {
   );
 }
 
-export default fp(errorHandlerPlugin, { name: 'error-handler' });
+export default fp(errorHandlerPlugin, { name: 'error-handler', dependencies: ['config'] });

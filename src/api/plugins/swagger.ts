@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
@@ -10,9 +11,14 @@ import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-pro
  * `npm run openapi` writes the same document to openapi/openapi.json.
  */
 
+/** The package's version: the document describes the API of this release. */
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
 export const OPENAPI_INFO = {
   title: 'descent',
-  version: '1.0.0',
+  version: PACKAGE_VERSION,
   description:
     'Optimization as a service: submit an objective and an optimizer, watch the run live over ' +
     'Server-Sent Events, page or download its trajectory. Errors are RFC 9457 problem+json. ' +

@@ -13,6 +13,7 @@ import {
 } from '../../schemas/job.ts';
 import { problemResponses } from '../../schemas/problem-document.ts';
 import { FINISHED_STATUSES, type JobRecord } from '../../store/contract.ts';
+import { float64Bytes } from '../../store/float64.ts';
 import type { TrajectoryStore } from '../../store/trajectory.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { conflict, notFound } from '../plugins/error-handler.ts';
@@ -185,9 +186,7 @@ export default async function trajectoryRoutes(fastify: FastifyInstance) {
       if (values === null) throw notFound(`job '${record.id}' has no parameters (status ${record.status})`);
       const type = preferredType(request.headers.accept, ['application/json', 'application/octet-stream']);
       if (type === 'application/octet-stream') {
-        const bytes = Buffer.alloc(values.length * 8);
-        for (let j = 0; j < values.length; j++) bytes.writeDoubleLE(values[j], j * 8);
-        return reply.type('application/octet-stream').send(bytes as unknown as string);
+        return reply.type('application/octet-stream').send(float64Bytes(values) as unknown as string);
       }
       return reply.type('application/json; charset=utf-8').send(JSON.stringify(Array.from(values)));
     },

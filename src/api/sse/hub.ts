@@ -24,7 +24,10 @@ import { formatEvent, formatRetry, PING } from './format.ts';
  * it reads anything, replays the stream from `after` on its own in pages while the feed's live
  * batches wait in its queue, then flushes the queue. Every point is sent once, in order: a point
  * is sent only when its `i` is above the last `i` sent. A finished job needs no feed: replay, then
- * `end`.
+ * `end`. When the job finishes during a subscriber's catch-up, the feed leaves it with `end` queued
+ * and the subscriber closes itself after its replay (every point once, then `end`, whatever the
+ * timing). A job deleted while watched closes its streams at once (a reconnect is a 404); a server
+ * shutdown ends every stream, and the client resumes elsewhere with Last-Event-ID.
  *
  * Backpressure: a replay writes a page and waits for `drain` (a client that takes nothing for
  * `stallMs` is dropped). A live subscriber still behind by more than `maxBufferBytes` when the
@@ -316,7 +319,7 @@ class JobFeed {
             record: this.record,
             text: formatEvent('end', this.hub.resource(this.record)),
           });
-          this.closeAll();
+          this.release();
           return;
         }
         failures = 0;
@@ -372,8 +375,20 @@ class JobFeed {
     if (this.subscribers.size === 0) this.stop();
   }
 
+  /** The job is gone: nothing more will come; a reconnect is answered 404. */
   private closeAll(): void {
     for (const subscriber of [...this.subscribers]) subscriber.close();
+    this.stop();
+  }
+
+  /**
+   * The job finished and `end` went to every subscriber: a live one has written it and closed. One
+   * still catching up holds it in its queue, behind points its replay has yet to read: it is let go
+   * rather than closed, and closes itself once its replay has flushed that queue up to `end`.
+   */
+  private release(): void {
+    for (const subscriber of this.subscribers) subscriber.feed = null;
+    this.subscribers.clear();
     this.stop();
   }
 

@@ -29,8 +29,6 @@ export {
   type ParseOptions,
   type ParseResult,
   parseExpression,
-  parseExpressionOrThrow,
   variableNameProblem,
 } from './parser.ts';
-export { printExpression } from './print.ts';
 export { buildGraph, ExpressionGraph, evaluateGraph } from './simplify.ts';

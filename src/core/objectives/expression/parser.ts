@@ -23,7 +23,7 @@ import {
   FUNCTION_ARITY,
   type FunctionName,
 } from './ast.ts';
-import { SyntaxFailure, type Token, Tokenizer } from './tokenizer.ts';
+import { missingTimesHint, SyntaxFailure, type Token, Tokenizer } from './tokenizer.ts';
 
 /** Limits and variable order; the defaults are those of API.md. */
 export interface ParseOptions {
@@ -174,8 +174,12 @@ export function variableNameProblem(name: string): string | null {
   return null;
 }
 
+const FUNCTION_LIST = `functions: ${[...FUNCTION_ARITY.keys()].join(', ')}`;
+
 class Parser {
   private token: Token;
+  /** The token before `token` (for hints on what was meant). */
+  private previous: Token | null = null;
   private lookahead: Token | null = null;
   private readonly tokenizer: Tokenizer;
   private depth = 0;
@@ -197,6 +201,7 @@ class Parser {
   }
 
   private advance(): void {
+    this.previous = this.token;
     if (this.lookahead !== null) {
       this.token = this.lookahead;
       this.lookahead = null;
@@ -212,7 +217,18 @@ class Parser {
 
   private unexpected(token: Token): never {
     if (token.kind === 'end') throw new SyntaxFailure('unexpected end of expression', token.position);
-    throw new SyntaxFailure(`unexpected '${token.text.slice(0, 40)}'`, token.position);
+    throw new SyntaxFailure(`unexpected '${token.text.slice(0, 40)}'`, token.position, this.hintFor(token));
+  }
+
+  /** What was probably meant: `**` for a power, or a product without its `*` (`100(y…)`, `(a)(b)`). */
+  private hintFor(token: Token): string | undefined {
+    const previous = this.previous;
+    if (previous === null) return undefined;
+    if (token.text === '*' && previous.text === '*' && previous.position === token.position - 1)
+      return "powers are written with '^': x^2, not x**2";
+    if (token.kind === '(' && (previous.kind === 'number' || previous.kind === ')'))
+      return missingTimesHint(previous.text.slice(0, 40), '(');
+    return undefined;
   }
 
   private countNode(position: number): void {
@@ -332,7 +348,11 @@ class Parser {
     const position = token.position;
     if (this.peek().kind === '(') {
       const arity = FUNCTION_ARITY.get(name);
-      if (arity === undefined) throw new SyntaxFailure(`unknown function '${name.slice(0, 40)}'`, position);
+      if (arity === undefined) {
+        // `x(y + 1)`, `pi(…)`: a short name reads as a variable times a parenthesis.
+        const hint = name.length <= 2 ? missingTimesHint(name, '(') : FUNCTION_LIST;
+        throw new SyntaxFailure(`unknown function '${name.slice(0, 40)}'`, position, hint);
+      }
       this.advance();
       const open = this.token;
       this.enter(open.position);
@@ -467,14 +487,4 @@ export function parseExpression(text: string, options: ParseOptions = {}): Parse
       error instanceof RangeError ? 'expression too deeply nested' : 'expression could not be parsed';
     return { ok: false, error: { message: `${reason} at 0`, position: 0 } };
   }
-}
-
-/** Like {@link parseExpression} but throws {@link ExpressionError} on failure. */
-export function parseExpressionOrThrow(
-  text: string,
-  options: ParseOptions = {},
-): { ast: ExpressionNode; variables: string[] } {
-  const result = parseExpression(text, options);
-  if (!result.ok) throw new ExpressionError(result.error);
-  return { ast: result.ast, variables: result.variables };
 }

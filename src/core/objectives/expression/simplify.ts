@@ -21,15 +21,8 @@ import {
   type GraphNode,
   type GraphOp,
   reachableNodes,
-  UNARY_FUNCTIONS,
   type UnaryFunctionName,
 } from './ast.ts';
-
-const UNARY_FUNCTION_SET: ReadonlySet<string> = new Set(UNARY_FUNCTIONS);
-
-export function isUnaryFunction(op: string): op is UnaryFunctionName {
-  return UNARY_FUNCTION_SET.has(op);
-}
 
 /** Distinguishes -0 from 0 (they are different constants: 1/-0 = -∞). */
 function numberKey(value: number): string {

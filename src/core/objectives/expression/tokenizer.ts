@@ -21,15 +21,24 @@ export interface Token {
   readonly value: number;
 }
 
-/** A syntax error: the message already ends with ` at <position>`. */
+/**
+ * A syntax error: the message is `<what> at <position>`, then ` (<hint>)` when the likely intent is
+ * known (`x**2`, `100(y - x)`: the notations of other languages).
+ */
 export class SyntaxFailure extends Error {
   constructor(
     message: string,
     readonly position: number,
+    hint?: string,
   ) {
-    super(`${message} at ${position}`);
+    super(`${message} at ${position}${hint === undefined ? '' : ` (${hint})`}`);
     this.name = 'SyntaxFailure';
   }
+}
+
+/** The hint of a product written without its `*` (`100(`, `2x`). */
+export function missingTimesHint(left: string, right: string): string {
+  return `missing '*'? write ${left}*${right} to multiply`;
 }
 
 const CODE_0 = 48;
@@ -124,9 +133,14 @@ export class Tokenizer {
         (isIdentifierPart(text.charCodeAt(tokenEnd)) || text.charCodeAt(tokenEnd) === 46)
       )
         tokenEnd++;
+      // `2x`, `3.5y`: a number then a name reads as a product written without its `*`.
+      const hint = isIdentifierStart(following)
+        ? missingTimesHint(text.slice(start, end), text.slice(end, Math.min(tokenEnd, end + 40)))
+        : undefined;
       throw new SyntaxFailure(
         `malformed number '${text.slice(start, Math.min(tokenEnd, start + 40))}'`,
         start,
+        hint,
       );
     }
     const source = text.slice(start, end);

@@ -4,9 +4,10 @@ import {
   createExpressionObjective,
   formatNumber,
   isSafeSource,
-  printExpression,
+  parseExpression,
 } from '../../../../src/core/objectives/expression/index.ts';
-import { expressionTreeArbitrary, onlyReviewedTokens } from './helpers.ts';
+import { evaluateTree, expressionTreeArbitrary, onlyReviewedTokens } from './helpers.ts';
+import { printExpression } from './print.ts';
 
 describe('formatNumber', () => {
   it.each([
@@ -38,23 +39,37 @@ describe('formatNumber', () => {
 });
 
 describe('generated source review', () => {
-  it('prints the Rosenbrock value and gradient as straight-line code over x[i], g[i] and temporaries', () => {
-    const objective = createExpressionObjective({ expression: '(1-x)^2 + 100*(y-x^2)^2' });
-    expect(objective.source.value).toBe(
-      [
-        'const t1 = x[0];',
-        'const t2 = t1 * t1;',
-        'const t3 = x[1];',
-        'const t4 = t3 - t2;',
-        'const t5 = t4 * t4;',
-        'const t7 = 100 * t5;',
-        'const t9 = 1 - t1;',
-        'const t10 = t9 * t9;',
-        'const t11 = t7 + t10;',
-        'return t11;',
-      ].join('\n'),
-    );
-    expect(objective.source.valueAndGradient).toMatch(/^g\[0\] = t\d+;\ng\[1\] = t\d+;\nreturn t11;$/m);
+  it('compiles Rosenbrock to straight-line code whose value and gradient match the parse tree and the formula', () => {
+    const text = '(1-x)^2 + 100*(y-x^2)^2';
+    const objective = createExpressionObjective({ expression: text });
+    const parsed = parseExpression(text);
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    // Straight-line code over x[i], g[i] and temporaries (whatever their names): no loop, no call.
+    const statement = /^(const t\d+ = [^;]+;|g\[[01]\] = t\d+;|return t\d+;)$/;
+    for (const source of [objective.source.value, objective.source.valueAndGradient]) {
+      for (const line of source.split('\n')) expect(line).toMatch(statement);
+    }
+    for (const [x, y] of [
+      [-1.2, 1],
+      [1, 1],
+      [0.5, -0.25],
+      [3, 9.5],
+    ]) {
+      const point = Float64Array.of(x, y);
+      const reference = evaluateTree(
+        parsed.ast,
+        new Map([
+          ['x', x],
+          ['y', y],
+        ]),
+      ).value;
+      expect(objective.value(point)).toBe(reference);
+      const g = new Float64Array(2);
+      expect(objective.valueAndGradient(point, g)).toBe(reference);
+      // ∂f/∂x = −2(1 − x) − 400x(y − x²), ∂f/∂y = 200(y − x²)
+      expect(g[0]).toBeCloseTo(-2 * (1 - x) - 400 * x * (y - x * x), 10);
+      expect(g[1]).toBeCloseTo(200 * (y - x * x), 10);
+    }
   });
 
   it('contains only whitelisted tokens for every function, constant and operator', () => {

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type ExpressionNode,
-  parseExpression,
-  printExpression,
-} from '../../../../src/core/objectives/expression/index.ts';
+import { type ExpressionNode, parseExpression } from '../../../../src/core/objectives/expression/index.ts';
 import { evaluateTree, stripPositions } from './helpers.ts';
+import { printExpression } from './print.ts';
 
 function parsed(text: string, variables?: string[]): { ast: ExpressionNode; variables: string[] } {
   const result = parseExpression(text, variables === undefined ? {} : { variables });
@@ -144,8 +141,16 @@ describe('parseExpression variables', () => {
 describe('parseExpression errors', () => {
   it.each([
     ['(1-x)^2 + 100*)', "unexpected ')' at 14", 14],
-    ['foo(x)', "unknown function 'foo' at 0", 0],
-    ['x + bar(1)', "unknown function 'bar' at 4", 4],
+    [
+      'foo(x)',
+      "unknown function 'foo' at 0 (functions: sin, cos, tan, exp, log, sqrt, abs, tanh, sinh, cosh, atan, asin, acos, min, max, pow)",
+      0,
+    ],
+    [
+      'x + bar(1)',
+      "unknown function 'bar' at 4 (functions: sin, cos, tan, exp, log, sqrt, abs, tanh, sinh, cosh, atan, asin, acos, min, max, pow)",
+      4,
+    ],
     ['sin(x, y)', "expected 1 argument for 'sin' at 0", 0],
     ['x * sin()', "expected 1 argument for 'sin' at 4", 4],
     ['pow(x)', "expected 2 arguments for 'pow' at 0", 0],
@@ -159,15 +164,20 @@ describe('parseExpression errors', () => {
     ['x y', "unexpected 'y' at 2", 2],
     ['x)', "unexpected ')' at 1", 1],
     ['()', "unexpected ')' at 1", 1],
-    ['x ** 2', "unexpected '*' at 3", 3],
+    ['x ** 2', "unexpected '*' at 3 (powers are written with '^': x^2, not x**2)", 3],
+    ['x**2 + y', "unexpected '*' at 2 (powers are written with '^': x^2, not x**2)", 2],
+    ['100(y - x^2)^2', "unexpected '(' at 3 (missing '*'? write 100*( to multiply)", 3],
+    ['(x + 1)(x - 1)', "unexpected '(' at 7 (missing '*'? write )*( to multiply)", 7],
+    ['x + pi(y)', "unknown function 'pi' at 4 (missing '*'? write pi*( to multiply)", 4],
     ['x $ y', "unexpected character '$' at 2", 2],
     ['x\u00a0+ y', 'unexpected character U+00A0 at 1', 1],
-    ['2x', "malformed number '2x' at 0", 0],
+    ['2x', "malformed number '2x' at 0 (missing '*'? write 2*x to multiply)", 0],
+    ['x + 3.5y^2', "malformed number '3.5y' at 4 (missing '*'? write 3.5*y to multiply)", 4],
     ['x + 1e', "malformed number '1e' at 4", 4],
     ['1.2.3 + x', "malformed number '1.2.3' at 0", 0],
     ['x + 1e999', "number out of range '1e999' at 4", 4],
-    ['pi(x)', "unknown function 'pi' at 0", 0],
-    ['x(2)', "unknown function 'x' at 0", 0],
+    ['pi(x)', "unknown function 'pi' at 0 (missing '*'? write pi*( to multiply)", 0],
+    ['x(2)', "unknown function 'x' at 0 (missing '*'? write x*( to multiply)", 0],
     ['min(x, )', "unexpected ')' at 7", 7],
     ['x, y', "unexpected ',' at 1", 1],
   ])('%j → %s', (text, message, position) => {

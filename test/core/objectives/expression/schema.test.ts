@@ -28,12 +28,41 @@ describe('expressionObjectiveSchema', () => {
       expect.objectContaining({
         path: ['expression'],
         message: "unexpected ')' at 14",
-        params: { position: 14 },
+        params: { position: 14, source: '(1-x)^2 + 100*)', marker: '              ^' },
       }),
     ]);
     expect(issuesOf({ type: 'expression', expression: 'foo(x)' })).toEqual([
-      { path: ['expression'], message: "unknown function 'foo' at 0" },
+      {
+        path: ['expression'],
+        message:
+          "unknown function 'foo' at 0 (functions: sin, cos, tan, exp, log, sqrt, abs, tanh, sinh, cosh, atan, asin, acos, min, max, pow)",
+      },
     ]);
+  });
+
+  it('puts a caret under the error: source and marker line up, around the place in a long expression', () => {
+    const paramsOf = (expression: string) =>
+      expressionObjectiveSchema.safeParse({ type: 'expression', expression }).error?.issues[0] as unknown as {
+        message: string;
+        params: { position: number; source: string; marker: string };
+      };
+    const product = paramsOf('100(y - x^2)^2');
+    expect(product.message).toBe("unexpected '(' at 3 (missing '*'? write 100*( to multiply)");
+    expect(product.params).toEqual({ position: 3, source: '100(y - x^2)^2', marker: '   ^' });
+    // Newlines and tabs show as spaces, so the caret stays under its character.
+    expect(paramsOf('x +\n\ty**2').params).toEqual({ position: 7, source: 'x +  y**2', marker: '       ^' });
+    // At the end of the text the caret is one past the last character.
+    expect(paramsOf('x^2 + sin(').params).toEqual({
+      position: 10,
+      source: 'x^2 + sin(',
+      marker: '          ^',
+    });
+    const long = `${'x + '.repeat(50)}(y`;
+    const unclosed = paramsOf(long);
+    expect(unclosed.params.position).toBe(200);
+    expect(unclosed.params.source).toBe(`…${long.slice(170)}`);
+    expect(unclosed.params.marker).toBe(`${' '.repeat(31)}^`);
+    expect(unclosed.params.source[unclosed.params.marker.length - 1]).toBe('(');
   });
 
   it("reports a bad variables entry at ['variables', k] and a missing one at ['variables']", () => {

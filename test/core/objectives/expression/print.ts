@@ -1,9 +1,10 @@
 /**
- * Prints a parse tree back to expression text that parses to the same tree, with only the
+ * Test helper (the service never prints a tree): lets the property tests feed generated trees to
+ * the parser as text. Prints a parse tree back to expression text that parses to the same tree, with only the
  * parentheses the grammar needs. Precedence levels: sum 1, product 2, unary 3, power 4, atom 5;
  * `^` is right-associative, so its base needs an atom and its exponent a unary.
  */
-import { type ExpressionNode, expressionChildren } from './ast.ts';
+import { type ExpressionNode, expressionChildren } from '../../../../src/core/objectives/expression/ast.ts';
 
 const SUM = 1;
 const PRODUCT = 2;
