@@ -1,0 +1,192 @@
+/**
+ * What a run needs from a compute device, backend-neutral (the WebGPU implementation is in
+ * ./webgpu/). A device run keeps everything per-parameter on the device — the iterates, the
+ * gradient, the optimizer state — and reads back only per-iteration scalars (f, ‖g‖, lr, the
+ * stop code) and the points the trajectory records, in batches.
+ *
+ * Device runs are float32: WebGPU has no float64. Values cross the boundary as Float32Array
+ * (exact when widened to float64), and the run reports `precision: 'float32'`.
+ */
+import type { OptimizerSpec } from '../../schemas/optimizer.ts';
+
+/** Where a run executes, as `Result.device` reports it (API.md). */
+export interface DeviceInfo {
+  kind: 'cpu' | 'gpu';
+  precision: 'float64' | 'float32';
+  /** The adapter's description (GPU), null on the CPU. */
+  adapter: string | null;
+}
+
+/** The first-order optimizers a device runs (Newton and L-BFGS stay on the CPU). */
+export type DeviceOptimizerSpec = Extract<
+  OptimizerSpec,
+  { name: 'sgd' | 'momentum' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw' }
+>;
+
+export const DEVICE_OPTIMIZERS: readonly DeviceOptimizerSpec['name'][] = [
+  'sgd',
+  'momentum',
+  'adagrad',
+  'rmsprop',
+  'adam',
+  'adamw',
+];
+
+/** The builtins with device kernels: the ones that accept any dimension (quadratic unrotated). */
+export type DeviceObjectiveName =
+  | 'sphere'
+  | 'quadratic'
+  | 'rosenbrock'
+  | 'rastrigin'
+  | 'ackley'
+  | 'styblinski_tang';
+
+export const DEVICE_OBJECTIVES: readonly DeviceObjectiveName[] = [
+  'sphere',
+  'quadratic',
+  'rosenbrock',
+  'rastrigin',
+  'ackley',
+  'styblinski_tang',
+];
+
+/** A builtin objective on the device, with its parameters complete (defaults filled in). */
+export interface DeviceObjectiveSpec {
+  name: DeviceObjectiveName;
+  dim: number;
+  params: Record<string, number | boolean>;
+}
+
+/**
+ * The schedule as the device needs it: the host computes every factor except a plateau's
+ * (which depends on f, evaluated on the device), so `plateau` carries its options and the step
+ * from which its scale applies (after the warmup).
+ */
+export interface DevicePlateau {
+  factor: number;
+  patience: number;
+  threshold: number;
+  /** Steps with t < fromStep use the host's (warmup) factor. */
+  fromStep: number;
+}
+
+/** Stop rules the device evaluates after every evaluation (API.md order). */
+export interface DeviceStopRules {
+  gradTol: number;
+  /** null: disabled. */
+  targetValue: number | null;
+  /** null: disabled. */
+  fTol: number | null;
+}
+
+/** One problem for a {@link RunProgram}: objective, optimizer, schedule hook and stop rules. */
+export interface DeviceProblem {
+  objective: DeviceObjectiveSpec;
+  optimizer: DeviceOptimizerSpec;
+  plateau: DevicePlateau | null;
+  stop: DeviceStopRules;
+}
+
+/** Stop codes the device writes; 0 while running. */
+export const DEVICE_STOP = { none: 0, diverged: 1, gradTol: 2, targetValue: 3, fTol: 4 } as const;
+
+/** Per-evaluation scalars, one ring slot each. */
+export interface EvaluationStats {
+  f: number;
+  gradNorm: number;
+  lr: number;
+  /** A {@link DEVICE_STOP} code. */
+  stopCode: number;
+}
+
+/**
+ * The device-side run state between batches (see RunProgram). Regions: the iterates live in
+ * three device regions; `current` holds xᵢ, `previous` x₍ᵢ₋₁₎, `best` the lowest-f iterate.
+ */
+export interface DeviceRunState {
+  current: number;
+  previous: number;
+  best: number;
+  stopCode: number;
+  stopIteration: number;
+  bestIteration: number;
+  f: number;
+  gradNorm: number;
+  lr: number;
+  f0: number;
+  prevF: number;
+  prevGradNorm: number;
+  prevLr: number;
+  bestF: number;
+  plateau: { scale: number; best: number | null; badCount: number };
+}
+
+/** What an evaluation needs from the host: its iteration and the scheduled rate. */
+export interface StepInput {
+  /** i >= 1 for a step (it produces xᵢ from x₍ᵢ₋₁₎); 0 for the start. */
+  iteration: number;
+  /** lrᵢ = lr · s(i − 1) (the start reports lr₁), unless the device's plateau scale applies. */
+  lr: number;
+  /** Whether the device's plateau scale replaces `lr` (base lr · scale). */
+  usePlateau: boolean;
+  /** Adam's 1/(1 − β₁ᵗ) and 1/(1 − β₂ᵗ) at t = i, computed in float64 (1 for other optimizers). */
+  biasCorrection1: number;
+  biasCorrection2: number;
+}
+
+/** What one batch read back: per-evaluation scalars, the state after it, recorded iterates. */
+export interface BatchReadback {
+  stats: EvaluationStats[];
+  state: DeviceRunState;
+  /** The recorded iterates, in the order `recordAt` named them (empty unless requested). */
+  recorded: Float32Array[];
+}
+
+/**
+ * One first-order problem resident on a device: iterates, gradient, optimizer state, the
+ * objective's constants, and the kernels of an iteration (fused update, value+gradient with
+ * workgroup partial sums, a finalize pass that reduces the partials and applies the stop rules,
+ * best tracking and the plateau schedule). Steps are queued and run on `runBatch`, which reads
+ * back once.
+ */
+export interface RunProgram {
+  readonly dim: number;
+  /**
+   * Uploads a state: x (region 0 unless given), the optimizer state arrays (the CPU optimizer's
+   * layout: e.g. adam {m, v, vHatMax}), the best iterate when it differs from x, and the
+   * scalars. Without `scalars` the device starts fresh (no best, no f₀).
+   */
+  load(input: {
+    x: ArrayLike<number>;
+    optimizerState: Record<string, ArrayLike<number>> | null;
+    bestX: ArrayLike<number> | null;
+    scalars: DeviceRunState | null;
+  }): void;
+  /** Evaluations one batch may queue. */
+  readonly maxBatchEvaluations: number;
+  /** Iterates one batch may record. */
+  readonly maxRecordedPerBatch: number;
+  /** Queues the start evaluation (point 0): sets f₀, reports lr₁ and applies the stop rules. */
+  queueStart(first: StepInput): void;
+  /** Queues an evaluation that re-derives f, g and ‖g‖ at the current iterate after a load (no rules, not counted). */
+  queueMeasure(): void;
+  /** Queues one iteration; when `record` is true the new iterate is copied for read-back. */
+  queueStep(step: StepInput, record: boolean): void;
+  /** Runs everything queued and reads back the stats of the queued evaluations, the state, and the recorded iterates. */
+  runBatch(): Promise<BatchReadback>;
+  /** Reads region `region` of the iterates. */
+  readIterate(region: number): Promise<Float32Array>;
+  /** Reads the gradient at the current iterate. */
+  readGradient(): Promise<Float32Array>;
+  /** Reads the optimizer state arrays by name (the CPU optimizer's layout). */
+  readOptimizerState(): Promise<Record<string, Float32Array>>;
+  destroy(): void;
+}
+
+/** A compute device: what it is, and the problems it can hold. */
+export interface ComputeBackend {
+  readonly info: DeviceInfo;
+  /** The largest dimension a RunProgram accepts for this optimizer (device buffer limits). */
+  maxRunDim(optimizer: DeviceOptimizerSpec['name']): number;
+  createRunProgram(problem: DeviceProblem): RunProgram;
+}

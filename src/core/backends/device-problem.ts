@@ -1,0 +1,65 @@
+import type { JobSpec } from '../../schemas/job-spec.ts';
+import {
+  type ComputeBackend,
+  DEVICE_OBJECTIVES,
+  DEVICE_OPTIMIZERS,
+  type DeviceObjectiveName,
+  type DeviceOptimizerSpec,
+  type DeviceProblem,
+} from './compute-backend.ts';
+
+/**
+ * Which specs run on a device, and the {@link DeviceProblem} of one that does.
+ *
+ * On a device: the builtins that scale (sphere, quadratic unrotated, rosenbrock, rastrigin,
+ * ackley, styblinski_tang) with the first-order optimizers, any schedule, any stop rule.
+ * On the CPU only:
+ * - expressions, the 2-D builtins and the rotated quadratic (their cost is not in the dimension);
+ * - Newton and L-BFGS (dense Hessians, line searches: sequential host logic);
+ * - gradientNoise: the CPU draws it from one seeded xoroshiro128+ stream in index order, which a
+ *   device cannot reproduce, and a different stream would make the same seed give different runs
+ *   on different workers (and a GPU checkpoint resume differently on the CPU).
+ */
+export function deviceUnsupportedReason(spec: JobSpec, backend?: ComputeBackend): string | null {
+  const objective = spec.objective;
+  if (objective.type !== 'builtin') return 'expression objectives run on the CPU';
+  if (!DEVICE_OBJECTIVES.includes(objective.name as DeviceObjectiveName)) {
+    return `${objective.name} runs on the CPU (only the builtins of any dimension have device kernels)`;
+  }
+  if (objective.name === 'quadratic' && objective.params.rotate === true) {
+    return 'the rotated quadratic runs on the CPU';
+  }
+  const optimizer = spec.optimizer.name;
+  if (!(DEVICE_OPTIMIZERS as readonly string[]).includes(optimizer)) return `${optimizer} runs on the CPU`;
+  if (spec.gradientNoise !== null && spec.gradientNoise.std > 0) return 'gradientNoise runs on the CPU';
+  if (backend) {
+    const limit = backend.maxRunDim(optimizer as DeviceOptimizerSpec['name']);
+    if (objective.dim > limit) return `dimension ${objective.dim} exceeds the device's limit (${limit})`;
+  }
+  return null;
+}
+
+/** The device problem of a spec that {@link deviceUnsupportedReason} accepts. */
+export function deviceProblem(spec: JobSpec): DeviceProblem {
+  const reason = deviceUnsupportedReason(spec);
+  if (reason !== null || spec.objective.type !== 'builtin') throw new Error(`not a device run: ${reason}`);
+  const schedule = spec.schedule;
+  return {
+    objective: {
+      name: spec.objective.name as DeviceObjectiveName,
+      dim: spec.objective.dim,
+      params: spec.objective.params,
+    },
+    optimizer: spec.optimizer as DeviceOptimizerSpec,
+    plateau:
+      schedule.type === 'plateau'
+        ? {
+            factor: schedule.factor,
+            patience: schedule.patience,
+            threshold: schedule.threshold,
+            fromStep: schedule.warmup?.steps ?? 0,
+          }
+        : null,
+    stop: { gradTol: spec.stop.gradTol, targetValue: spec.stop.targetValue, fTol: spec.stop.fTol },
+  };
+}

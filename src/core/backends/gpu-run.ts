@@ -1,0 +1,544 @@
+import type { JobSpec } from '../../schemas/job-spec.ts';
+import { computeDiagnostics, DIAGNOSTICS_MAX_DIM } from '../diagnostics.ts';
+import { createObjective } from '../objectives/index.ts';
+import { createOptimizer } from '../optimizers/index.ts';
+import { decodeState, encodeState } from '../plain-state.ts';
+import { recordStride } from '../recording.ts';
+import { CHECKPOINT_VERSION, type RunCheckpoint } from '../run.ts';
+import { createSchedule } from '../schedules.ts';
+import { startPoint } from '../start-point.ts';
+import type {
+  EvaluationCounts,
+  PlainState,
+  Result,
+  Schedule,
+  StopReason,
+  TrajectoryPoint,
+} from '../types.ts';
+import {
+  type BatchReadback,
+  type ComputeBackend,
+  DEVICE_STOP,
+  type DeviceInfo,
+  type DeviceProblem,
+  type DeviceRunState,
+  type RunProgram,
+  type StepInput,
+} from './compute-backend.ts';
+import { deviceProblem, deviceUnsupportedReason } from './device-problem.ts';
+
+/**
+ * A first-order run on a compute device (float32), with the CPU Run's semantics (run.ts,
+ * API.md "Iteration semantics") and surface, made asynchronous: a device answers through
+ * promises, so `advance`, `checkpoint`, `result`, `finalX` and `bestParams` return them.
+ *
+ * How an iteration maps onto the device (see RunProgram):
+ * - Steps are queued in batches and run with one read-back per batch: per iteration the ring of
+ *   (f, ‖g‖, lrᵢ, stop code), the run state, and the iterates the trajectory records. A batch is
+ *   sized from the measured time per step to about BATCH_TARGET_MS, within the slice, the time
+ *   budget, maxIterations and `untilIteration`.
+ * - The rules that read f and ‖g‖ every iteration (divergence, gradTol, targetValue, fTol) are
+ *   evaluated on the device, in run.ts's order, in float32. Once one holds, the device records
+ *   the stop iteration and every kernel queued after it is a no-op, so the device holds exactly
+ *   xₛ (and x₍ₛ₋₁₎ after a divergence) at the end of the batch: no rewind, no re-run.
+ * - maxIterations is never queued past; cancellation and the time budget are checked between
+ *   batches (in run.ts's order: max_iterations, cancelled, time_limit), so they stop a run at the
+ *   end of the batch in flight, within about BATCH_TARGET_MS.
+ * - The best iterate is tracked on the device without copies (three iterate regions).
+ * - lrᵢ comes from the host's schedule (schedules.ts), except a plateau's scale, which depends
+ *   on f and is kept on the device; the points report the lrᵢ the device used (float32).
+ * - Trajectory points carry the float32 values widened to float64. Their `t` is interpolated
+ *   linearly over the batch (the device does not time single iterations).
+ *
+ * Not on a device (deviceUnsupportedReason): gradient noise, Newton and L-BFGS, expressions, the
+ * 2-D builtins and the rotated quadratic.
+ *
+ * Checkpoints are run.ts RunCheckpoints (version, iteration, state) whose state has the CPU
+ * run's fields and optimizer layout, with float32 values widened to float64, plus `precision:
+ * 'float32'` and the adapter: the CPU Run resumes one as is (continuing in float64), and a
+ * GpuRun resumes a CPU checkpoint (rounding its state to float32).
+ */
+
+/** Wall time one batch aims for: short enough that cancel lands well within 100 ms. */
+export const BATCH_TARGET_MS = 20;
+/** Divergence threshold on f relative to the start, as run.ts (the device applies it). */
+const STATIONARY_GRAD_NORM = 1e-6;
+
+/** A RunCheckpoint from a device run. */
+export interface GpuRunCheckpoint extends RunCheckpoint {
+  precision: 'float32';
+  adapter: string | null;
+}
+
+export type GpuResult = Result & { device: DeviceInfo };
+
+export interface GpuRunOptions {
+  /** Aborting stops the run at the end of the batch in flight, with stopReason `cancelled`. */
+  signal?: AbortSignal;
+  /** Continue from this snapshot (from a GpuRun or a CPU Run) instead of starting afresh. */
+  checkpoint?: RunCheckpoint;
+  /** Milliseconds, monotonic. */
+  clock?: () => number;
+}
+
+/** The run.ts checkpoint state, as both runs write and read it. */
+interface CheckpointState {
+  x: Float64Array;
+  f: number;
+  f0: number;
+  prevF: number;
+  lr: number;
+  best: { iteration: number; f: number; x: Float64Array | null };
+  optimizer: PlainState;
+  schedule: PlainState;
+  noise: PlainState;
+  evaluations: EvaluationCounts;
+  elapsedMs: number;
+  lastRecorded: number;
+}
+
+function monotonicClock(): number {
+  return performance.now();
+}
+
+const STOP_REASONS: Record<number, StopReason> = {
+  [DEVICE_STOP.diverged]: 'diverged',
+  [DEVICE_STOP.gradTol]: 'grad_tol',
+  [DEVICE_STOP.targetValue]: 'target_value',
+  [DEVICE_STOP.fTol]: 'f_tol',
+};
+
+export class GpuRun {
+  readonly spec: JobSpec;
+  readonly dim: number;
+  readonly device: DeviceInfo;
+  readonly evaluations: EvaluationCounts = { f: 0, gradient: 0, hessian: 0 };
+
+  private readonly program: RunProgram;
+  private readonly problem: DeviceProblem;
+  private readonly schedule: Schedule;
+  /** The host schedule's state (null for all but plateau, whose state lives on the device). */
+  private readonly scheduleState: PlainState;
+  private readonly clock: () => number;
+  private readonly stride: number;
+  private readonly maxIterations: number;
+  private readonly baseLr: number;
+  private readonly adamBetas: [number, number] | null;
+
+  private i = 0;
+  private f = Number.NaN;
+  private gradNorm = Number.NaN;
+  private lr = 0;
+  private prevF = Number.NaN;
+  private prevGradNorm = Number.NaN;
+  private prevLr = 0;
+  /** The device state after the last batch. */
+  private state: DeviceRunState | null = null;
+  private lastRecorded = -1;
+  private stopReason: StopReason | null = null;
+  private cancelRequested = false;
+  private pending: TrajectoryPoint[] = [];
+  private elapsedBefore = 0;
+  private readonly segmentStart: number;
+  /** Measured device time per step (ms), for sizing batches; null until the first batch. */
+  private msPerStep: number | null = null;
+  private batchSteps = 4;
+
+  /** Builds the run and evaluates its start (or re-derives g at a checkpoint's x): one device round trip. */
+  static async create(backend: ComputeBackend, spec: JobSpec, options: GpuRunOptions = {}): Promise<GpuRun> {
+    const reason = deviceUnsupportedReason(spec, backend);
+    if (reason !== null) throw new Error(`not a device run: ${reason}`);
+    const run = new GpuRun(backend, spec, options);
+    await run.begin(options.checkpoint ?? null);
+    return run;
+  }
+
+  private constructor(backend: ComputeBackend, spec: JobSpec, options: GpuRunOptions) {
+    this.spec = spec;
+    this.problem = deviceProblem(spec);
+    this.dim = this.problem.objective.dim;
+    this.device = backend.info;
+    this.clock = options.clock ?? monotonicClock;
+    this.schedule = createSchedule(spec.schedule, spec.stop.maxIterations);
+    this.scheduleState = this.schedule.init();
+    this.stride = Math.min(
+      recordStride(spec.record.every, spec.stop.maxIterations, spec.record.maxPoints),
+      spec.stop.maxIterations + 1,
+    );
+    this.maxIterations = spec.stop.maxIterations;
+    this.baseLr = spec.optimizer.lr;
+    const optimizer = this.problem.optimizer;
+    this.adamBetas =
+      optimizer.name === 'adam' || optimizer.name === 'adamw' ? [optimizer.beta1, optimizer.beta2] : null;
+    this.segmentStart = this.clock();
+    this.program = backend.createRunProgram(this.problem);
+    if (options.signal) {
+      if (options.signal.aborted) this.cancelRequested = true;
+      else options.signal.addEventListener('abort', () => this.cancel(), { once: true });
+    }
+  }
+
+  get done(): boolean {
+    return this.stopReason !== null;
+  }
+
+  get iteration(): number {
+    return this.i;
+  }
+
+  /** Latest progress, for job records: the current iteration, f and ‖g‖ (as of the last batch). */
+  progress(): { iteration: number; f: number; gradNorm: number } {
+    return { iteration: this.i, f: this.f, gradNorm: this.gradNorm };
+  }
+
+  /** Requests a stop; the run ends with `cancelled` at the end of the batch in flight. */
+  cancel(): void {
+    this.cancelRequested = true;
+  }
+
+  /**
+   * Runs batches of steps until the run stops, `sliceMs` of wall time has passed, or iteration
+   * `untilIteration` is reached; resolves to `done`. A slice always runs at least one batch.
+   */
+  async advance(
+    sliceMs = Number.POSITIVE_INFINITY,
+    untilIteration = Number.POSITIVE_INFINITY,
+  ): Promise<boolean> {
+    const sliceEnd = this.clock() + sliceMs;
+    while (this.stopReason === null && this.i < untilIteration) {
+      const steps = this.nextBatchSize(sliceEnd - this.clock(), untilIteration);
+      for (let k = 1; k <= steps; k++) {
+        const iteration = this.i + k;
+        this.program.queueStep(
+          this.stepInput(iteration),
+          this.spec.record.params && iteration % this.stride === 0,
+        );
+      }
+      const started = this.clock();
+      const batch = await this.program.runBatch();
+      const ended = this.clock();
+      this.learnSpeed(steps, ended - started);
+      await this.absorb(batch, started, ended);
+      if (this.stopReason === null) {
+        if (this.i >= this.maxIterations) await this.finish('max_iterations');
+        else if (this.cancelRequested) await this.finish('cancelled');
+        else if (this.elapsedMs() >= this.spec.stop.maxSeconds * 1000) await this.finish('time_limit');
+      }
+      if (this.clock() >= sliceEnd) break;
+    }
+    return this.stopReason !== null;
+  }
+
+  /** Points recorded since the last call, in order. */
+  takePoints(): TrajectoryPoint[] {
+    const points = this.pending;
+    this.pending = [];
+    return points;
+  }
+
+  /** The full run state between two batches, as JSON-safe data that a GpuRun or a CPU Run resumes. */
+  async checkpoint(): Promise<GpuRunCheckpoint> {
+    const state = this.deviceState();
+    if (this.stopReason !== null) throw new Error('a finished run has no checkpoint');
+    const [x, best, optimizerArrays] = await Promise.all([
+      this.program.readIterate(state.current),
+      state.best === state.current ? Promise.resolve(null) : this.program.readIterate(state.best),
+      this.program.readOptimizerState(),
+    ]);
+    // The CPU optimizer's own layout (AMSGrad off: an empty v̂max), filled with the device's arrays.
+    const optimizer = createOptimizer(this.problem.optimizer).init(0);
+    if (optimizer !== null && typeof optimizer === 'object' && !Array.isArray(optimizer)) {
+      const fields = optimizer as { [key: string]: PlainState };
+      for (const [name, values] of Object.entries(optimizerArrays)) fields[name] = Float64Array.from(values);
+    }
+    const checkpointState: CheckpointState = {
+      x: Float64Array.from(x),
+      f: this.f,
+      f0: state.f0,
+      prevF: this.prevF,
+      lr: this.lr,
+      best: {
+        iteration: state.bestIteration,
+        f: state.bestF,
+        x: best === null ? null : Float64Array.from(best),
+      },
+      optimizer,
+      schedule: this.problem.plateau ? { ...state.plateau } : this.scheduleState,
+      noise: null,
+      evaluations: { ...this.evaluations },
+      elapsedMs: this.elapsedMs(),
+      lastRecorded: this.lastRecorded,
+    };
+    return {
+      version: CHECKPOINT_VERSION,
+      iteration: this.i,
+      precision: 'float32',
+      adapter: this.device.adapter,
+      state: encodeState(checkpointState as unknown as PlainState),
+    };
+  }
+
+  /** The result; only once the run is done. `inlineMaxDim` nulls x and best.x above that dimension. */
+  async result(inlineMaxDim = Number.POSITIVE_INFINITY): Promise<GpuResult> {
+    const stopReason = this.stopReason;
+    if (stopReason === null) throw new Error('the run has not finished');
+    const diverged = stopReason === 'diverged' && this.i > 0;
+    const f = diverged ? this.prevF : this.f;
+    const gradNorm = diverged ? this.prevGradNorm : this.gradNorm;
+    const state = this.deviceState();
+    const inline = this.dim <= inlineMaxDim;
+    const finalX = inline || this.dim <= DIAGNOSTICS_MAX_DIM ? await this.finalX() : null;
+    const bestX = inline ? await this.bestParams() : null;
+    const stationaryTol = Math.max(this.spec.stop.gradTol, STATIONARY_GRAD_NORM);
+    return {
+      stopReason,
+      converged: stopReason === 'grad_tol' || stopReason === 'f_tol' || stopReason === 'target_value',
+      device: this.device,
+      x: inline && finalX ? Array.from(finalX) : null,
+      f,
+      gradNorm,
+      iterations: this.i,
+      evaluations: { ...this.evaluations },
+      best: {
+        iteration: state.bestIteration,
+        f: state.bestF === Number.POSITIVE_INFINITY ? f : state.bestF,
+        x: bestX ? Array.from(bestX) : null,
+      },
+      diagnostics:
+        Number.isFinite(f) && finalX !== null && this.dim <= DIAGNOSTICS_MAX_DIM
+          ? computeDiagnostics(
+              createObjective(this.spec.objective, this.spec.seed),
+              finalX,
+              gradNorm,
+              stationaryTol,
+            )
+          : { stationaryPoint: null, conditionNumber: null },
+      wallMs: this.elapsedMs(),
+    };
+  }
+
+  /** Final parameters: the last healthy iterate (x₍ᵢ₋₁₎ after a divergence). */
+  async finalX(): Promise<Float64Array> {
+    const state = this.deviceState();
+    const region = this.stopReason === 'diverged' && this.i > 0 ? state.previous : state.current;
+    return Float64Array.from(await this.program.readIterate(region));
+  }
+
+  /** Parameters of the best (lowest f) healthy iterate. */
+  async bestParams(): Promise<Float64Array> {
+    const state = this.deviceState();
+    if (state.bestF === Number.POSITIVE_INFINITY) return this.finalX();
+    return Float64Array.from(await this.program.readIterate(state.best));
+  }
+
+  /** Frees the device buffers; the run is unusable afterwards. */
+  destroy(): void {
+    this.program.destroy();
+  }
+
+  /** The start evaluation, or a checkpoint's state and the re-derived gradient. */
+  private async begin(checkpoint: RunCheckpoint | null): Promise<void> {
+    if (checkpoint !== null) {
+      await this.restore(checkpoint);
+      return;
+    }
+    const x0 = startPoint(this.spec, this.dim);
+    this.program.load({ x: x0, optimizerState: null, bestX: null, scalars: null });
+    this.program.queueStart(this.stepInput(0));
+    const started = this.clock();
+    const batch = await this.program.runBatch();
+    const { f, gradNorm, lr, stopCode } = batch.stats[0];
+    this.state = batch.state;
+    this.f = f;
+    this.gradNorm = gradNorm;
+    this.lr = lr;
+    this.countEvaluation();
+    const t = this.elapsedAt((started + this.clock()) / 2);
+    if (stopCode === DEVICE_STOP.diverged) {
+      await this.finish('diverged');
+      return;
+    }
+    this.record(0, t, this.spec.record.params ? Float32Array.from(x0) : null);
+    if (stopCode !== DEVICE_STOP.none) await this.finish(STOP_REASONS[stopCode]);
+    else if (this.maxIterations === 0) await this.finish('max_iterations');
+    else if (this.cancelRequested) await this.finish('cancelled');
+  }
+
+  private async restore(checkpoint: RunCheckpoint): Promise<void> {
+    if (checkpoint.version !== CHECKPOINT_VERSION) {
+      throw new Error(`checkpoint version ${checkpoint.version} is not ${CHECKPOINT_VERSION}`);
+    }
+    const saved = decodeState(checkpoint.state) as unknown as CheckpointState;
+    if (saved.noise !== null) throw new Error('a checkpoint with gradient noise resumes on the CPU only');
+    const schedule = saved.schedule as { scale: number; best: number | null; badCount: number } | null;
+    this.i = checkpoint.iteration;
+    this.f = saved.f;
+    this.prevF = saved.prevF;
+    this.lr = saved.lr;
+    Object.assign(this.evaluations, saved.evaluations);
+    this.elapsedBefore = saved.elapsedMs;
+    this.lastRecorded = saved.lastRecorded;
+    this.program.load({
+      x: saved.x,
+      optimizerState: isArrayRecord(saved.optimizer) ? saved.optimizer : null,
+      bestX: saved.best.x,
+      scalars: {
+        current: 0,
+        previous: 1,
+        best: saved.best.x ? 2 : 0,
+        stopCode: DEVICE_STOP.none,
+        stopIteration: 0,
+        bestIteration: saved.best.iteration,
+        f: saved.f,
+        gradNorm: 0,
+        lr: saved.lr,
+        f0: saved.f0,
+        prevF: saved.prevF,
+        prevGradNorm: 0,
+        prevLr: 0,
+        bestF: saved.best.f,
+        plateau: this.problem.plateau && schedule ? schedule : { scale: 1, best: null, badCount: 0 },
+      },
+    });
+    // Re-derive g and ‖g‖ at x (uncounted), as run.ts restore does.
+    this.program.queueMeasure();
+    const batch = await this.program.runBatch();
+    this.state = batch.state;
+    this.gradNorm = batch.state.gradNorm;
+    this.f = batch.state.f;
+  }
+
+  /** Absorbs a batch's stats in iteration order, up to the device's stop. */
+  private async absorb(batch: BatchReadback, started: number, ended: number): Promise<void> {
+    this.state = batch.state;
+    const count = batch.stats.length;
+    let recordedIndex = 0;
+    for (let k = 0; k < count; k++) {
+      const iteration = this.i + 1;
+      const stats = batch.stats[k];
+      this.prevF = this.f;
+      this.prevGradNorm = this.gradNorm;
+      this.prevLr = this.lr;
+      this.f = stats.f;
+      this.gradNorm = stats.gradNorm;
+      this.lr = stats.lr;
+      this.i = iteration;
+      this.countEvaluation();
+      if (stats.stopCode === DEVICE_STOP.diverged) {
+        await this.finish('diverged');
+        return;
+      }
+      if (iteration % this.stride === 0) {
+        const x = this.spec.record.params ? batch.recorded[recordedIndex++] : null;
+        this.record(iteration, this.elapsedAt(started + ((k + 1) / count) * (ended - started)), x);
+      }
+      if (stats.stopCode !== DEVICE_STOP.none) {
+        await this.finish(STOP_REASONS[stats.stopCode]);
+        return;
+      }
+    }
+  }
+
+  /** Ends the run; the trajectory ends on the iterate the result reports (as run.ts finish). */
+  private async finish(reason: StopReason): Promise<void> {
+    this.stopReason = reason;
+    const state = this.deviceState();
+    if (reason === 'diverged') {
+      if (this.i > 0 && this.lastRecorded !== this.i - 1) {
+        const x = this.spec.record.params ? await this.program.readIterate(state.previous) : null;
+        this.pushPoint(this.i - 1, this.prevF, this.prevGradNorm, this.prevLr, x);
+      }
+      return;
+    }
+    if (this.lastRecorded !== this.i) {
+      const x = this.spec.record.params ? await this.program.readIterate(state.current) : null;
+      this.record(this.i, this.elapsedMs(), x);
+    }
+  }
+
+  private record(iteration: number, t: number, x: Float32Array | null): void {
+    const point: TrajectoryPoint = { i: iteration, f: this.f, gradNorm: this.gradNorm, lr: this.lr, t };
+    if (x !== null) point.x = Array.from(x);
+    this.pending.push(point);
+    this.lastRecorded = iteration;
+  }
+
+  private pushPoint(
+    iteration: number,
+    f: number,
+    gradNorm: number,
+    lr: number,
+    x: Float32Array | null,
+  ): void {
+    const point: TrajectoryPoint = { i: iteration, f, gradNorm, lr, t: this.elapsedMs() };
+    if (x !== null) point.x = Array.from(x);
+    this.pending.push(point);
+    this.lastRecorded = iteration;
+  }
+
+  private countEvaluation(): void {
+    this.evaluations.f++;
+    this.evaluations.gradient++;
+  }
+
+  /** Step i's inputs: lrᵢ = lr · s(i − 1) (the start reports lr₁), Adam's bias corrections at t = i. */
+  private stepInput(iteration: number): StepInput {
+    const t = Math.max(0, iteration - 1);
+    const plateau = this.problem.plateau;
+    const usePlateau = plateau !== null && t >= plateau.fromStep;
+    const lr = usePlateau ? 0 : this.baseLr * this.schedule.factor(t, this.scheduleState);
+    let biasCorrection1 = 1;
+    let biasCorrection2 = 1;
+    if (this.adamBetas !== null && iteration >= 1) {
+      biasCorrection1 = 1 / (1 - this.adamBetas[0] ** iteration);
+      biasCorrection2 = 1 / (1 - this.adamBetas[1] ** iteration);
+    }
+    return { iteration, lr, usePlateau, biasCorrection1, biasCorrection2 };
+  }
+
+  /**
+   * Steps in the next batch: grows ×4 from 4 until a batch takes about BATCH_TARGET_MS, never past
+   * the slice's remaining time, the time budget, maxIterations, `untilIteration`, or the device's
+   * batch and record capacities.
+   */
+  private nextBatchSize(sliceLeftMs: number, untilIteration: number): number {
+    let steps = this.batchSteps;
+    if (this.msPerStep !== null) {
+      const budgetLeftMs = this.spec.stop.maxSeconds * 1000 - this.elapsedMs();
+      const targetMs = Math.min(BATCH_TARGET_MS, sliceLeftMs, budgetLeftMs);
+      steps = Math.min(steps * 4, Math.floor(targetMs / this.msPerStep));
+    }
+    steps = Math.min(
+      steps,
+      this.program.maxBatchEvaluations,
+      this.maxIterations - this.i,
+      untilIteration - this.i,
+    );
+    if (this.spec.record.params) steps = Math.min(steps, this.stride * this.program.maxRecordedPerBatch);
+    return Math.max(1, steps);
+  }
+
+  private learnSpeed(steps: number, elapsedMs: number): void {
+    this.batchSteps = steps;
+    this.msPerStep = Math.max(elapsedMs / steps, 1e-3);
+  }
+
+  private deviceState(): DeviceRunState {
+    if (this.state === null) throw new Error('the run has not started');
+    return this.state;
+  }
+
+  private elapsedAt(now: number): number {
+    return this.elapsedBefore + (now - this.segmentStart);
+  }
+
+  private elapsedMs(): number {
+    return this.elapsedAt(this.clock());
+  }
+}
+
+function isArrayRecord(value: PlainState): value is { [key: string]: Float64Array } {
+  return (
+    value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Float64Array)
+  );
+}

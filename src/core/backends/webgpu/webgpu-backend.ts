@@ -1,0 +1,29 @@
+import type { ComputeBackend, DeviceInfo, DeviceProblem } from '../compute-backend.ts';
+import { GpuContext } from './gpu-context.ts';
+import { WebGpuRunProgram } from './webgpu-run-program.ts';
+
+/**
+ * The WebGPU {@link ComputeBackend}: WGSL compute kernels on a GPUDevice the host acquired
+ * (src/gpu/device.ts in Node, navigator.gpu in a browser). Pipelines are compiled once per
+ * device and shared by every run on it.
+ */
+export class WebGpuBackend implements ComputeBackend {
+  readonly context: GpuContext;
+
+  constructor(device: GPUDevice, adapter: string) {
+    this.context = new GpuContext(device, adapter);
+  }
+
+  get info(): DeviceInfo {
+    return this.context.info;
+  }
+
+  /** The iterates take three regions of one buffer (run-layout.ts), so one binding must hold 3·n floats. */
+  maxRunDim(): number {
+    return Math.floor(this.context.maxBindingBytes / 12);
+  }
+
+  createRunProgram(problem: DeviceProblem): WebGpuRunProgram {
+    return new WebGpuRunProgram(this.context, problem);
+  }
+}
