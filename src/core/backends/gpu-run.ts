@@ -143,6 +143,7 @@ export class GpuRun {
   /** Measured device time per step (ms), for sizing batches; null until the first batch. */
   private msPerStep: number | null = null;
   private batchSteps = 4;
+  private batchCount = 0;
 
   /** Builds the run and evaluates its start (or re-derives g at a checkpoint's x): one device round trip. */
   static async create(backend: ComputeBackend, spec: JobSpec, options: GpuRunOptions = {}): Promise<GpuRun> {
@@ -186,6 +187,11 @@ export class GpuRun {
     return this.i;
   }
 
+  /** Batches run so far: each is one submission and one read-back, however many steps it held. */
+  get batches(): number {
+    return this.batchCount;
+  }
+
   /** Latest progress, for job records: the current iteration, f and ‖g‖ (as of the last batch). */
   progress(): { iteration: number; f: number; gradNorm: number } {
     return { iteration: this.i, f: this.f, gradNorm: this.gradNorm };
@@ -217,6 +223,7 @@ export class GpuRun {
       const started = this.clock();
       const batch = await this.program.runBatch();
       const ended = this.clock();
+      this.batchCount++;
       this.learnSpeed(steps, ended - started);
       await this.absorb(batch, started, ended);
       if (this.stopReason === null) {

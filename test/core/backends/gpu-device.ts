@@ -23,7 +23,10 @@ export async function acquireTestDevice(): Promise<TestDevice> {
   if (acquired === null) {
     throw new Error(`${NO_ADAPTER_HINT} To skip the GPU tests instead, set DESCENT_GPU_TESTS=skip.`);
   }
-  return { ...acquired, backend: new WebGpuBackend(acquired.device, acquired.adapter) };
+  return {
+    ...acquired,
+    backend: new WebGpuBackend(acquired.device, acquired.adapter, { software: acquired.software }),
+  };
 }
 
 /** float32 values of `values` (what the device holds), as a Float64Array for the CPU core. */

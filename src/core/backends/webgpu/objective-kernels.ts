@@ -103,7 +103,9 @@ export function objectiveKernel(spec: DeviceObjectiveSpec): ObjectiveKernel {
         element: `${reduced}
     let term = 0.0;
     let gi = radial * xi + periodic * sin(angle);`,
-        value: `config.p0 * (1.0 - exp(-config.p1 * sqrt(state.sumA / f32(n)))) + (${Math.E} - exp(state.sumB / f32(n)))`,
+        // e − E₂ as e(1 − exp(C/n − 1)): exactly 0 at x = 0 (as the CPU's e − exp(1) is), where
+        // float32 e and exp(1.0) may differ by an ulp.
+        value: `config.p0 * (1.0 - exp(-config.p1 * sqrt(state.sumA / f32(n)))) + ${Math.E} * (1.0 - exp(state.sumB / f32(n) - 1.0))`,
         config: { p0: a, p1: b, p2: c, p3: c / TWO_PI },
       };
     }

@@ -1,5 +1,5 @@
 import type { ComputeBackend, DeviceInfo, DeviceProblem } from '../compute-backend.ts';
-import { GpuContext } from './gpu-context.ts';
+import { GpuContext, HARDWARE_WORKGROUPS, SOFTWARE_WORKGROUPS } from './gpu-context.ts';
 import { WebGpuRunProgram } from './webgpu-run-program.ts';
 
 /**
@@ -10,8 +10,13 @@ import { WebGpuRunProgram } from './webgpu-run-program.ts';
 export class WebGpuBackend implements ComputeBackend {
   readonly context: GpuContext;
 
-  constructor(device: GPUDevice, adapter: string) {
-    this.context = new GpuContext(device, adapter);
+  /** `software`: the adapter is a CPU rasterizer (llvmpipe), which wants fewer, larger workgroups. */
+  constructor(device: GPUDevice, adapter: string, options: { software?: boolean } = {}) {
+    this.context = new GpuContext(
+      device,
+      adapter,
+      options.software ? SOFTWARE_WORKGROUPS : HARDWARE_WORKGROUPS,
+    );
   }
 
   get info(): DeviceInfo {

@@ -24,8 +24,6 @@ import {
 export const MAX_BATCH_EVALUATIONS = 4096;
 /** Recorded iterates one batch may hold: at most this many float32 values in all (64 MiB). */
 export const RECORD_BUDGET_FLOATS = 1 << 24;
-/** Workgroups of the objective pass (each leaves one partial sum for the finalize pass). */
-export const MAX_PARTIALS = 2048;
 
 const RING_SLOT_BYTES = 16;
 
@@ -98,10 +96,13 @@ export class WebGpuRunProgram implements RunProgram {
     }
     this.maxRecordedPerBatch = Math.max(
       1,
-      Math.floor(Math.min(RECORD_BUDGET_FLOATS * 4, context.maxBindingBytes) / bytes),
+      Math.min(
+        MAX_BATCH_EVALUATIONS,
+        Math.floor(Math.min(RECORD_BUDGET_FLOATS * 4, context.maxBindingBytes) / bytes),
+      ),
     );
-    this.elementwiseWorkgroups = workgroupsFor(n);
-    this.partialWorkgroups = workgroupsFor(n, MAX_PARTIALS);
+    this.elementwiseWorkgroups = workgroupsFor(n, context.workgroupCaps.elementwise);
+    this.partialWorkgroups = workgroupsFor(n, context.workgroupCaps.reduction);
 
     this.iterates = context.storage(3 * bytes, 'iterates');
     this.gradient = context.storage(bytes, 'gradient');
