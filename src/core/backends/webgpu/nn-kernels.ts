@@ -34,10 +34,17 @@ const TILE = 16;
 const W = WORKGROUP_SIZE;
 
 /**
- * tanh(x) = sign(x)(1 − e^(−2|x|))/(1 + e^(−2|x|)): WGSL's tanh may be computed from sinh/cosh,
- * which overflow to NaN for |x| above ~89; this form saturates to ±1.
+ * tanh in float32 to a few ulps relative: WGSL's tanh may be computed from sinh/cosh (it overflows
+ * to NaN above |x| ≈ 89, and on llvmpipe it errs by 1.7e-5 relative near 0). For |x| < 1 the
+ * [7/6] Padé approximant of Lambert's continued fraction,
+ *   tanh x ≈ x (135135 + 17325x² + 378x⁴ + x⁶) / (135135 + 62370x² + 3150x⁴ + 28x⁶),
+ * beyond it sign(x)(1 − e)/(1 + e) with e = exp(−2|x|) ≤ e⁻², which saturates to ±1.
  */
 const TANH = `fn stableTanh(x: f32) -> f32 {
+  let s = x * x;
+  if (abs(x) < 1.0) {
+    return x * (135135.0 + s * (17325.0 + s * (378.0 + s))) / (135135.0 + s * (62370.0 + s * (3150.0 + s * 28.0)));
+  }
   let e = exp(-2.0 * abs(x));
   return sign(x) * (1.0 - e) / (1.0 + e);
 }`;
@@ -112,7 +119,7 @@ export class NnKernels {
     );
   }
 
-  /** A = act(Z), elementwise (`output` may be `input`). */
+  /** A = act(Z), elementwise (`output` must be another array: WebGPU binds a buffer read-only or writable, not both). */
   activation(kind: Activation, input: GpuArray, output: GpuArray): EncodableOp {
     const body = kind === 'tanh' ? 'a[j] = stableTanh(z[j]);' : 'a[j] = max(z[j], 0.0);';
     return this.elementwise(
