@@ -142,7 +142,7 @@ export class GpuRun {
   private readonly segmentStart: number;
   /** Measured device time per step (ms), for sizing batches; null until the first batch. */
   private msPerStep: number | null = null;
-  private batchSteps = 4;
+  private batchSteps = 1;
   private batchCount = 0;
 
   /** Builds the run and evaluates its start (or re-derives g at a checkpoint's x): one device round trip. */
@@ -504,7 +504,7 @@ export class GpuRun {
   }
 
   /**
-   * Steps in the next batch: grows ×4 from 4 until a batch takes about BATCH_TARGET_MS, never past
+   * Steps in the next batch: grows ×4 from 1 until a batch takes about BATCH_TARGET_MS, never past
    * the slice's remaining time, the time budget, maxIterations, `untilIteration`, or the device's
    * batch and record capacities.
    */

@@ -262,6 +262,17 @@ export class WebGpuRunProgram implements RunProgram {
     this.queued++;
   }
 
+  /**
+   * Queues the fused update pass alone, without the evaluation (the state does not advance, so
+   * every call redoes the same step): for measuring the update's memory bandwidth (bench/gpu.ts).
+   */
+  queueUpdateOnly(step: StepInput): void {
+    const pass = this.openPass();
+    const offset = this.writeParams(MODE.step, step, false);
+    this.dispatch(pass, this.updateKernel, this.updateGroups, offset, this.elementwiseWorkgroups);
+    this.queued++;
+  }
+
   async runBatch(): Promise<BatchReadback> {
     const device = this.context.device;
     const evaluations = this.queued;
