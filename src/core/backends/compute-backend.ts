@@ -23,16 +23,7 @@ export type DeviceOptimizerSpec = Extract<
   { name: 'sgd' | 'momentum' | 'adagrad' | 'rmsprop' | 'adam' | 'adamw' }
 >;
 
-export const DEVICE_OPTIMIZERS: readonly DeviceOptimizerSpec['name'][] = [
-  'sgd',
-  'momentum',
-  'adagrad',
-  'rmsprop',
-  'adam',
-  'adamw',
-];
-
-/** The builtins with device kernels: the ones that accept any dimension (quadratic unrotated). */
+/** The builtins with device kernels: the ones that accept any dimension (`anyDim`; quadratic unrotated). */
 export type DeviceObjectiveName =
   | 'sphere'
   | 'quadratic'
@@ -40,15 +31,6 @@ export type DeviceObjectiveName =
   | 'rastrigin'
   | 'ackley'
   | 'styblinski_tang';
-
-export const DEVICE_OBJECTIVES: readonly DeviceObjectiveName[] = [
-  'sphere',
-  'quadratic',
-  'rosenbrock',
-  'rastrigin',
-  'ackley',
-  'styblinski_tang',
-];
 
 /** A builtin objective on the device, with its parameters complete (defaults filled in). */
 export interface DeviceObjectiveSpec {

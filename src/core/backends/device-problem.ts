@@ -1,11 +1,10 @@
 import type { JobSpec } from '../../schemas/job-spec.ts';
-import {
-  type ComputeBackend,
-  DEVICE_OBJECTIVES,
-  DEVICE_OPTIMIZERS,
-  type DeviceObjectiveName,
-  type DeviceOptimizerSpec,
-  type DeviceProblem,
+import { builtins } from '../objectives/builtins/index.ts';
+import type {
+  ComputeBackend,
+  DeviceObjectiveName,
+  DeviceOptimizerSpec,
+  DeviceProblem,
 } from './compute-backend.ts';
 
 /**
@@ -23,17 +22,17 @@ import {
 export function deviceUnsupportedReason(spec: JobSpec, backend?: ComputeBackend): string | null {
   const objective = spec.objective;
   if (objective.type !== 'builtin') return 'expression objectives run on the CPU';
-  if (!DEVICE_OBJECTIVES.includes(objective.name as DeviceObjectiveName)) {
+  if (!builtins[objective.name].anyDim) {
     return `${objective.name} runs on the CPU (only the builtins of any dimension have device kernels)`;
   }
   if (objective.name === 'quadratic' && objective.params.rotate === true) {
     return 'the rotated quadratic runs on the CPU';
   }
   const optimizer = spec.optimizer.name;
-  if (!(DEVICE_OPTIMIZERS as readonly string[]).includes(optimizer)) return `${optimizer} runs on the CPU`;
+  if (optimizer === 'newton' || optimizer === 'lbfgs') return `${optimizer} runs on the CPU`;
   if (spec.gradientNoise !== null && spec.gradientNoise.std > 0) return 'gradientNoise runs on the CPU';
   if (backend) {
-    const limit = backend.maxRunDim(optimizer as DeviceOptimizerSpec['name']);
+    const limit = backend.maxRunDim(optimizer);
     if (objective.dim > limit) return `dimension ${objective.dim} exceeds the device's limit (${limit})`;
   }
   return null;
