@@ -1,4 +1,4 @@
-import { describe } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 import { WebGpuBackend } from '../../../src/core/backends/webgpu/webgpu-backend.ts';
 import { Rng } from '../../../src/core/random.ts';
 import { type AcquiredDevice, acquireGpuDevice, NO_ADAPTER_HINT } from '../../../src/gpu/device.ts';
@@ -18,7 +18,28 @@ export interface TestDevice extends AcquiredDevice {
   backend: WebGpuBackend;
 }
 
-export async function acquireTestDevice(): Promise<TestDevice> {
+/**
+ * The suite's device: acquired before its tests, destroyed after them. Without an adapter every
+ * test fails with the install hint (a failing hook alone would not count as failed tests).
+ */
+export function useTestDevice(): TestDevice {
+  const gpu = {} as TestDevice;
+  let failure: unknown = null;
+  beforeAll(async () => {
+    try {
+      Object.assign(gpu, await acquireTestDevice());
+    } catch (error) {
+      failure = error;
+    }
+  });
+  beforeEach(() => {
+    if (failure !== null) throw failure;
+  });
+  afterAll(() => gpu.device?.destroy());
+  return gpu;
+}
+
+async function acquireTestDevice(): Promise<TestDevice> {
   const acquired = await acquireGpuDevice();
   if (acquired === null) {
     throw new Error(`${NO_ADAPTER_HINT} To skip the GPU tests instead, set DESCENT_GPU_TESTS=skip.`);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { deviceUnsupportedReason } from '../../../src/core/backends/device-problem.ts';
 import { GpuRun, type GpuRunCheckpoint } from '../../../src/core/backends/gpu-run.ts';
 import { Run, type RunCheckpoint, runToCompletion } from '../../../src/core/run.ts';
@@ -6,7 +6,7 @@ import type { TrajectoryPoint } from '../../../src/core/types.ts';
 import { type JobSpec, normalizeJobSpec } from '../../../src/schemas/job-spec.ts';
 import { DEFAULT_LIMITS } from '../../../src/schemas/limits.ts';
 import { spec, withoutTime } from '../spec-helpers.ts';
-import { acquireTestDevice, describeGpu, type TestDevice } from './gpu-device.ts';
+import { describeGpu, type TestDevice, useTestDevice } from './gpu-device.ts';
 
 /**
  * GpuRun against the CPU Run: the same iteration semantics, stop rules, trajectory and
@@ -33,14 +33,11 @@ function relativeDifference(a: number, b: number, floor = 1e-30): number {
 }
 
 describeGpu('GpuRun (WebGPU) against the CPU Run', () => {
-  let gpu: TestDevice;
+  const gpu = useTestDevice();
   const runs: GpuRun[] = [];
-  beforeAll(async () => {
-    gpu = await acquireTestDevice();
-  });
+  // After hooks run in reverse: the runs' buffers go before the device.
   afterAll(() => {
     for (const run of runs) run.destroy();
-    gpu?.device.destroy();
   });
   const onDevice = async (jobSpec: JobSpec, options: { checkpoint?: RunCheckpoint } = {}) => {
     const finished = await runOnDevice(gpu, jobSpec, options);

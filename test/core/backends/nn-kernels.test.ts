@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { type GpuArray, NnKernels } from '../../../src/core/backends/webgpu/nn-kernels.ts';
-import { acquireTestDevice, describeGpu, maxRelativeError, type TestDevice, uniforms } from './gpu-device.ts';
+import { describeGpu, maxRelativeError, uniforms, useTestDevice } from './gpu-device.ts';
 
 /**
  * The dense-network kernels against float64 references computed here from the same float32
@@ -40,13 +40,11 @@ function referenceMatmul(
 }
 
 describeGpu('dense-network kernels (WebGPU) against float64 references', () => {
-  let gpu: TestDevice;
+  const gpu = useTestDevice();
   let nn: NnKernels;
-  beforeAll(async () => {
-    gpu = await acquireTestDevice();
+  beforeEach(() => {
     nn = new NnKernels(gpu.backend.context);
   });
-  afterAll(() => gpu?.device.destroy());
 
   const read = (array: GpuArray) => nn.read(array);
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { DEVICE_STOP } from '../../../src/core/backends/compute-backend.ts';
 import { deviceProblem } from '../../../src/core/backends/device-problem.ts';
 import { WebGpuBackend } from '../../../src/core/backends/webgpu/webgpu-backend.ts';
@@ -6,7 +6,7 @@ import { quadraticEigenvalues } from '../../../src/core/objectives/builtins/quad
 import { createObjective } from '../../../src/core/objectives/index.ts';
 import type { JobSpec } from '../../../src/schemas/job-spec.ts';
 import { spec } from '../spec-helpers.ts';
-import { acquireTestDevice, describeGpu, maxRelativeError, type TestDevice, uniforms } from './gpu-device.ts';
+import { describeGpu, maxRelativeError, uniforms, useTestDevice } from './gpu-device.ts';
 
 /**
  * The builtins' value and gradient kernels and the two-stage reductions (f, ‖g‖) against the
@@ -111,14 +111,9 @@ async function evaluateOnDevice(backend: WebGpuBackend, jobSpec: JobSpec, x: Arr
 }
 
 describeGpu('objective kernels and reductions (WebGPU) against the CPU builtins', () => {
-  let gpu: TestDevice;
-  /** The same device with a GPU's workgroup counts (on llvmpipe, acquireTestDevice picks the software ones). */
-  let hardwareCounts: WebGpuBackend;
-  beforeAll(async () => {
-    gpu = await acquireTestDevice();
-    hardwareCounts = new WebGpuBackend(gpu.device, gpu.adapter, { software: false });
-  });
-  afterAll(() => gpu?.device.destroy());
+  const gpu = useTestDevice();
+  /** The same device with a GPU's workgroup counts (on llvmpipe, useTestDevice picks the software ones). */
+  const hardwareCounts = () => new WebGpuBackend(gpu.device, gpu.adapter, { software: false });
 
   for (const [dim, counts] of [
     [2, 'adapter'],
@@ -139,7 +134,7 @@ describeGpu('objective kernels and reductions (WebGPU) against the CPU builtins'
         const f = cpu.valueAndGradient(x, g);
         const gradNorm = Math.sqrt(g.reduce((sum, gj) => sum + gj * gj, 0));
 
-        const device = await evaluateOnDevice(counts === 'GPU' ? hardwareCounts : gpu.backend, jobSpec, x);
+        const device = await evaluateOnDevice(counts === 'GPU' ? hardwareCounts() : gpu.backend, jobSpec, x);
         expect(device.stopCode).toBe(DEVICE_STOP.none);
         expect(Math.abs(device.f - f) / testCase.valueScale(x)).toBeLessThan(SUM_TOLERANCE);
         expect(Math.abs(device.gradNorm - gradNorm) / gradNorm).toBeLessThan(SUM_TOLERANCE);

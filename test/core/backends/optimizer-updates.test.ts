@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { deviceProblem } from '../../../src/core/backends/device-problem.ts';
 import { clipGradient, createOptimizer } from '../../../src/core/optimizers/index.ts';
 import type { PlainState } from '../../../src/core/types.ts';
 import { spec } from '../spec-helpers.ts';
-import { acquireTestDevice, describeGpu, maxRelativeError, type TestDevice, uniforms } from './gpu-device.ts';
+import { describeGpu, maxRelativeError, uniforms, useTestDevice } from './gpu-device.ts';
 
 /**
  * Every fused update kernel against the CPU optimizer (src/core/optimizers), on float32 inputs:
@@ -73,11 +73,7 @@ const cases: Case[] = [
 ];
 
 describeGpu('fused optimizer updates (WebGPU) against the CPU optimizers', () => {
-  let gpu: TestDevice;
-  beforeAll(async () => {
-    gpu = await acquireTestDevice();
-  });
-  afterAll(() => gpu?.device.destroy());
+  const gpu = useTestDevice();
 
   for (const testCase of cases) {
     it(`${testCase.name}: one step matches the CPU step to float32 rounding`, async () => {
