@@ -1,18 +1,19 @@
-import { create, globals } from 'webgpu';
-
 /**
  * Acquires a WebGPU device in Node through `webgpu` (Dawn's binding; it ships its native
  * binary). Dawn picks a Vulkan adapter: the GPU's driver on a GPU host (in a container the
  * NVIDIA runtime must expose the `graphics` capability), or Mesa's llvmpipe on a CPU-only
  * machine once Debian's backports Mesa is installed (see .ci/run). Debian 12's own Mesa 22 gives
  * no adapter: then this returns null.
+ *
+ * The binding is loaded on the first call, not on import: a process that never asks for a GPU
+ * never loads Dawn (nor fails on a platform the package ships no binary for).
  */
 
 export interface AcquiredDevice {
   device: GPUDevice;
   /** The adapter, as Result.device.adapter reports it: e.g. "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)". */
   adapter: string;
-  /** Whether the adapter is a software rasterizer (llvmpipe): correct, but no faster than the CPU. */
+  /** Whether the adapter is a software rasterizer (llvmpipe): correct, and slower than the CPU core (bench/gpu.ts). */
   software: boolean;
 }
 
@@ -36,6 +37,7 @@ let instance: GPU | null = null;
  */
 export async function acquireGpuDevice(): Promise<AcquiredDevice | null> {
   if (instance === null) {
+    const { create, globals } = await import('webgpu');
     // GPUBufferUsage and friends, for code that expects the browser's globals.
     Object.assign(globalThis, globals);
     instance = create([]);

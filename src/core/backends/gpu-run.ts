@@ -61,7 +61,7 @@ import { deviceProblem, deviceUnsupportedReason } from './device-problem.ts';
 
 /** Wall time one batch aims for: short enough that cancel lands well within 100 ms. */
 export const BATCH_TARGET_MS = 20;
-/** Divergence threshold on f relative to the start, as run.ts (the device applies it). */
+/** ‖g‖ below which the final point is classified as stationary in the diagnostics (or gradTol if larger), as run.ts. */
 const STATIONARY_GRAD_NORM = 1e-6;
 
 /** A RunCheckpoint from a device run. */
