@@ -7,7 +7,7 @@
  * Device runs are float32: WebGPU has no float64. Values cross the boundary as Float32Array
  * (exact when widened to float64), and the run reports `precision: 'float32'`.
  */
-import type { OptimizerSpec } from '../../schemas/optimizer.ts';
+import type { OptimizerSpec } from '../spec.ts';
 
 /** Where a run executes, as `Result.device` reports it (API.md). */
 export interface DeviceInfo {

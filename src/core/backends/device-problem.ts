@@ -1,5 +1,5 @@
-import type { JobSpec } from '../../schemas/job-spec.ts';
 import { builtins } from '../objectives/builtins/index.ts';
+import type { JobSpec } from '../spec.ts';
 import type {
   ComputeBackend,
   DeviceObjectiveName,

@@ -1,4 +1,3 @@
-import type { JobSpec } from '../../schemas/job-spec.ts';
 import { computeDiagnostics, DIAGNOSTICS_MAX_DIM } from '../diagnostics.ts';
 import { createObjective } from '../objectives/index.ts';
 import { createOptimizer } from '../optimizers/index.ts';
@@ -6,6 +5,7 @@ import { decodeState, encodeState } from '../plain-state.ts';
 import { recordStride } from '../recording.ts';
 import { CHECKPOINT_VERSION, type RunCheckpoint } from '../run.ts';
 import { createSchedule } from '../schedules.ts';
+import type { JobSpec } from '../spec.ts';
 import { startPoint } from '../start-point.ts';
 import type {
   EvaluationCounts,

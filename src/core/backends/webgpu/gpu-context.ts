@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" />
 import type { DeviceInfo } from '../compute-backend.ts';
 import { BufferUsage, MAX_WORKGROUPS, MapMode, ShaderStage, WORKGROUP_SIZE } from './constants.ts';
 
@@ -7,6 +6,10 @@ import { BufferUsage, MAX_WORKGROUPS, MapMode, ShaderStage, WORKGROUP_SIZE } fro
  * compiled once per WGSL source. Standard WebGPU only, on a device the host passes in (the
  * browser's, or one from the `webgpu` package in Node: see src/gpu/device.ts), so the core still
  * bundles for a browser.
+ *
+ * The GPU* types are WebGPU's standard IDL types (@webgpu/types, ambient): this program gets them
+ * through the `webgpu` package that src/gpu/device.ts loads; a browser build lists
+ * "@webgpu/types" in its tsconfig `types`. Nothing here imports them at run time.
  *
  * Validation errors of the device (a WGSL compile error, a bad binding) surface asynchronously
  * in WebGPU; the context keeps the first one and `read` throws it, so a programming error fails
