@@ -2,6 +2,7 @@ import { computeDiagnostics } from './diagnostics.ts';
 import { createObjective } from './objectives/index.ts';
 import { clipGradient } from './optimizers/clip.ts';
 import { createOptimizer } from './optimizers/index.ts';
+import { createStepContext } from './optimizers/step-context.ts';
 import { decodeState, type Encoded, encodeState } from './plain-state.ts';
 import { Rng, type RngState } from './random.ts';
 import { recordStride } from './recording.ts';
@@ -164,7 +165,7 @@ export class Run {
     this.noiseStd = spec.gradientNoise?.std ?? 0;
     this.g = new Float64Array(this.dim);
     this.previous = new Float64Array(this.dim);
-    this.context = { objective: this.countedObjective, f: Number.NaN };
+    this.context = createStepContext(this.countedObjective);
     this.segmentStart = this.clock();
     this.lastClock = this.segmentStart;
 
@@ -311,18 +312,41 @@ export class Run {
     if (this.clipNorm !== null) {
       clipGradient(g, this.clipNorm, this.noise === null ? this.gradNorm : Math.sqrt(sumOfSquares(g)));
     }
+    const context = this.context;
+    context.f = this.f;
+    context.evaluated = false;
+    context.lineSearchFailed = false;
+    const next = this.writableBuffer();
+    const poison = this.optimizer.step(this.x, next, g, lr, this.optimizerState, this.i + 1, context);
+    if (context.lineSearchFailed) {
+      // No step: the run ends at x₍ᵢ₎, which is recorded as the final point.
+      this.finish('line_search_failed');
+      return;
+    }
     this.prevF = this.f;
     this.prevGradNorm = this.gradNorm;
     this.prevLr = this.lr;
-    this.context.f = this.f;
-    const next = this.writableBuffer();
-    const poison = this.optimizer.step(this.x, next, g, lr, this.optimizerState, this.i + 1, this.context);
     this.previous = this.x;
     this.x = next;
     this.i++;
     this.lr = lr;
-    this.evaluate(poison);
+    if (context.evaluated) this.adoptEvaluation(poison);
+    else this.evaluate(poison);
     this.afterEvaluation();
+  }
+
+  /**
+   * Takes f and ∇f at the new x from the step's line search (already counted): the gradient
+   * buffers swap, and ‖g‖ (+ poison) is summed from the handed-over gradient, in index order as
+   * an evaluation sums it, so the run is bit for bit the one that would evaluate x again.
+   */
+  private adoptEvaluation(poison: number): void {
+    const context = this.context;
+    const g = context.nextGradient;
+    context.nextGradient = this.g;
+    this.g = g;
+    this.f = context.nextF;
+    this.gradNorm = Math.sqrt(sumOfSquares(g)) + poison;
   }
 
   /** The buffer the next step writes into: `previous`, unless it holds the best iterate, which then moves to the reserve. */

@@ -44,12 +44,33 @@ export type PlainState =
   | PlainState[]
   | { [key: string]: PlainState };
 
-/** What an optimizer's step may use beyond x and g. */
+/**
+ * What an optimizer's step may use beyond x and g, and what it may hand back to the run loop
+ * (create one with `createStepContext`). The run loop resets `evaluated` and `lineSearchFailed`
+ * before every step.
+ */
 export interface StepContext {
   /** The (counted) objective, for line searches and Hessians. */
   objective: Objective;
   /** f at the current x, exact (no gradient noise). */
   f: number;
+  /**
+   * A buffer of length dim (not g) for ∇f at `next`. A step whose line search already evaluated
+   * f and ∇f at the point it writes to `next` leaves the gradient here, sets `nextF` and sets
+   * `evaluated`: the run loop then takes f and ∇f from here instead of evaluating `next` again
+   * (and counts nothing more; the line search's calls were counted).
+   */
+  nextGradient: Float64Array;
+  /** f(next), when `evaluated`. */
+  nextF: number;
+  /** Set by a step that evaluated f and ∇f at `next` into `nextF` and `nextGradient`. */
+  evaluated: boolean;
+  /**
+   * Set by a step whose line search found no step decreasing f: `next` is then undefined, and
+   * the run ends at x with stopReason `line_search_failed` (never a zero step that would pass for
+   * convergence).
+   */
+  lineSearchFailed: boolean;
 }
 
 /**
@@ -67,7 +88,9 @@ export interface Optimizer<S extends PlainState = PlainState> {
    * One update from x and the gradient g at x, written into `next`; x itself is left as it was
    * (g may carry added noise and clipping; the step may overwrite g as scratch). `lr` is this
    * step's rate (base lr times the schedule factor), `t` the 1-based step number (Adam's bias
-   * correction uses it). The run loop evaluates f and ∇f at `next` afterwards; a step never needs to.
+   * correction uses it). The run loop evaluates f and ∇f at `next` afterwards, unless the step
+   * hands them over (`context.evaluated`); a step whose line search fails sets
+   * `context.lineSearchFailed` instead of moving.
    *
    * Returns Σⱼ nextⱼ·0: 0 when every entry of the new iterate is finite, NaN otherwise
    * (x·0 is NaN exactly for ±∞ and NaN). Folded into the update's own pass, this gives the run
@@ -102,7 +125,8 @@ export type StopReason =
   | 'time_limit'
   | 'diverged'
   | 'cancelled'
-  | 'early_stopped';
+  | 'early_stopped'
+  | 'line_search_failed';
 
 export type StationaryPoint = 'minimum' | 'saddle' | 'maximum' | 'degenerate';
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { StopReason } from '../core/types.ts';
+import type { Agrees, Assert } from './agrees.ts';
 import { jobSpecSchema } from './job-spec.ts';
 import { named } from './openapi-registry.ts';
 import { optimizerSchema } from './optimizer.ts';
@@ -32,9 +34,13 @@ export const stopReasonSchema = named(
     'diverged',
     'cancelled',
     'early_stopped',
+    'line_search_failed',
   ]),
   'StopReason',
+  'Why the run stopped. `line_search_failed`: the line search of newton or lbfgs found no step decreasing f (not converged).',
 );
+
+export type StopReasonAgreesWithCore = Assert<Agrees<z.output<typeof stopReasonSchema>, StopReason>>;
 
 export const jobProgressSchema = z
   .object({
