@@ -22,6 +22,12 @@ export interface Objective {
   valueGradientAndNormSquared?(x: Float64Array, g: Float64Array, normSquared: Float64Array): number;
   /** Writes ∇²f(x) row-major into `h` (length dim·dim), in place. Absent when no Hessian exists. */
   hessian?(x: Float64Array, h: Float64Array): void;
+  /**
+   * Optional: the eigenvalues of ∇²f(x), for objectives that know them in closed form (the
+   * quadratic's λᵢ, rotated or not), so the final diagnostics need no eigendecomposition. The
+   * caller must not modify the array.
+   */
+  hessianSpectrum?(x: Float64Array): Float64Array;
 }
 
 /**
@@ -130,9 +136,18 @@ export type StopReason =
 
 export type StationaryPoint = 'minimum' | 'saddle' | 'maximum' | 'degenerate';
 
+/** Why diagnostics the run would have computed are null: its time budget ran out, or it was cancelled. */
+export type DiagnosticsSkipped = 'time_limit' | 'cancelled';
+
 export interface Diagnostics {
   stationaryPoint: StationaryPoint | null;
   conditionNumber: number | null;
+  /**
+   * Present only when the final diagnostics were skipped: the run's time budget (maxSeconds) ran
+   * out, or it was cancelled, before they were computed. Absent when they were computed, or
+   * cannot be (no Hessian, dimension over 1000, f not finite), with both values then null.
+   */
+  skipped?: DiagnosticsSkipped;
 }
 
 export interface Result {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StopReason } from '../core/types.ts';
+import type { Diagnostics, StopReason } from '../core/types.ts';
 import type { Agrees, Assert } from './agrees.ts';
 import { jobSpecSchema } from './job-spec.ts';
 import { named } from './openapi-registry.ts';
@@ -68,10 +68,20 @@ export const resultSchema = named(
       .object({ loss: z.number(), accuracy: z.number().nullable(), bestIteration: z.number().int() })
       .optional()
       .describe('Model objectives only.'),
-    diagnostics: z.object({
-      stationaryPoint: z.enum(['minimum', 'saddle', 'maximum', 'degenerate']).nullable(),
-      conditionNumber: z.number().nullable(),
-    }),
+    diagnostics: z
+      .object({
+        stationaryPoint: z.enum(['minimum', 'saddle', 'maximum', 'degenerate']).nullable(),
+        conditionNumber: z.number().nullable(),
+        skipped: z
+          .enum(['time_limit', 'cancelled'])
+          .optional()
+          .describe(
+            'Present when the final diagnostics were skipped (both values null): the time budget ran out, or the job was cancelled, before they were computed.',
+          ),
+      })
+      .describe(
+        "From the Hessian at x, up to dimension 1000: κ = max|λ|/min|λ|, and the kind of stationary point when ‖g‖ <= max(gradTol, 1e-6). Computed within the job's maxSeconds.",
+      ),
     wallMs: z.number(),
   }),
   'Result',
@@ -194,3 +204,7 @@ export const paramsQuerySchema = z.strictObject({
 });
 
 export const DEFAULT_TRAJECTORY_LIMIT = 1000;
+
+export type DiagnosticsAgreeWithCore = Assert<
+  Agrees<z.output<typeof resultSchema>['diagnostics'], Diagnostics>
+>;
