@@ -623,9 +623,13 @@ function sumOfSquares(v: Float64Array): number {
   return sum;
 }
 
-/** Wraps an objective so line searches and Hessians are counted in `Result.evaluations`. */
+/**
+ * Wraps an objective so line searches and Hessians are counted in `Result.evaluations`. The
+ * Hessian is looked up on first use, not here: an expression objective builds its symbolic
+ * Hessian only when something asks for it (newton), never for a run that does not.
+ */
 function countEvaluations(objective: Objective, counts: EvaluationCounts): Objective {
-  const hessian = objective.hessian?.bind(objective);
+  let hessian: Objective['hessian'] | null = null;
   return {
     dim: objective.dim,
     value(x) {
@@ -637,12 +641,18 @@ function countEvaluations(objective: Objective, counts: EvaluationCounts): Objec
       counts.gradient++;
       return objective.valueAndGradient(x, g);
     },
-    hessian: hessian
-      ? (x, h) => {
-          counts.hessian++;
-          hessian(x, h);
-        }
-      : undefined,
+    get hessian() {
+      if (hessian === null) {
+        const method = objective.hessian;
+        hessian = method
+          ? (x: Float64Array, h: Float64Array) => {
+              counts.hessian++;
+              method.call(objective, x, h);
+            }
+          : undefined;
+      }
+      return hessian;
+    },
   };
 }
 
