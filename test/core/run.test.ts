@@ -129,14 +129,13 @@ describe('divergence', () => {
     }
   });
 
-  it('a non-finite f at the start diverges at iteration 0 without throwing', () => {
-    const { result } = runToCompletion(
-      spec({
-        objective: { type: 'expression', expression: 'log(x)' },
-        optimizer: { name: 'sgd' },
-        start: { x0: [-1] },
-      }),
-    );
+  it('a non-finite f at the start diverges at iteration 0 without throwing (a spec normalisation would refuse)', () => {
+    const valid = spec({
+      objective: { type: 'expression', expression: 'log(x)' },
+      optimizer: { name: 'sgd' },
+      start: { x0: [1] },
+    });
+    const { result } = runToCompletion({ ...valid, start: { x0: [-1] } });
     expect(result.stopReason).toBe('diverged');
     expect(result.iterations).toBe(0);
     expect(result.x).toEqual([-1]);

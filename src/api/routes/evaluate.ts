@@ -65,7 +65,8 @@ export default async function evaluateRoutes(fastify: FastifyInstance) {
       }
       const normalized = normalizeJobSpec(
         { objective, optimizer: { name: 'sgd' }, start: { x0: x }, seed: seed ?? 0 },
-        { limits: app.config.limits },
+        // A non-finite f is an answer here (null), not an invalid request.
+        { limits: app.config.limits, checkStartValue: false },
       );
       if (!normalized.ok) throw badRequest(normalized.errors.map(toEvaluatePath));
       const dim = x.length;
