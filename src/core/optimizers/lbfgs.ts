@@ -1,5 +1,5 @@
 import type { Optimizer, StepContext } from '../types.ts';
-import { moveAlong, strongWolfe } from './line-search.ts';
+import { type LineSearchResult, moveAlong, strongWolfe } from './line-search.ts';
 
 /**
  * L-BFGS memory as plain data, so it checkpoints: `s` and `y` are ring buffers of `history`
@@ -107,31 +107,12 @@ class Lbfgs implements Optimizer<LbfgsState> {
       remember(state, x, g);
       return moveAlong(next, x, direction, initialStep(state, slope, lr));
     }
-    const { objective, f, nextGradient } = context;
-    let search = strongWolfe(
-      objective,
-      x,
-      f,
-      slope,
-      direction,
-      initialStep(state, slope, lr),
-      next,
-      nextGradient,
-    );
+    let search = wolfeSearch(context, x, direction, slope, initialStep(state, slope, lr), next);
     if (search.step === 0 && state.count > 0) {
       // A stale memory can point nowhere useful: restart from steepest descent once.
       state.count = 0;
       slope = steepestDescent(g, direction);
-      search = strongWolfe(
-        objective,
-        x,
-        f,
-        slope,
-        direction,
-        initialStep(state, slope, lr),
-        next,
-        nextGradient,
-      );
+      search = wolfeSearch(context, x, direction, slope, initialStep(state, slope, lr), next);
     }
     if (search.step === 0) {
       state.count = 0;
@@ -146,6 +127,18 @@ class Lbfgs implements Optimizer<LbfgsState> {
     }
     return moveAlong(next, x, direction, search.step);
   }
+}
+
+/** The strong Wolfe search from x along d, its trials evaluated into `next` and `context.nextGradient`. */
+function wolfeSearch(
+  context: StepContext,
+  x: Float64Array,
+  direction: Float64Array,
+  slope: number,
+  initial: number,
+  next: Float64Array,
+): LineSearchResult {
+  return strongWolfe(context.objective, x, context.f, slope, direction, initial, next, context.nextGradient);
 }
 
 /** direction ← −g; returns the slope gᵀd = −‖g‖². */
