@@ -2,7 +2,7 @@ import { type DiagnosticsTask, startDiagnostics } from './diagnostics.ts';
 import { createObjective } from './objectives/index.ts';
 import { clipGradient } from './optimizers/clip.ts';
 import { createOptimizer } from './optimizers/index.ts';
-import { createStepContext } from './optimizers/step-context.ts';
+import { createStepContext, type FullStepContext } from './optimizers/step-context.ts';
 import { decodeState, type Encoded, encodeState } from './plain-state.ts';
 import { Rng, type RngState } from './random.ts';
 import { recordStride } from './recording.ts';
@@ -18,7 +18,6 @@ import type {
   PlainState,
   Result,
   Schedule,
-  StepContext,
   StopReason,
   TrajectoryPoint,
 } from './types.ts';
@@ -111,7 +110,7 @@ export class Run {
   private readonly optimizer: Optimizer;
   private readonly schedule: Schedule;
   private readonly countedObjective: Objective;
-  private readonly context: StepContext;
+  private readonly context: FullStepContext;
   private readonly clock: () => number;
   private readonly stride: number;
   // Stop rules read once from the spec into plain numbers: the checks run every iteration.

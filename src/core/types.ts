@@ -51,9 +51,9 @@ export type PlainState =
   | { [key: string]: PlainState };
 
 /**
- * What an optimizer's step may use beyond x and g, and what it may hand back to the run loop
- * (create one with `createStepContext`). The run loop resets `evaluated` and `lineSearchFailed`
- * before every step.
+ * What an optimizer's step may use beyond x and g, and what it may hand back. The run loop
+ * passes a full context (createStepContext) and resets `evaluated` and `lineSearchFailed`
+ * before every step; a caller outside it may pass just `{objective, f}`.
  */
 export interface StepContext {
   /** The (counted) objective, for line searches and Hessians. */
@@ -61,22 +61,24 @@ export interface StepContext {
   /** f at the current x, exact (no gradient noise). */
   f: number;
   /**
-   * A buffer of length dim (not g) for ∇f at `next`. A step whose line search already evaluated
-   * f and ∇f at the point it writes to `next` leaves the gradient here, sets `nextF` and sets
-   * `evaluated`: the run loop then takes f and ∇f from here instead of evaluating `next` again
-   * (and counts nothing more; the line search's calls were counted).
+   * A buffer of length dim (not g) for ∇f at `next`. Given it, a step whose line search already
+   * evaluated f and ∇f at the point it writes to `next` leaves that gradient here, sets `nextF`
+   * and sets `evaluated`: the run loop then takes f and ∇f from here instead of evaluating `next`
+   * again (the line search's calls were counted). The values are those of the objective as the
+   * step saw it: a loop that changes the objective between the step and the evaluation (the next
+   * mini-batch of a data objective) must evaluate `next` itself and ignore `evaluated`.
    */
-  nextGradient: Float64Array;
+  nextGradient?: Float64Array;
   /** f(next), when `evaluated`. */
-  nextF: number;
+  nextF?: number;
   /** Set by a step that evaluated f and ∇f at `next` into `nextF` and `nextGradient`. */
-  evaluated: boolean;
+  evaluated?: boolean;
   /**
-   * Set by a step whose line search found no step decreasing f: `next` is then undefined, and
-   * the run ends at x with stopReason `line_search_failed` (never a zero step that would pass for
-   * convergence).
+   * Set by a step whose line search found no step decreasing f. The step then writes x itself to
+   * `next` (a caller that ignores the flag stays put), and the run ends at x with stopReason
+   * `line_search_failed` (never a zero step that would pass for convergence).
    */
-  lineSearchFailed: boolean;
+  lineSearchFailed?: boolean;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Optimizer, StepContext } from '../types.ts';
-import { type LineSearchResult, moveAlong, strongWolfe } from './line-search.ts';
+import { type LineSearchResult, moveAlong, stayAt, strongWolfe } from './line-search.ts';
 
 /**
  * L-BFGS memory as plain data, so it checkpoints: `s` and `y` are ring buffers of `history`
@@ -42,7 +42,7 @@ export interface LbfgsOptions {
  *
  * The strong Wolfe search evaluates its trials into `next` and `context.nextGradient`, so the
  * accepted point is handed to the run loop already evaluated (`context.evaluated`): one
- * evaluation per trial, none more per iteration.
+ * evaluation per trial, none more per iteration. (Without `nextGradient`, its own scratch.)
  */
 export function createLbfgs(options: LbfgsOptions): Optimizer<LbfgsState> {
   return new Lbfgs(options);
@@ -57,6 +57,8 @@ class Lbfgs implements Optimizer<LbfgsState> {
   // Scratch, sized on the first step (a run has one dimension).
   private dim = -1;
   private direction = new Float64Array(0);
+  /** Trial gradients when the caller gives no `context.nextGradient`. */
+  private trialGradient = new Float64Array(0);
 
   constructor({ history, lineSearch }: LbfgsOptions) {
     this.history = history;
@@ -91,6 +93,7 @@ class Lbfgs implements Optimizer<LbfgsState> {
     if (dim !== this.dim) {
       this.dim = dim;
       this.direction = new Float64Array(dim);
+      this.trialGradient = new Float64Array(dim);
     }
     const direction = this.direction;
     if (state.hasPrevious) rememberPair(state, x, g);
@@ -107,29 +110,38 @@ class Lbfgs implements Optimizer<LbfgsState> {
       remember(state, x, g);
       return moveAlong(next, x, direction, initialStep(state, slope, lr));
     }
-    let search = wolfeSearch(context, x, direction, slope, initialStep(state, slope, lr), next);
+    const trialGradient = context.nextGradient ?? this.trialGradient;
+    let search = wolfeSearch(
+      context,
+      x,
+      direction,
+      slope,
+      initialStep(state, slope, lr),
+      next,
+      trialGradient,
+    );
     if (search.step === 0 && state.count > 0) {
       // A stale memory can point nowhere useful: restart from steepest descent once.
       state.count = 0;
       slope = steepestDescent(g, direction);
-      search = wolfeSearch(context, x, direction, slope, initialStep(state, slope, lr), next);
+      search = wolfeSearch(context, x, direction, slope, initialStep(state, slope, lr), next, trialGradient);
     }
     if (search.step === 0) {
       state.count = 0;
       context.lineSearchFailed = true;
-      return 0;
+      return stayAt(next, x);
     }
     remember(state, x, g);
-    if (search.evaluated) {
+    if (!search.evaluated) return moveAlong(next, x, direction, search.step);
+    if (context.nextGradient !== undefined) {
       context.evaluated = true;
       context.nextF = search.f;
-      return search.poison;
     }
-    return moveAlong(next, x, direction, search.step);
+    return search.poison;
   }
 }
 
-/** The strong Wolfe search from x along d, its trials evaluated into `next` and `context.nextGradient`. */
+/** The strong Wolfe search from x along d, its trials evaluated into `next` and `trialGradient`. */
 function wolfeSearch(
   context: StepContext,
   x: Float64Array,
@@ -137,8 +149,9 @@ function wolfeSearch(
   slope: number,
   initial: number,
   next: Float64Array,
+  trialGradient: Float64Array,
 ): LineSearchResult {
-  return strongWolfe(context.objective, x, context.f, slope, direction, initial, next, context.nextGradient);
+  return strongWolfe(context.objective, x, context.f, slope, direction, initial, next, trialGradient);
 }
 
 /** direction ← −g; returns the slope gᵀd = −‖g‖². */

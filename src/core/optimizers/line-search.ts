@@ -21,6 +21,16 @@ export function moveAlong(out: Float64Array, x: Float64Array, d: Float64Array, s
   return poison;
 }
 
+/** out ← x (no step: what a failed line search writes), returning Σ x·0 as moveAlong does. */
+export function stayAt(out: Float64Array, x: Float64Array): number {
+  let poison = 0;
+  for (let i = 0; i < x.length; i++) {
+    out[i] = x[i];
+    poison += x[i] * 0;
+  }
+  return poison;
+}
+
 export interface BacktrackingOptions {
   c1?: number;
   /** Factor applied to α after each rejected trial. */

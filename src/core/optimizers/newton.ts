@@ -1,6 +1,6 @@
 import { EigenvalueDecomposition, LuDecomposition, Matrix } from 'ml-matrix';
 import type { Optimizer, StepContext } from '../types.ts';
-import { backtrackingArmijo, moveAlong } from './line-search.ts';
+import { backtrackingArmijo, moveAlong, stayAt } from './line-search.ts';
 
 /** Newton keeps no state: everything is recomputed from H(θ) and g each step. */
 export type NewtonState = null;
@@ -46,6 +46,8 @@ class Newton implements Optimizer<NewtonState> {
   private dim = -1;
   private hessian = new Float64Array(0);
   private direction = new Float64Array(0);
+  /** Trial gradients when the caller gives no `context.nextGradient`. */
+  private trialGradient = new Float64Array(0);
 
   constructor(private readonly options: NewtonOptions) {}
 
@@ -68,6 +70,7 @@ class Newton implements Optimizer<NewtonState> {
       this.dim = dim;
       this.hessian = new Float64Array(dim * dim);
       this.direction = new Float64Array(dim);
+      this.trialGradient = new Float64Array(dim);
     }
     const objective = context.objective;
     if (!objective.hessian) {
@@ -88,14 +91,16 @@ class Newton implements Optimizer<NewtonState> {
       direction,
       lr,
       next,
-      context.nextGradient,
+      context.nextGradient ?? this.trialGradient,
     );
     if (search.step === 0) {
       context.lineSearchFailed = true;
-      return 0;
+      return stayAt(next, x);
     }
-    context.evaluated = true;
-    context.nextF = search.f;
+    if (context.nextGradient !== undefined) {
+      context.evaluated = true;
+      context.nextF = search.f;
+    }
     return search.poison;
   }
 }

@@ -1,7 +1,10 @@
 import type { Objective, StepContext } from '../types.ts';
 
-/** A fresh {@link StepContext} for steps on `objective` (f unknown, nothing handed back yet). */
-export function createStepContext(objective: Objective): StepContext {
+/** A step context with every field present: what the run loop passes (see StepContext). */
+export type FullStepContext = Required<StepContext>;
+
+/** A fresh full {@link StepContext} for steps on `objective` (f unknown, nothing handed back yet). */
+export function createStepContext(objective: Objective): FullStepContext {
   return {
     objective,
     f: Number.NaN,

@@ -3,10 +3,11 @@
  * objectives, plus a minimal run loop (evaluate, step) that mirrors the real one's call pattern.
  */
 import { createStepContext } from '../../../src/core/optimizers/index.ts';
+import type { FullStepContext } from '../../../src/core/optimizers/step-context.ts';
 import type { Objective, Optimizer, PlainState, StepContext } from '../../../src/core/types.ts';
 
 /** A step context on `objective` at a point where f = `f`. */
-export function contextAt(objective: Objective, f: number): StepContext {
+export function contextAt(objective: Objective, f: number): FullStepContext {
   return { ...createStepContext(objective), f };
 }
 
