@@ -1,7 +1,8 @@
-import { computeDiagnostics } from './diagnostics.ts';
+import { type DiagnosticsTask, startDiagnostics } from './diagnostics.ts';
 import { createObjective } from './objectives/index.ts';
 import { clipGradient } from './optimizers/clip.ts';
 import { createOptimizer } from './optimizers/index.ts';
+import { createStepContext, type FullStepContext } from './optimizers/step-context.ts';
 import { decodeState, type Encoded, encodeState } from './plain-state.ts';
 import { Rng, type RngState } from './random.ts';
 import { recordStride } from './recording.ts';
@@ -9,13 +10,14 @@ import { createSchedule } from './schedules.ts';
 import { type JobSpec, objectiveDim } from './spec.ts';
 import { startPoint } from './start-point.ts';
 import type {
+  Diagnostics,
+  DiagnosticsSkipped,
   EvaluationCounts,
   Objective,
   Optimizer,
   PlainState,
   Result,
   Schedule,
-  StepContext,
   StopReason,
   TrajectoryPoint,
 } from './types.ts';
@@ -36,6 +38,16 @@ import type {
  * a Run built from it continues bit for bit (the objective is re-evaluated at x, uncounted).
  * Runs advance in time slices (`advance(sliceMs)`) so a driver can flush points, checkpoint and
  * handle cancellation between slices.
+ *
+ * After the last step come the final diagnostics (diagnostics.ts), in bounded units within the
+ * same slices (`phase` is then `diagnosing`). They are part of the run's budget: the time spent
+ * building the objective (a rotated quadratic's Q) counts from the constructor on, and before
+ * each unit the run checks the time budget and cancellation. Out of time, or cancelled, the
+ * diagnostics are skipped: `stationaryPoint` and `conditionNumber` are null and
+ * `diagnostics.skipped` says `time_limit` or `cancelled`. The stop reason stays the one the
+ * iterations reached (a run that ended `max_iterations` and was cancelled during its diagnostics
+ * still reports `max_iterations`: its iterate is complete, only the diagnostics are missing). A
+ * checkpoint taken while diagnosing resumes into the diagnostics, which start over.
  */
 
 /** Divergence threshold on f relative to the start: f > 1e12 · max(1, |f₀|). */
@@ -46,6 +58,13 @@ const CLOCK_CHECK_MS = 1;
 const NOISE_STREAM = 0x6e6f6973;
 /** ‖g‖ below which the final point is classified as stationary in the diagnostics (or gradTol if larger). */
 const STATIONARY_GRAD_NORM = 1e-6;
+/** Diagnostics that were skipped for `reason` (see Diagnostics.skipped). */
+function skipped(reason: DiagnosticsSkipped): Diagnostics {
+  return { stationaryPoint: null, conditionNumber: null, skipped: reason };
+}
+
+/** Diagnostics when there are none to compute. */
+const NO_DIAGNOSTICS: Diagnostics = Object.freeze({ stationaryPoint: null, conditionNumber: null });
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -74,6 +93,9 @@ export interface RunOptions {
   clock?: () => number;
 }
 
+/** Where a run is: stepping, computing its final diagnostics, or done. */
+export type RunPhase = 'iterating' | 'diagnosing' | 'done';
+
 export interface RunOutput {
   result: Result;
   trajectory: TrajectoryPoint[];
@@ -88,7 +110,7 @@ export class Run {
   private readonly optimizer: Optimizer;
   private readonly schedule: Schedule;
   private readonly countedObjective: Objective;
-  private readonly context: StepContext;
+  private readonly context: FullStepContext;
   private readonly clock: () => number;
   private readonly stride: number;
   // Stop rules read once from the spec into plain numbers: the checks run every iteration.
@@ -133,6 +155,15 @@ export class Run {
   private untilRecord = 0;
 
   private stopReason: StopReason | null = null;
+  /** Set by `finish`: the point the result reports (x, or x₍ᵢ₋₁₎ after a divergence), its f and ‖g‖. */
+  private finalPoint: Float64Array | null = null;
+  private finalF = Number.NaN;
+  private finalGradNorm = Number.NaN;
+  /** True from `finish` until the diagnostics are computed or skipped. */
+  private diagnosticsPending = false;
+  private diagnosticsTask: DiagnosticsTask | null = null;
+  private diagnostics: Diagnostics = NO_DIAGNOSTICS;
+  private readonly budgetMs: number;
   private cancelRequested = false;
   private pending: TrajectoryPoint[] = [];
   private elapsedBefore = 0;
@@ -146,6 +177,10 @@ export class Run {
     this.spec = spec;
     this.dim = objectiveDim(spec.objective);
     this.clock = options.clock ?? monotonicClock;
+    // The run's time starts before the objective is built: a rotated Q is part of the budget.
+    this.segmentStart = this.clock();
+    this.lastClock = this.segmentStart;
+    this.budgetMs = spec.stop.maxSeconds * 1000;
     this.objective = createObjective(spec.objective, spec.seed);
     this.countedObjective = countEvaluations(this.objective, this.evaluations);
     this.optimizer = createOptimizer(spec.optimizer);
@@ -164,9 +199,7 @@ export class Run {
     this.noiseStd = spec.gradientNoise?.std ?? 0;
     this.g = new Float64Array(this.dim);
     this.previous = new Float64Array(this.dim);
-    this.context = { objective: this.countedObjective, f: Number.NaN };
-    this.segmentStart = this.clock();
-    this.lastClock = this.segmentStart;
+    this.context = createStepContext(this.countedObjective);
 
     if (options.signal) {
       if (options.signal.aborted) this.cancelRequested = true;
@@ -192,8 +225,14 @@ export class Run {
     this.afterEvaluation();
   }
 
+  /** Whether the run is over: stopped, and its diagnostics computed or skipped. */
   get done(): boolean {
-    return this.stopReason !== null;
+    return this.stopReason !== null && !this.diagnosticsPending;
+  }
+
+  get phase(): RunPhase {
+    if (this.stopReason === null) return 'iterating';
+    return this.diagnosticsPending ? 'diagnosing' : 'done';
   }
 
   get iteration(): number {
@@ -212,7 +251,8 @@ export class Run {
 
   /**
    * Runs steps until the run stops, `sliceMs` of wall time has passed, or iteration
-   * `untilIteration` is reached; returns `done`.
+   * `untilIteration` is reached, then (once stopped) diagnostics units until they are done or
+   * the slice is over; returns `done`.
    * Clock reads are spaced about 1 ms apart by counting iterations, so a 2-D problem does not
    * pay for a clock read per step.
    */
@@ -223,7 +263,8 @@ export class Run {
       if (this.stopReason !== null) break;
       if (--this.itersUntilClock <= 0 && this.checkClock() >= sliceEnd) break;
     }
-    return this.stopReason !== null;
+    if (this.diagnosticsPending) this.diagnose(sliceEnd);
+    return this.done;
   }
 
   /** Points recorded since the last call, in order. */
@@ -233,17 +274,23 @@ export class Run {
     return points;
   }
 
-  /** The full run state between two steps, as JSON-safe data. */
+  /**
+   * The full run state between two steps, as JSON-safe data; while diagnosing, the stopped run
+   * (its final point, f and ‖g‖), from which a resumed run starts its diagnostics over.
+   */
   checkpoint(): RunCheckpoint {
-    if (this.stopReason !== null) throw new Error('a finished run has no checkpoint');
+    if (this.done) throw new Error('a finished run has no checkpoint');
+    const stopped = this.stopReason !== null;
+    const x = stopped ? this.finalPoint! : this.x;
     // null: the best iterate is x itself (the common case, and no second copy of x in the JSON)
-    const best = this.best === this.x ? null : this.best;
+    const best = this.best === x ? null : this.best;
     return {
       version: CHECKPOINT_VERSION,
       iteration: this.i,
       state: encodeState({
-        x: this.x,
-        f: this.f,
+        x,
+        f: stopped ? this.finalF : this.f,
+        stopped: stopped ? { stopReason: this.stopReason, gradNorm: this.finalGradNorm } : null,
         f0: this.f0,
         prevF: this.prevF,
         lr: this.lr,
@@ -258,16 +305,18 @@ export class Run {
     };
   }
 
-  /** The result; only once the run is done. `inlineMaxDim` nulls x and best.x above that dimension. */
+  /**
+   * The result; only once the run has stopped (pending diagnostics are finished here, within the
+   * budget). `inlineMaxDim` nulls x and best.x above that dimension.
+   */
   result(inlineMaxDim = Number.POSITIVE_INFINITY): Result {
     const stopReason = this.stopReason;
     if (stopReason === null) throw new Error('the run has not finished');
-    const diverged = stopReason === 'diverged';
+    if (this.diagnosticsPending) this.diagnose(Number.POSITIVE_INFINITY);
     const finalX = this.finalX();
-    const f = diverged && this.i > 0 ? this.prevF : this.f;
-    const gradNorm = diverged && this.i > 0 ? this.prevGradNorm : this.gradNorm;
+    const f = this.finalF;
+    const gradNorm = this.finalGradNorm;
     const inline = this.dim <= inlineMaxDim;
-    const stationaryTol = Math.max(this.spec.stop.gradTol, STATIONARY_GRAD_NORM);
     return {
       stopReason,
       converged: stopReason === 'grad_tol' || stopReason === 'f_tol' || stopReason === 'target_value',
@@ -281,16 +330,48 @@ export class Run {
         f: this.bestF === Number.POSITIVE_INFINITY ? f : this.bestF,
         x: inline ? Array.from(this.bestParams()) : null,
       },
-      diagnostics: Number.isFinite(f)
-        ? computeDiagnostics(this.objective, finalX, gradNorm, stationaryTol)
-        : { stationaryPoint: null, conditionNumber: null },
+      diagnostics: { ...this.diagnostics },
       wallMs: this.elapsedMs(),
     };
   }
 
   /** Final parameters: the last healthy iterate (x₍ᵢ₋₁₎ after a divergence). */
   finalX(): Float64Array {
-    return this.stopReason === 'diverged' && this.i > 0 ? this.previous : this.x;
+    return this.finalPoint ?? this.x;
+  }
+
+  /**
+   * Diagnostics units until they are done, skipped, or `sliceEnd` has passed (at least one unit
+   * per call, so a caller of advance(0) still makes progress). Before each unit: cancellation,
+   * then the time budget.
+   */
+  private diagnose(sliceEnd: number): void {
+    const outcome = this.diagnosticsUnits(sliceEnd);
+    if (outcome === null) return;
+    this.diagnostics = outcome;
+    this.diagnosticsTask = null;
+    this.diagnosticsPending = false;
+  }
+
+  /** The units of `diagnose`; returns the diagnostics once done or skipped, null while pending. */
+  private diagnosticsUnits(sliceEnd: number): Diagnostics | null {
+    let units = 0;
+    for (;;) {
+      if (this.cancelRequested) return skipped('cancelled');
+      const now = this.clock();
+      if (this.elapsedBefore + (now - this.segmentStart) >= this.budgetMs) return skipped('time_limit');
+      if (units > 0 && now >= sliceEnd) return null;
+      units++;
+      if (this.diagnosticsTask === null) {
+        if (!Number.isFinite(this.finalF)) return NO_DIAGNOSTICS;
+        const stationaryTol = Math.max(this.spec.stop.gradTol, STATIONARY_GRAD_NORM);
+        const started = startDiagnostics(this.objective, this.finalX(), this.finalGradNorm, stationaryTol);
+        if (!('step' in started)) return started;
+        this.diagnosticsTask = started;
+      } else if (this.diagnosticsTask.step()) {
+        return this.diagnosticsTask.result();
+      }
+    }
   }
 
   /** Parameters of the best (lowest f) healthy iterate. */
@@ -311,18 +392,41 @@ export class Run {
     if (this.clipNorm !== null) {
       clipGradient(g, this.clipNorm, this.noise === null ? this.gradNorm : Math.sqrt(sumOfSquares(g)));
     }
+    const context = this.context;
+    context.f = this.f;
+    context.evaluated = false;
+    context.lineSearchFailed = false;
+    const next = this.writableBuffer();
+    const poison = this.optimizer.step(this.x, next, g, lr, this.optimizerState, this.i + 1, context);
+    if (context.lineSearchFailed) {
+      // No step: the run ends at x₍ᵢ₎, which is recorded as the final point.
+      this.finish('line_search_failed');
+      return;
+    }
     this.prevF = this.f;
     this.prevGradNorm = this.gradNorm;
     this.prevLr = this.lr;
-    this.context.f = this.f;
-    const next = this.writableBuffer();
-    const poison = this.optimizer.step(this.x, next, g, lr, this.optimizerState, this.i + 1, this.context);
     this.previous = this.x;
     this.x = next;
     this.i++;
     this.lr = lr;
-    this.evaluate(poison);
+    if (context.evaluated) this.adoptEvaluation(poison);
+    else this.evaluate(poison);
     this.afterEvaluation();
+  }
+
+  /**
+   * Takes f and ∇f at the new x from the step's line search (already counted): the gradient
+   * buffers swap, and ‖g‖ (+ poison) is summed from the handed-over gradient, in index order as
+   * an evaluation sums it, so the run is bit for bit the one that would evaluate x again.
+   */
+  private adoptEvaluation(poison: number): void {
+    const context = this.context;
+    const g = context.nextGradient;
+    context.nextGradient = this.g;
+    this.g = g;
+    this.f = context.nextF;
+    this.gradNorm = Math.sqrt(sumOfSquares(g)) + poison;
   }
 
   /** The buffer the next step writes into: `previous`, unless it holds the best iterate, which then moves to the reserve. */
@@ -406,7 +510,12 @@ export class Run {
 
   private finish(reason: StopReason): void {
     this.stopReason = reason;
-    if (reason === 'diverged' && this.i > 0) {
+    this.diagnosticsPending = true;
+    const diverged = reason === 'diverged' && this.i > 0;
+    this.finalPoint = diverged ? this.previous : this.x;
+    this.finalF = diverged ? this.prevF : this.f;
+    this.finalGradNorm = diverged ? this.prevGradNorm : this.gradNorm;
+    if (diverged) {
       // The trajectory ends on the last healthy iterate, which the result reports.
       if (this.lastRecorded !== this.i - 1) {
         const point: TrajectoryPoint = {
@@ -435,6 +544,7 @@ export class Run {
     }
     const state = decodeState(checkpoint.state) as unknown as CheckpointState;
     this.x = state.x;
+    this.f = state.f;
     this.i = checkpoint.iteration;
     this.f0 = state.f0;
     this.divergenceLimit = EXPLOSION_FACTOR * Math.max(1, Math.abs(this.f0));
@@ -452,6 +562,16 @@ export class Run {
     this.lastRecorded = state.lastRecorded;
     // The next evaluation is iteration i + 1.
     this.untilRecord = (this.stride - ((this.i + 1) % this.stride)) % this.stride;
+    if (state.stopped) {
+      // Stopped while diagnosing: the final point is x, its f and ‖g‖ are stored; no evaluation.
+      this.stopReason = state.stopped.stopReason;
+      this.gradNorm = state.stopped.gradNorm;
+      this.finalPoint = this.x;
+      this.finalF = this.f;
+      this.finalGradNorm = this.gradNorm;
+      this.diagnosticsPending = true;
+      return;
+    }
     // Re-derive f, ∇f and ‖g‖ at x: deterministic, so bit-identical, and not counted again.
     this.measure(poisonOf(this.x));
     this.context.f = this.f;
@@ -460,6 +580,9 @@ export class Run {
 
 interface CheckpointState {
   x: Float64Array;
+  f: number;
+  /** Present when the checkpoint was taken while diagnosing (absent in older checkpoints). */
+  stopped?: { stopReason: StopReason; gradNorm: number } | null;
   f0: number;
   prevF: number;
   lr: number;
@@ -499,9 +622,13 @@ function sumOfSquares(v: Float64Array): number {
   return sum;
 }
 
-/** Wraps an objective so line searches and Hessians are counted in `Result.evaluations`. */
+/**
+ * Wraps an objective so line searches and Hessians are counted in `Result.evaluations`. The
+ * Hessian is looked up on first use, not here: an expression objective builds its symbolic
+ * Hessian only when something asks for it (newton), never for a run that does not.
+ */
 function countEvaluations(objective: Objective, counts: EvaluationCounts): Objective {
-  const hessian = objective.hessian?.bind(objective);
+  let hessian: Objective['hessian'] | null = null;
   return {
     dim: objective.dim,
     value(x) {
@@ -513,12 +640,18 @@ function countEvaluations(objective: Objective, counts: EvaluationCounts): Objec
       counts.gradient++;
       return objective.valueAndGradient(x, g);
     },
-    hessian: hessian
-      ? (x, h) => {
-          counts.hessian++;
-          hessian(x, h);
-        }
-      : undefined,
+    get hessian() {
+      if (hessian === null) {
+        const method = objective.hessian;
+        hessian = method
+          ? (x: Float64Array, h: Float64Array) => {
+              counts.hessian++;
+              method.call(objective, x, h);
+            }
+          : undefined;
+      }
+      return hessian;
+    },
   };
 }
 

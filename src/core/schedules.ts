@@ -36,7 +36,7 @@ export function inverseSqrtFactor(t: number): number {
  *   s(t) = 1 + (p − 1)·t/T                                   for t ≤ T
  *   s(t) = p·(1 + cos(π·min(t − T, P − T)/(P − T)))/2          for t > T
  * It starts at the base lr (s(0) = 1), peaks at p·lr at t = T and reaches 0 at t = P (and stays
- * there); with P = maxIterations the last step still has a small positive rate.
+ * there); with the default P (see defaultPeriod) the last step has a small positive rate.
  */
 export function oneCycleFactor(t: number, period: number, peakFactor: number, pctStart: number): number {
   const rise = pctStart * period;
@@ -86,13 +86,29 @@ export function observePlateau(state: PlateauState, value: number, options: Plat
 }
 
 /**
- * The schedule a spec names. `period` of cosine and one_cycle defaults to maxIterations (as
- * normalizeSchedule fills it). With `warmup`, s(t) is the warmup ramp while t < steps and the
- * wrapped schedule at t − steps afterwards; a plateau keeps observing during warmup.
+ * The default `period` P of cosine and one_cycle (API.md, Schedule): the steps left after the
+ * warmup, P = max(1, maxIterations − warmup steps). The wrapped schedule sees t − steps, so its
+ * anneal spans the run's last P steps whatever the warmup; without this default a warmup of w
+ * steps cut the anneal short by w steps.
+ *
+ * The formulas reach their end value (minFactor; one_cycle's 0) at t = P, and the last step of a
+ * run has t = maxIterations − 1, so that step's factor is the formula one step before the end:
+ * cosine m + (1 − m)(1 − cos(π/P))/2 ≤ m + (1 − m)·π²/(4P²) (torch's CosineAnnealingLR with
+ * T_max = the number of steps reads the same way).
+ */
+export function defaultPeriod(maxIterations: number, warmupSteps = 0): number {
+  return Math.max(1, Math.floor(maxIterations) - warmupSteps);
+}
+
+/**
+ * The schedule a spec names. `period` of cosine and one_cycle defaults to
+ * {@link defaultPeriod} (as normalizeSchedule fills it). With `warmup`, s(t) is the warmup ramp
+ * while t < steps and the wrapped schedule at t − steps afterwards; a plateau keeps observing
+ * during warmup.
  */
 export function createSchedule(spec: ScheduleSpec, maxIterations: number): Schedule {
-  const base = baseSchedule(spec, Math.max(1, Math.floor(maxIterations)));
   const warmup = spec.warmup;
+  const base = baseSchedule(spec, defaultPeriod(maxIterations, warmup?.steps));
   return warmup ? new WarmupSchedule(base, warmup.steps, warmup.startFactor) : base;
 }
 
@@ -157,7 +173,8 @@ class PlateauSchedule implements Schedule<PlateauState> {
   }
 }
 
-function baseSchedule(spec: ScheduleSpec, maxIterations: number): Schedule {
+/** The base schedule (no warmup); `period` is used where the spec leaves cosine's or one_cycle's unset. */
+function baseSchedule(spec: ScheduleSpec, period: number): Schedule {
   switch (spec.type) {
     case 'constant':
       return new FormulaSchedule(constantFactor);
@@ -166,16 +183,11 @@ function baseSchedule(spec: ScheduleSpec, maxIterations: number): Schedule {
     case 'exponential':
       return new FormulaSchedule(exponentialFactor, spec.gamma);
     case 'cosine':
-      return new FormulaSchedule(cosineFactor, spec.period ?? maxIterations, spec.minFactor);
+      return new FormulaSchedule(cosineFactor, spec.period ?? period, spec.minFactor);
     case 'inverse_sqrt':
       return new FormulaSchedule(inverseSqrtFactor);
     case 'one_cycle':
-      return new FormulaSchedule(
-        oneCycleFactor,
-        spec.period ?? maxIterations,
-        spec.peakFactor,
-        spec.pctStart,
-      );
+      return new FormulaSchedule(oneCycleFactor, spec.period ?? period, spec.peakFactor, spec.pctStart);
     case 'plateau':
       return new PlateauSchedule(spec) as Schedule;
   }

@@ -22,6 +22,12 @@ export interface Objective {
   valueGradientAndNormSquared?(x: Float64Array, g: Float64Array, normSquared: Float64Array): number;
   /** Writes ∇²f(x) row-major into `h` (length dim·dim), in place. Absent when no Hessian exists. */
   hessian?(x: Float64Array, h: Float64Array): void;
+  /**
+   * Optional: the eigenvalues of ∇²f(x), for objectives that know them in closed form (the
+   * quadratic's λᵢ, rotated or not), so the final diagnostics need no eigendecomposition. The
+   * caller must not modify the array.
+   */
+  hessianSpectrum?(x: Float64Array): Float64Array;
 }
 
 /**
@@ -44,12 +50,35 @@ export type PlainState =
   | PlainState[]
   | { [key: string]: PlainState };
 
-/** What an optimizer's step may use beyond x and g. */
+/**
+ * What an optimizer's step may use beyond x and g, and what it may hand back. The run loop
+ * passes a full context (createStepContext) and resets `evaluated` and `lineSearchFailed`
+ * before every step; a caller outside it may pass just `{objective, f}`.
+ */
 export interface StepContext {
   /** The (counted) objective, for line searches and Hessians. */
   objective: Objective;
   /** f at the current x, exact (no gradient noise). */
   f: number;
+  /**
+   * A buffer of length dim (not g) for ∇f at `next`. Given it, a step whose line search already
+   * evaluated f and ∇f at the point it writes to `next` leaves that gradient here, sets `nextF`
+   * and sets `evaluated`: the run loop then takes f and ∇f from here instead of evaluating `next`
+   * again (the line search's calls were counted). The values are those of the objective as the
+   * step saw it: a loop that changes the objective between the step and the evaluation (the next
+   * mini-batch of a data objective) must evaluate `next` itself and ignore `evaluated`.
+   */
+  nextGradient?: Float64Array;
+  /** f(next), when `evaluated`. */
+  nextF?: number;
+  /** Set by a step that evaluated f and ∇f at `next` into `nextF` and `nextGradient`. */
+  evaluated?: boolean;
+  /**
+   * Set by a step whose line search found no step decreasing f. The step then writes x itself to
+   * `next` (a caller that ignores the flag stays put), and the run ends at x with stopReason
+   * `line_search_failed` (never a zero step that would pass for convergence).
+   */
+  lineSearchFailed?: boolean;
 }
 
 /**
@@ -67,7 +96,9 @@ export interface Optimizer<S extends PlainState = PlainState> {
    * One update from x and the gradient g at x, written into `next`; x itself is left as it was
    * (g may carry added noise and clipping; the step may overwrite g as scratch). `lr` is this
    * step's rate (base lr times the schedule factor), `t` the 1-based step number (Adam's bias
-   * correction uses it). The run loop evaluates f and ∇f at `next` afterwards; a step never needs to.
+   * correction uses it). The run loop evaluates f and ∇f at `next` afterwards, unless the step
+   * hands them over (`context.evaluated`); a step whose line search fails sets
+   * `context.lineSearchFailed` instead of moving.
    *
    * Returns Σⱼ nextⱼ·0: 0 when every entry of the new iterate is finite, NaN otherwise
    * (x·0 is NaN exactly for ±∞ and NaN). Folded into the update's own pass, this gives the run
@@ -102,13 +133,23 @@ export type StopReason =
   | 'time_limit'
   | 'diverged'
   | 'cancelled'
-  | 'early_stopped';
+  | 'early_stopped'
+  | 'line_search_failed';
 
 export type StationaryPoint = 'minimum' | 'saddle' | 'maximum' | 'degenerate';
+
+/** Why diagnostics the run would have computed are null: its time budget ran out, or it was cancelled. */
+export type DiagnosticsSkipped = 'time_limit' | 'cancelled';
 
 export interface Diagnostics {
   stationaryPoint: StationaryPoint | null;
   conditionNumber: number | null;
+  /**
+   * Present only when the final diagnostics were skipped: the run's time budget (maxSeconds) ran
+   * out, or it was cancelled, before they were computed. Absent when they were computed, or
+   * cannot be (no Hessian, dimension over 1000, f not finite), with both values then null.
+   */
+  skipped?: DiagnosticsSkipped;
 }
 
 export interface Result {

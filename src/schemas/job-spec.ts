@@ -3,6 +3,7 @@ import { builtins, fillBuiltinParams } from '../core/objectives/builtins/index.t
 import { expressionVariables } from '../core/objectives/expression/index.ts';
 import { recordedPoints } from '../core/recording.ts';
 import * as core from '../core/spec.ts';
+import { nonFiniteStartValue } from '../core/start-value.ts';
 import type { Agrees, Assert } from './agrees.ts';
 import { createBuiltinObjectiveSchema } from './builtin-objective.ts';
 import { createExpressionObjectiveSchema } from './expression-objective.ts';
@@ -102,6 +103,11 @@ export interface NormalizeOptions {
   limits?: Limits;
   /** Draws the seed when the spec has none (the server's choice, reported in the normalised spec). */
   drawSeed?: () => number;
+  /**
+   * Refuse a spec whose f is not finite at the start (default true): its run could only end
+   * `diverged` at iteration 0. POST /v1/evaluate turns it off (a non-finite f is an answer there).
+   */
+  checkStartValue?: boolean;
 }
 
 /** Building the zod schema costs ~1.7 ms: one per limits object, reused by every request. */
@@ -190,23 +196,51 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
   }
 
   if (errors.length > 0) return { ok: false, errors };
-  return {
-    ok: true,
-    spec: {
-      objective,
-      optimizer,
-      schedule: normalizeSchedule(spec.schedule, spec.stop.maxIterations),
-      start,
-      stop: spec.stop,
-      gradientNoise: spec.gradientNoise,
-      record: {
-        every: record.every,
-        params: recordParams,
-        maxPoints: record.maxPoints,
-      },
-      device: spec.device,
-      seed: spec.seed ?? (options.drawSeed ?? drawRandomSeed)(),
-      label: spec.label ?? null,
+  const normalized: JobSpec = {
+    objective,
+    optimizer,
+    schedule: normalizeSchedule(spec.schedule, spec.stop.maxIterations),
+    start,
+    stop: spec.stop,
+    gradientNoise: spec.gradientNoise,
+    record: {
+      every: record.every,
+      params: recordParams,
+      maxPoints: record.maxPoints,
     },
+    device: spec.device,
+    seed: spec.seed ?? (options.drawSeed ?? drawRandomSeed)(),
+    label: spec.label ?? null,
+  };
+  if (options.checkStartValue ?? true) {
+    const error = startValueError(normalized, spec.start !== undefined && 'x0' in spec.start);
+    if (error !== null) return { ok: false, errors: [error] };
+  }
+  return { ok: true, spec: normalized };
+}
+
+/**
+ * The field error for a start where f is not finite (see nonFiniteStartValue: one evaluation of
+ * f, without compiling an expression or building a rotation), or null.
+ */
+function startValueError(spec: JobSpec, givenX0: boolean): FieldError | null {
+  const f = nonFiniteStartValue(spec);
+  if (f === null) return null;
+  const value = `f(x₀) = ${f}`;
+  if (givenX0) {
+    return {
+      path: 'start.x0',
+      message: `f is not finite at start.x0 (${value}), so the run could not take a step: choose a start.x0 where f is defined`,
+    };
+  }
+  const start = spec.start;
+  // A builtin's standard start is never refused (see nonFiniteStartValue): x0 or a random draw.
+  const where =
+    'x0' in start
+      ? `the default start x₀ = (${start.x0.length <= 4 ? start.x0.join(', ') : `${start.x0.slice(0, 3).join(', ')}, …`})`
+      : `the random start drawn with seed ${spec.seed}`;
+  return {
+    path: 'start',
+    message: `f is not finite at ${where} (${value}), so the run could not take a step: give a start where f is defined with start.x0`,
   };
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Diagnostics, StopReason } from '../core/types.ts';
+import type { Agrees, Assert } from './agrees.ts';
 import { jobSpecSchema } from './job-spec.ts';
 import { named } from './openapi-registry.ts';
 import { optimizerSchema } from './optimizer.ts';
@@ -34,9 +36,13 @@ export const stopReasonSchema = named(
     'diverged',
     'cancelled',
     'early_stopped',
+    'line_search_failed',
   ]),
   'StopReason',
+  'Why the run stopped. `line_search_failed`: the line search of newton or lbfgs found no step decreasing f (not converged).',
 );
+
+export type StopReasonAgreesWithCore = Assert<Agrees<z.output<typeof stopReasonSchema>, StopReason>>;
 
 export const jobProgressSchema = z
   .object({
@@ -67,10 +73,20 @@ export const resultSchema = named(
       .object({ loss: z.number(), accuracy: z.number().nullable(), bestIteration: z.number().int() })
       .optional()
       .describe('Model objectives only.'),
-    diagnostics: z.object({
-      stationaryPoint: z.enum(['minimum', 'saddle', 'maximum', 'degenerate']).nullable(),
-      conditionNumber: z.number().nullable(),
-    }),
+    diagnostics: z
+      .object({
+        stationaryPoint: z.enum(['minimum', 'saddle', 'maximum', 'degenerate']).nullable(),
+        conditionNumber: z.number().nullable(),
+        skipped: z
+          .enum(['time_limit', 'cancelled'])
+          .optional()
+          .describe(
+            'Present when the final diagnostics were skipped (both values null): the time budget ran out, or the job was cancelled, before they were computed.',
+          ),
+      })
+      .describe(
+        "From the Hessian at x, up to dimension 1000: κ = max|λ|/min|λ|, and the kind of stationary point when ‖g‖ <= max(gradTol, 1e-6). Computed within the job's maxSeconds.",
+      ),
     wallMs: z.number(),
   }),
   'Result',
@@ -224,3 +240,7 @@ export const paramsQuerySchema = z.strictObject({
 });
 
 export const DEFAULT_TRAJECTORY_LIMIT = 1000;
+
+export type DiagnosticsAgreeWithCore = Assert<
+  Agrees<z.output<typeof resultSchema>['diagnostics'], Diagnostics>
+>;

@@ -5,6 +5,7 @@
  * `maxIterations` and is filled by {@link normalizeSchedule}.
  */
 import { z } from 'zod';
+import { defaultPeriod } from '../core/schedules.ts';
 import type * as core from '../core/spec.ts';
 import type { Agrees, Assert } from './agrees.ts';
 
@@ -36,7 +37,9 @@ export const warmupSchema = z
 const warmup = warmupSchema.optional();
 
 function period() {
-  return positiveInteger('period').optional().describe('Length P in steps; defaults to maxIterations.');
+  return positiveInteger('period')
+    .optional()
+    .describe('Length P in steps; defaults to maxIterations − warmup steps (at least 1).');
 }
 
 export const constantScheduleSchema = z.strictObject({
@@ -141,11 +144,12 @@ export const DEFAULT_SCHEDULE: ScheduleSpec = { type: 'constant' };
 
 /**
  * Fills what parsing cannot: the `period` of cosine and one_cycle defaults to the job's
- * maxIterations (at least 1). Returns a new spec; the input is not modified.
+ * maxIterations less the warmup steps, at least 1 (defaultPeriod in src/core/schedules.ts), so
+ * the anneal spans the steps after the warmup. Returns a new spec; the input is not modified.
  */
 export function normalizeSchedule(spec: ScheduleSpec, maxIterations: number): ScheduleSpec {
   if ((spec.type === 'cosine' || spec.type === 'one_cycle') && spec.period === undefined) {
-    return { ...spec, period: Math.max(1, Math.floor(maxIterations)) };
+    return { ...spec, period: defaultPeriod(maxIterations, spec.warmup?.steps) };
   }
   return { ...spec };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordedPoints } from '../../src/core/recording.ts';
 import { Run, runToCompletion } from '../../src/core/run.ts';
-import { spec, withoutTime } from './spec-helpers.ts';
+import { spec, steppingClock, withoutTime } from './spec-helpers.ts';
 
 const rosenbrock = { type: 'builtin', name: 'rosenbrock' } as const;
 
@@ -129,14 +129,13 @@ describe('divergence', () => {
     }
   });
 
-  it('a non-finite f at the start diverges at iteration 0 without throwing', () => {
-    const { result } = runToCompletion(
-      spec({
-        objective: { type: 'expression', expression: 'log(x)' },
-        optimizer: { name: 'sgd' },
-        start: { x0: [-1] },
-      }),
-    );
+  it('a non-finite f at the start diverges at iteration 0 without throwing (a spec normalisation would refuse)', () => {
+    const valid = spec({
+      objective: { type: 'expression', expression: 'log(x)' },
+      optimizer: { name: 'sgd' },
+      start: { x0: [1] },
+    });
+    const { result } = runToCompletion({ ...valid, start: { x0: [-1] } });
     expect(result.stopReason).toBe('diverged');
     expect(result.iterations).toBe(0);
     expect(result.x).toEqual([-1]);
@@ -315,28 +314,36 @@ describe('cancellation', () => {
     const controller = new AbortController();
     const run = new Run(
       spec({ objective: rosenbrock, optimizer: { name: 'sgd', lr: 1e-5 }, stop: { maxIterations: 1e7 } }),
-      {
-        signal: controller.signal,
-      },
+      { signal: controller.signal, clock: steppingClock(1) },
     );
+    // A 5 ms slice of the fake clock: a few clock reads, each spaced by the iterations of ~1 ms.
     run.advance(5);
     expect(run.done).toBe(false);
+    const stoppedAt = run.iteration;
+    expect(stoppedAt).toBeGreaterThan(0);
     controller.abort();
     expect(run.advance()).toBe(true);
     const result = run.result();
     expect(result.stopReason).toBe('cancelled');
-    expect(result.iterations).toBeLessThan(1e7);
+    // The abort is seen at the next iteration boundary.
+    expect(result.iterations).toBe(stoppedAt + 1);
   });
 
-  it('the time budget stops a long run with time_limit', () => {
+  it('the time budget stops a long run with time_limit at the first clock read past maxSeconds', () => {
+    // 10 ms per read and maxSeconds 0.05: the constructor's read is 10, so the budget ends at 60.
     const { result } = runToCompletion(
       spec({
         objective: rosenbrock,
         optimizer: { name: 'sgd', lr: 1e-6 },
         stop: { maxIterations: 1e7, maxSeconds: 0.05 },
       }),
+      { clock: steppingClock(10) },
     );
     expect(result.stopReason).toBe('time_limit');
+    expect(result.iterations).toBeGreaterThan(0);
+    expect(result.iterations).toBeLessThan(1e7);
+    // wallMs is the fake clock's: at least the budget, and within a few reads of it.
     expect(result.wallMs).toBeGreaterThanOrEqual(50);
+    expect(result.wallMs).toBeLessThanOrEqual(80);
   });
 });

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { builtins } from '../../core/objectives/builtins/index.ts';
-import { createObjective } from '../../core/objectives/index.ts';
 import {
   EVALUATE_HESSIAN_DEFAULT_MAX_DIM,
   EVALUATE_HESSIAN_MAX_DIM,
@@ -12,22 +11,26 @@ import {
 import { normalizeJobSpec } from '../../schemas/job-spec.ts';
 import { type FieldError, fieldErrorsFromZod } from '../../schemas/problem.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
+import { type Evaluation, type EvaluationTask, evaluateObjective } from '../evaluate/evaluation.ts';
+import { createEvaluatePool, EvaluationQueueFull, evaluatesInline } from '../evaluate/pool.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
-import { badRequest } from '../plugins/error-handler.ts';
+import { badRequest, HttpProblem, problem } from '../plugins/error-handler.ts';
 import { passThroughBody } from '../plugins/zod.ts';
-
-function finiteOrNull(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
-}
 
 /** Reports a job-spec path of the wrapped request under the evaluate body's names. */
 function toEvaluatePath(error: FieldError): FieldError {
   return { ...error, path: error.path.replace(/^start\.x0/, 'x') };
 }
 
-/** POST /v1/evaluate: f, ∇f and ∇²f of an objective at a point, for checking an objective. */
+/**
+ * POST /v1/evaluate: f, ∇f and ∇²f of an objective at a point, for checking an objective.
+ * Validation runs here; the computation runs on the event loop only when it is small, on an
+ * evaluation thread otherwise (src/api/evaluate/pool.ts).
+ */
 export default async function evaluateRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const pool = createEvaluatePool();
+  app.addHook('onClose', async () => pool.close());
 
   app.post(
     '/v1/evaluate',
@@ -47,7 +50,7 @@ export default async function evaluateRoutes(fastify: FastifyInstance) {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const envelope = evaluateEnvelopeSchema.safeParse(request.body);
       if (!envelope.success) throw badRequest(fieldErrorsFromZod(envelope.error));
       const { x, hessian: hessianWanted, seed } = envelope.data;
@@ -62,7 +65,8 @@ export default async function evaluateRoutes(fastify: FastifyInstance) {
       }
       const normalized = normalizeJobSpec(
         { objective, optimizer: { name: 'sgd' }, start: { x0: x }, seed: seed ?? 0 },
-        { limits: app.config.limits },
+        // A non-finite f is an answer here (null), not an invalid request.
+        { limits: app.config.limits, checkStartValue: false },
       );
       if (!normalized.ok) throw badRequest(normalized.errors.map(toEvaluatePath));
       const dim = x.length;
@@ -75,22 +79,25 @@ export default async function evaluateRoutes(fastify: FastifyInstance) {
         ]);
       }
       const spec = normalized.spec;
-      const fn = createObjective(spec.objective, spec.seed);
-      const point = Float64Array.from(x);
-      const gradient = new Float64Array(dim);
-      const f = fn.valueAndGradient(point, gradient);
-      const response: { f: number | null; gradient: (number | null)[]; hessian?: (number | null)[][] } = {
-        f: finiteOrNull(f),
-        gradient: Array.from(gradient, finiteOrNull),
+      const task: EvaluationTask = {
+        objective: spec.objective,
+        seed: spec.seed,
+        x,
+        hessian: hessianWanted ?? dim <= EVALUATE_HESSIAN_DEFAULT_MAX_DIM,
       };
-      if ((hessianWanted ?? dim <= EVALUATE_HESSIAN_DEFAULT_MAX_DIM) && fn.hessian) {
-        const h = new Float64Array(dim * dim);
-        fn.hessian(point, h);
-        response.hessian = Array.from({ length: dim }, (_, row) =>
-          Array.from(h.subarray(row * dim, (row + 1) * dim), finiteOrNull),
-        );
+      if (evaluatesInline(task)) return evaluateObjective(task);
+      let json: string;
+      try {
+        json = await pool.run(task);
+      } catch (error) {
+        if (!(error instanceof EvaluationQueueFull)) throw error;
+        throw new HttpProblem(problem(429, 'rate-limited', 'Too many requests', error.message), {
+          'retry-after': '1',
+        });
       }
-      return response;
+      // Serialised on the thread (a dim² Hessian is megabytes of JSON): Fastify sends a JSON
+      // string as it is, without the response serializer.
+      return reply.type('application/json; charset=utf-8').send(json as unknown as Evaluation);
     },
   );
 }

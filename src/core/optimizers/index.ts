@@ -19,11 +19,12 @@ export { type AdamState, createAdam } from './adam.ts';
 export { type AdamwState, createAdamw } from './adamw.ts';
 export { clipGradient } from './clip.ts';
 export { createLbfgs, type LbfgsState } from './lbfgs.ts';
-export { backtrackingArmijo, strongWolfe } from './line-search.ts';
+export { backtrackingArmijo, type LineSearchResult, strongWolfe } from './line-search.ts';
 export { createMomentum, type MomentumState } from './momentum.ts';
 export { createNewton, type NewtonState } from './newton.ts';
 export { createRmsprop, type RmspropState } from './rmsprop.ts';
 export { createSgd, type SgdState } from './sgd.ts';
+export { createStepContext } from './step-context.ts';
 
 /** Builds the optimizer a spec names, its hyperparameters fixed at creation. */
 export function createOptimizer(spec: OptimizerSpec): Optimizer {

@@ -1,5 +1,5 @@
 import type { Optimizer, StepContext } from '../types.ts';
-import { moveAlong, strongWolfe } from './line-search.ts';
+import { type LineSearchResult, moveAlong, stayAt, strongWolfe } from './line-search.ts';
 
 /**
  * L-BFGS memory as plain data, so it checkpoints: `s` and `y` are ring buffers of `history`
@@ -35,8 +35,14 @@ export interface LbfgsOptions {
  * length ≤ lr); otherwise at lr. lineSearch "strong_wolfe" (c₁ = 1e-4, c₂ = 0.9) picks α from
  * there, "none" takes it as is; θ ← θ + α d.
  * Safeguards: if d is not a descent direction (gᵀd ≥ 0 or not finite, e.g. under gradient noise)
- * the memory is cleared and d = −g; if the line search finds no decrease the memory is cleared
- * and θ stays (the next step restarts from steepest descent).
+ * the memory is cleared and d = −g. If the line search finds no step with sufficient decrease
+ * along a quasi-Newton direction, the memory is cleared and the search is tried once more along
+ * d = −g (as L-BFGS-B does); if that fails too, or the memory was already empty, the step sets
+ * `lineSearchFailed` and θ stays: the run ends `line_search_failed`.
+ *
+ * The strong Wolfe search evaluates its trials into `next` and `context.nextGradient`, so the
+ * accepted point is handed to the run loop already evaluated (`context.evaluated`): one
+ * evaluation per trial, none more per iteration. (Without `nextGradient`, its own scratch.)
  */
 export function createLbfgs(options: LbfgsOptions): Optimizer<LbfgsState> {
   return new Lbfgs(options);
@@ -51,8 +57,8 @@ class Lbfgs implements Optimizer<LbfgsState> {
   // Scratch, sized on the first step (a run has one dimension).
   private dim = -1;
   private direction = new Float64Array(0);
-  private trial = new Float64Array(0);
-  private trialGrad = new Float64Array(0);
+  /** Trial gradients when the caller gives no `context.nextGradient`. */
+  private trialGradient = new Float64Array(0);
 
   constructor({ history, lineSearch }: LbfgsOptions) {
     this.history = history;
@@ -81,14 +87,13 @@ class Lbfgs implements Optimizer<LbfgsState> {
     lr: number,
     state: LbfgsState,
     _t: number,
-    { objective, f }: StepContext,
+    context: StepContext,
   ): number {
     const dim = x.length;
     if (dim !== this.dim) {
       this.dim = dim;
       this.direction = new Float64Array(dim);
-      this.trial = new Float64Array(dim);
-      this.trialGrad = new Float64Array(dim);
+      this.trialGradient = new Float64Array(dim);
     }
     const direction = this.direction;
     if (state.hasPrevious) rememberPair(state, x, g);
@@ -98,26 +103,77 @@ class Lbfgs implements Optimizer<LbfgsState> {
     for (let i = 0; i < dim; i++) slope += g[i] * direction[i];
     if (!(slope < 0) || !Number.isFinite(slope)) {
       state.count = 0;
-      slope = 0;
-      for (let i = 0; i < dim; i++) {
-        direction[i] = -g[i];
-        slope -= g[i] * g[i];
-      }
-    }
-    // With no memory d = −g and slope = −‖g‖²: scale the first trial to length ≤ lr.
-    const initialStep = state.count === 0 ? Math.min(1, 1 / Math.sqrt(-slope)) * lr : lr;
-
-    let step = initialStep;
-    if (this.lineSearch === 'strong_wolfe') {
-      step = strongWolfe(objective, x, f, slope, direction, initialStep, this.trial, this.trialGrad).step;
-      if (step === 0) state.count = 0;
+      slope = steepestDescent(g, direction);
     }
 
-    state.previousX.set(x);
-    state.previousG.set(g);
-    state.hasPrevious = true;
-    return moveAlong(next, x, direction, step);
+    if (this.lineSearch === 'none') {
+      remember(state, x, g);
+      return moveAlong(next, x, direction, initialStep(state, slope, lr));
+    }
+    const trialGradient = context.nextGradient ?? this.trialGradient;
+    let search = wolfeSearch(
+      context,
+      x,
+      direction,
+      slope,
+      initialStep(state, slope, lr),
+      next,
+      trialGradient,
+    );
+    if (search.step === 0 && state.count > 0) {
+      // A stale memory can point nowhere useful: restart from steepest descent once.
+      state.count = 0;
+      slope = steepestDescent(g, direction);
+      search = wolfeSearch(context, x, direction, slope, initialStep(state, slope, lr), next, trialGradient);
+    }
+    if (search.step === 0) {
+      state.count = 0;
+      context.lineSearchFailed = true;
+      return stayAt(next, x);
+    }
+    remember(state, x, g);
+    if (!search.evaluated) return moveAlong(next, x, direction, search.step);
+    if (context.nextGradient !== undefined) {
+      context.evaluated = true;
+      context.nextF = search.f;
+    }
+    return search.poison;
   }
+}
+
+/** The strong Wolfe search from x along d, its trials evaluated into `next` and `trialGradient`. */
+function wolfeSearch(
+  context: StepContext,
+  x: Float64Array,
+  direction: Float64Array,
+  slope: number,
+  initial: number,
+  next: Float64Array,
+  trialGradient: Float64Array,
+): LineSearchResult {
+  return strongWolfe(context.objective, x, context.f, slope, direction, initial, next, trialGradient);
+}
+
+/** direction ← −g; returns the slope gᵀd = −‖g‖². */
+function steepestDescent(g: Float64Array, direction: Float64Array): number {
+  let slope = 0;
+  for (let i = 0; i < g.length; i++) {
+    direction[i] = -g[i];
+    slope -= g[i] * g[i];
+  }
+  return slope;
+}
+
+/** With no memory d = −g and slope = −‖g‖²: the first trial is min(1, 1/‖g‖)·lr (length ≤ lr); otherwise lr. */
+function initialStep(state: LbfgsState, slope: number, lr: number): number {
+  return state.count === 0 ? Math.min(1, 1 / Math.sqrt(-slope)) * lr : lr;
+}
+
+/** Keeps θ and g of this step, from which the next step forms its pair. */
+function remember(state: LbfgsState, x: Float64Array, g: Float64Array): void {
+  state.previousX.set(x);
+  state.previousG.set(g);
+  state.hasPrevious = true;
 }
 
 /** Adds s = x − previousX, y = g − previousG at `head` when sᵀy > 1e-10 ‖s‖‖y‖. */

@@ -21,6 +21,16 @@ export function moveAlong(out: Float64Array, x: Float64Array, d: Float64Array, s
   return poison;
 }
 
+/** out ← x (no step: what a failed line search writes), returning Σ x·0 as moveAlong does. */
+export function stayAt(out: Float64Array, x: Float64Array): number {
+  let poison = 0;
+  for (let i = 0; i < x.length; i++) {
+    out[i] = x[i];
+    poison += x[i] * 0;
+  }
+  return poison;
+}
+
 export interface BacktrackingOptions {
   c1?: number;
   /** Factor applied to α after each rejected trial. */
@@ -29,11 +39,15 @@ export interface BacktrackingOptions {
 }
 
 /**
- * Armijo backtracking: tries α = α₀, α₀/2, α₀/4, … and returns the first α with
+ * Armijo backtracking: tries α = α₀, α₀/2, α₀/4, … and accepts the first α with
  *   f(x + α d) ≤ f(x) + c₁ α gᵀd,
- * or 0 when `maxTries` trials all fail (no move: the point cannot be improved along d at any
- * step the search could resolve). A non-finite f(x + α d) counts as a failure. `slope` = gᵀd
- * must be negative (a descent direction); callers decide what to do otherwise.
+ * or fails with step 0 when `maxTries` trials all fail (no step the search could resolve
+ * decreases f along d). A non-finite f(x + α d) counts as a failure. `slope` = gᵀd must be
+ * negative (a descent direction); callers decide what to do otherwise.
+ *
+ * Each trial is evaluated with its gradient, into `trial` and `trialGrad`: the accepted trial is
+ * always the last one evaluated (`evaluated`), so the caller's next iterate needs no evaluation
+ * of its own.
  */
 export function backtrackingArmijo(
   objective: Objective,
@@ -43,16 +57,17 @@ export function backtrackingArmijo(
   d: Float64Array,
   initialStep: number,
   trial: Float64Array,
+  trialGrad: Float64Array,
   { c1 = ARMIJO_C1, shrink = 0.5, maxTries = 40 }: BacktrackingOptions = {},
-): number {
+): LineSearchResult {
   let step = initialStep;
   for (let attempt = 0; attempt < maxTries; attempt++) {
-    moveAlong(trial, x, d, step);
-    const f = objective.value(trial);
-    if (f <= f0 + c1 * step * slope) return step;
+    const poison = moveAlong(trial, x, d, step);
+    const f = objective.valueAndGradient(trial, trialGrad);
+    if (f <= f0 + c1 * step * slope) return { step, f, converged: true, evaluated: true, poison };
     step *= shrink;
   }
-  return 0;
+  return LINE_SEARCH_FAILED;
 }
 
 export interface StrongWolfeOptions {
@@ -65,13 +80,30 @@ export interface StrongWolfeOptions {
 }
 
 export interface LineSearchResult {
-  /** The accepted step; 0 when no point with sufficient decrease was found. */
+  /** The accepted step; 0 when no point with sufficient decrease was found (the search failed). */
   step: number;
-  /** f at x + step·d (f(x) when step is 0). */
+  /** f at x + step·d (NaN when the search failed). */
   f: number;
-  /** Whether `step` satisfies both strong Wolfe conditions. */
+  /** Whether `step` satisfies all the search's conditions (both strong Wolfe conditions; Armijo's). */
   converged: boolean;
+  /**
+   * Whether the trial buffers hold the accepted point x + step·d and ∇f there: true when the
+   * accepted step was the last one evaluated (almost always), so the caller can reuse f and ∇f
+   * instead of evaluating the new iterate again.
+   */
+  evaluated: boolean;
+  /** Σ trial·0 when `evaluated` (see moveAlong); 0 otherwise. */
+  poison: number;
 }
+
+/** What a search that found no step with sufficient decrease returns. */
+const LINE_SEARCH_FAILED: LineSearchResult = Object.freeze({
+  step: 0,
+  f: Number.NaN,
+  converged: false,
+  evaluated: false,
+  poison: 0,
+});
 
 /**
  * Line search for the strong Wolfe conditions (Nocedal & Wright, Algorithms 3.5 and 3.6):
@@ -79,8 +111,9 @@ export interface LineSearchResult {
  * Bracketing starts at α₀ and doubles α; zoom picks the minimiser of the cubic interpolating
  * φ and φ' at the bracket ends (N&W eq. 3.59), safeguarded to the middle 80 % of the bracket and
  * replaced by bisection when the cubic has no minimiser there. When the evaluation budget runs out
- * it returns the lowest point with sufficient decrease found so far (`converged: false`), which is
- * step 0 when there is none. `slope0` = gᵀd must be negative. `trialGrad` is scratch.
+ * it returns the lowest point with sufficient decrease found so far (`converged: false`), or fails
+ * with step 0 when there is none. `slope0` = gᵀd must be negative. Trials are evaluated into
+ * `trial` and `trialGrad`; `evaluated` tells whether they hold the accepted point.
  */
 export function strongWolfe(
   objective: Objective,
@@ -95,9 +128,13 @@ export function strongWolfe(
 ): LineSearchResult {
   const curvatureBound = -c2 * slope0;
   let lastSlope = 0;
+  /** The step whose point and gradient the trial buffers hold (0: none yet). */
+  let lastStep = 0;
+  let lastPoison = 0;
   /** Returns φ(α) and leaves φ'(α) in lastSlope. */
   const evaluate = (step: number): number => {
-    moveAlong(trial, x, d, step);
+    lastPoison = moveAlong(trial, x, d, step);
+    lastStep = step;
     const f = objective.valueAndGradient(trial, trialGrad);
     let slope = 0;
     for (let i = 0; i < d.length; i++) slope += trialGrad[i] * d[i];
@@ -105,6 +142,12 @@ export function strongWolfe(
     return f;
   };
   const sufficientDecrease = (step: number, f: number): boolean => f <= f0 + c1 * step * slope0;
+  /** The outcome for an accepted step (0: the search failed). */
+  const accept = (step: number, f: number, converged: boolean): LineSearchResult => {
+    if (step === 0) return LINE_SEARCH_FAILED;
+    const evaluated = step === lastStep;
+    return { step, f, converged, evaluated, poison: evaluated ? lastPoison : 0 };
+  };
 
   /** Alg. 3.6: `lo` satisfies sufficient decrease and has the lowest φ among such points so far. */
   const zoom = (
@@ -125,7 +168,7 @@ export function strongWolfe(
         fHi = f;
         slopeHi = slope;
       } else {
-        if (Math.abs(slope) <= curvatureBound) return { step, f, converged: true };
+        if (Math.abs(slope) <= curvatureBound) return accept(step, f, true);
         if (slope * (hi - lo) >= 0) {
           hi = lo;
           fHi = fLo;
@@ -136,7 +179,7 @@ export function strongWolfe(
         slopeLo = slope;
       }
     }
-    return { step: lo, f: fLo, converged: false };
+    return accept(lo, fLo, false);
   };
 
   // Alg. 3.5: bracket a step interval that contains strong Wolfe points.
@@ -150,14 +193,14 @@ export function strongWolfe(
     if (!sufficientDecrease(step, f) || (i > 0 && f >= previousF)) {
       return zoom(previousStep, previousF, previousSlope, step, f, slope);
     }
-    if (Math.abs(slope) <= curvatureBound) return { step, f, converged: true };
+    if (Math.abs(slope) <= curvatureBound) return accept(step, f, true);
     if (slope >= 0) return zoom(step, f, slope, previousStep, previousF, previousSlope);
     previousStep = step;
     previousF = f;
     previousSlope = slope;
     step *= 2;
   }
-  return { step: previousStep, f: previousF, converged: false };
+  return accept(previousStep, previousF, false);
 }
 
 /**

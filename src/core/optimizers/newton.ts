@@ -1,6 +1,6 @@
 import { EigenvalueDecomposition, LuDecomposition, Matrix } from 'ml-matrix';
 import type { Optimizer, StepContext } from '../types.ts';
-import { backtrackingArmijo, moveAlong } from './line-search.ts';
+import { backtrackingArmijo, moveAlong, stayAt } from './line-search.ts';
 
 /** Newton keeps no state: everything is recomputed from H(θ) and g each step. */
 export type NewtonState = null;
@@ -19,7 +19,11 @@ export interface NewtonOptions {
  *   damped:       B = H + λI                      (λ = damping)
  *   saddle_free:  B = |H| = V |Λ| Vᵀ, H = V Λ Vᵀ  (|λᵢ| floored at damping, so B stays invertible)
  * Step length: lineSearch "none" takes α = lr; "backtracking" starts at α = lr and halves until
- * Armijo's f(θ + α d) ≤ f(θ) + 1e-4 α gᵀd holds (α = 0, no move, after 40 failed halvings).
+ * Armijo's f(θ + α d) ≤ f(θ) + 1e-4 α gᵀd holds. After 40 failed halvings the step sets
+ * `lineSearchFailed` and θ stays: the run ends `line_search_failed`. The search evaluates each
+ * trial with its gradient into `next` and `context.nextGradient`, and the accepted one is handed
+ * to the run loop already evaluated (`context.evaluated`), so an iteration whose full step is
+ * accepted costs one evaluation.
  *
  * Fallbacks, so a step always has a direction:
  * - exact H singular (an LU pivot ≤ n·ε·max pivot) or the solve is not finite → damped H + λI;
@@ -42,7 +46,8 @@ class Newton implements Optimizer<NewtonState> {
   private dim = -1;
   private hessian = new Float64Array(0);
   private direction = new Float64Array(0);
-  private trial = new Float64Array(0);
+  /** Trial gradients when the caller gives no `context.nextGradient`. */
+  private trialGradient = new Float64Array(0);
 
   constructor(private readonly options: NewtonOptions) {}
 
@@ -57,7 +62,7 @@ class Newton implements Optimizer<NewtonState> {
     lr: number,
     _state: NewtonState,
     _t: number,
-    { objective, f }: StepContext,
+    context: StepContext,
   ): number {
     const { hessian: mode, damping, lineSearch } = this.options;
     const dim = x.length;
@@ -65,8 +70,9 @@ class Newton implements Optimizer<NewtonState> {
       this.dim = dim;
       this.hessian = new Float64Array(dim * dim);
       this.direction = new Float64Array(dim);
-      this.trial = new Float64Array(dim);
+      this.trialGradient = new Float64Array(dim);
     }
+    const objective = context.objective;
     if (!objective.hessian) {
       throw new Error('newton needs an objective with a Hessian');
     }
@@ -76,11 +82,26 @@ class Newton implements Optimizer<NewtonState> {
 
     let slope = 0;
     for (let i = 0; i < dim; i++) slope += g[i] * direction[i];
-    const step =
-      lineSearch === 'backtracking' && slope < 0
-        ? backtrackingArmijo(objective, x, f, slope, direction, lr, this.trial)
-        : lr;
-    return moveAlong(next, x, direction, step);
+    if (lineSearch === 'none' || !(slope < 0)) return moveAlong(next, x, direction, lr);
+    const search = backtrackingArmijo(
+      objective,
+      x,
+      context.f,
+      slope,
+      direction,
+      lr,
+      next,
+      context.nextGradient ?? this.trialGradient,
+    );
+    if (search.step === 0) {
+      context.lineSearchFailed = true;
+      return stayAt(next, x);
+    }
+    if (context.nextGradient !== undefined) {
+      context.evaluated = true;
+      context.nextF = search.f;
+    }
+    return search.poison;
   }
 }
 

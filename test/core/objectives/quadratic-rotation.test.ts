@@ -2,10 +2,12 @@ import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { createBuiltin } from '../../../src/core/objectives/builtins/index.ts';
 import {
+  applyHaar,
+  applyHaarTranspose,
   applyReflections,
   applyReflectionsTranspose,
-  DENSE_ORTHOGONAL_MAX_DIM,
-  haarOrthogonal,
+  HAAR_MAX_DIM,
+  haarRotation,
   householderVectors,
 } from '../../../src/core/objectives/builtins/orthogonal.ts';
 import { quadraticEigenvalues } from '../../../src/core/objectives/builtins/quadratic.ts';
@@ -48,11 +50,37 @@ function hessianOf(objective: Objective): Float64Array {
 
 const dot = (a: Float64Array, b: Float64Array) => a.reduce((total, ai, i) => total + ai * b[i], 0);
 
+/** The dense row-major Q of a Haar draw of dimension n: column j is Q eⱼ. */
+function haarOrthogonal(n: number, rng: Rng): Float64Array {
+  const rotation = haarRotation(n, rng);
+  const q = new Float64Array(n * n);
+  const column = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    column.fill(0);
+    column[j] = 1;
+    applyHaar(rotation, column);
+    for (let i = 0; i < n; i++) q[i * n + j] = column[i];
+  }
+  return q;
+}
+
 describe('random orthogonal matrices', () => {
   it('the Haar draw is orthogonal: QᵀQ = QQᵀ = I to 1e-10 (n = 5) and to 1e-12 (n = 300)', () => {
     for (let seed = 0; seed < 20; seed++)
       expect(orthogonalityError(haarOrthogonal(5, Rng.fromSeed(seed)), 5)).toBeLessThan(1e-10);
     expect(orthogonalityError(haarOrthogonal(300, Rng.fromSeed(7)), 300)).toBeLessThan(1e-12);
+  });
+
+  it('the Haar draw is stored as n(n+1)/2 reflection entries and its transpose inverts it', () => {
+    const n = 50;
+    const rotation = haarRotation(n, Rng.fromSeed(3));
+    expect(rotation.vectors.length).toBe((n * (n + 1)) / 2);
+    const x = randomPoint(n, 2);
+    const back = Float64Array.from(x);
+    applyHaar(rotation, back);
+    expect(back).not.toEqual(x);
+    applyHaarTranspose(rotation, back);
+    for (let i = 0; i < n; i++) expect(back[i]).toBeCloseTo(x[i], 13);
   });
 
   it('the Haar draw looks uniform on O(3): E[Qᵢⱼ²] = 1/3 and both determinant signs occur', () => {
@@ -147,7 +175,18 @@ describe('quadratic with rotate: true', () => {
     }
   });
 
-  it(`above n = ${DENSE_ORTHOGONAL_MAX_DIM} (Householder product) keeps the spectrum: trace Σλ, ‖H‖²_F = Σλ², and ∇f = Hx`, () => {
+  it('reports the λᵢ as its Hessian spectrum, rotated (Haar and Householder) or not', () => {
+    for (const [n, rotate] of [
+      [30, true],
+      [30, false],
+      [1001, true],
+    ] as const) {
+      const objective = createBuiltin('quadratic', n, { rotate, conditionNumber: 100 }, 4);
+      expect([...objective.hessianSpectrum!(new Float64Array(n))]).toEqual([...quadraticEigenvalues(n, 100)]);
+    }
+  });
+
+  it(`above n = ${HAAR_MAX_DIM} (Householder product) keeps the spectrum: trace Σλ, ‖H‖²_F = Σλ², and ∇f = Hx`, () => {
     const n = 1200;
     const kappa = 100;
     const objective = createBuiltin('quadratic', n, { rotate: true, conditionNumber: kappa }, 5);

@@ -4,7 +4,7 @@ import type { LbfgsState } from '../../../src/core/optimizers/lbfgs.ts';
 import { strongWolfe } from '../../../src/core/optimizers/line-search.ts';
 import type { Objective } from '../../../src/core/types.ts';
 import { optimizerSchema } from '../../../src/schemas/optimizer.ts';
-import { counted, quadratic, rosenbrock, stepInPlace, trajectory } from './test-objectives.ts';
+import { contextAt, counted, quadratic, rosenbrock, stepInPlace, trajectory } from './test-objectives.ts';
 
 /** The run loop in miniature: evaluate, stop on gradNorm ≤ tolerance, step; returns what it saw. */
 function minimise(spec: object, objective: Objective, x0: number[], maxIterations: number, gradTol: number) {
@@ -19,7 +19,7 @@ function minimise(spec: object, objective: Objective, x0: number[], maxIteration
     const gradNorm = Math.hypot(...g);
     if (gradNorm <= gradTol || i === maxIterations)
       return { iterations: i, gradNorm, x: [...x], points, state };
-    stepInPlace(optimizer, x, g, 1, state, i + 1, { objective, f });
+    stepInPlace(optimizer, x, g, 1, state, i + 1, contextAt(objective, f));
   }
 }
 
@@ -83,7 +83,7 @@ describe('lbfgs', () => {
     const state = optimizer.init(2) as LbfgsState;
     for (let t = 1; t <= 3; t++) {
       const f = linear.valueAndGradient(x, g);
-      stepInPlace(optimizer, x, g, 2, state, t, { objective: linear, f });
+      stepInPlace(optimizer, x, g, 2, state, t, contextAt(linear, f));
     }
     expect(state.count).toBe(0);
     // each step: lr·min(1, 1/‖g‖)·(−g) = 2·(1/5)·(−3, −4)
@@ -91,9 +91,8 @@ describe('lbfgs', () => {
     expect(x[1]).toBeCloseTo(3 * -1.6, 14);
   });
 
-  it('stays put and clears its memory when the line search finds no decrease', () => {
+  it('reports a failed line search and stays put when no trial decreases f, retrying once from −g with a memory', () => {
     // f is finite only at the current point: every trial evaluates to NaN
-    const start = new Float64Array([1, 1]);
     const spiky: Objective = {
       dim: 2,
       value: (x) => (x[0] === 1 && x[1] === 1 ? 2 : Number.NaN),
@@ -103,14 +102,46 @@ describe('lbfgs', () => {
         return this.value(x);
       },
     };
-    const [x1] = trajectory(
-      createOptimizer(optimizerSchema.parse({ name: 'lbfgs' })),
-      spiky,
-      [...start],
-      1,
-      1,
-    );
-    expect(x1).toEqual([1, 1]);
+    const optimizer = createOptimizer(optimizerSchema.parse({ name: 'lbfgs' }));
+    const x = new Float64Array([1, 1]);
+    const g = new Float64Array([2, 2]);
+    const state = optimizer.init(2) as LbfgsState;
+    const fresh = counted(spiky);
+    const context = contextAt(fresh.objective, 2);
+    expect(stepInPlace(optimizer, x, g, 1, state, 1, context)).toBe(false);
+    expect(context.lineSearchFailed).toBe(true);
+    expect([...x]).toEqual([1, 1]);
+    const searchEvaluations = fresh.evaluations.f;
+    expect(searchEvaluations).toBeGreaterThan(0);
+
+    // With a pair in memory the quasi-Newton search fails, the memory is cleared, and the
+    // search runs once more along −g before the step gives up: twice the evaluations.
+    const remembered = optimizer.init(2) as LbfgsState;
+    remembered.s.set([1, 0]);
+    remembered.y.set([1, 0]);
+    remembered.rho[0] = 1;
+    remembered.head = 1;
+    remembered.count = 1;
+    const again = counted(spiky);
+    const context2 = contextAt(again.objective, 2);
+    expect(stepInPlace(optimizer, x, g, 1, remembered, 2, context2)).toBe(false);
+    expect(context2.lineSearchFailed).toBe(true);
+    expect(remembered.count).toBe(0);
+    expect(again.evaluations.f).toBe(2 * searchEvaluations);
+  });
+
+  it('hands the accepted point to the run loop already evaluated', () => {
+    const optimizer = createOptimizer(optimizerSchema.parse({ name: 'lbfgs' }));
+    const x = new Float64Array([-1.2, 1]);
+    const g = new Float64Array(2);
+    const f = rosenbrock.valueAndGradient(x, g);
+    const next = new Float64Array(2);
+    const context = contextAt(rosenbrock, f);
+    optimizer.step(x, next, g, 1, optimizer.init(2), 1, context);
+    expect(context.evaluated).toBe(true);
+    const expected = new Float64Array(2);
+    expect(context.nextF).toBe(rosenbrock.valueAndGradient(next, expected));
+    expect([...context.nextGradient]).toEqual([...expected]);
   });
 
   it('the first step starts at min(1, 1/‖g‖)·lr along −g and the line search counts evaluations', () => {

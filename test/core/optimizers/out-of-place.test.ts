@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createOptimizer } from '../../../src/core/optimizers/index.ts';
 import { type OptimizerInput, optimizerSchema } from '../../../src/schemas/optimizer.ts';
-import { bowl } from './test-objectives.ts';
+import { bowl, contextAt } from './test-objectives.ts';
 
 /**
  * The step contract the run loop's divergence handling relies on: the new iterate goes into
@@ -29,8 +29,9 @@ function stepFrom(spec: OptimizerInput, start: number[], lr: number) {
   const g = new Float64Array(2);
   const f = bowl.valueAndGradient(x, g);
   const next = new Float64Array(2).fill(-7);
-  const poison = optimizer.step(x, next, g, lr, optimizer.init(2), 1, { objective: bowl, f });
-  return { x: [...x], next: [...next], poison };
+  const context = contextAt(bowl, f);
+  const poison = optimizer.step(x, next, g, lr, optimizer.init(2), 1, context);
+  return { x: [...x], next: [...next], poison, lineSearchFailed: context.lineSearchFailed };
 }
 
 describe('optimizer steps write the new iterate into next and report its finiteness', () => {
@@ -41,10 +42,15 @@ describe('optimizer steps write the new iterate into next and report its finiten
     expect(finite.next).not.toEqual([1, 0.5]);
     expect(Object.is(finite.poison, 0)).toBe(true);
 
-    // a start that overflowed: f, g and the new iterate are not finite
+    // a start that overflowed: f, g and the new iterate are not finite; a line search finds no
+    // finite point, says so, and writes x itself (the run loop never steps from there: f₀ = ∞
+    // ends it `diverged`)
     const overflow = stepFrom(spec, [Number.POSITIVE_INFINITY, 0.5], 0.1);
     expect(overflow.x).toEqual([Number.POSITIVE_INFINITY, 0.5]);
     expect(overflow.next.every(Number.isFinite)).toBe(false);
     expect(overflow.poison).toBeNaN();
+    const searches = (spec.name === 'lbfgs' || spec.name === 'newton') && spec.lineSearch !== 'none';
+    expect(overflow.lineSearchFailed).toBe(searches);
+    if (searches) expect(overflow.next).toEqual(overflow.x);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createOptimizer } from '../../../src/core/optimizers/index.ts';
 import type { PlainState } from '../../../src/core/types.ts';
 import { type OptimizerInput, optimizerSchema } from '../../../src/schemas/optimizer.ts';
-import { cloneThroughJson, rosenbrock, stepInPlace } from './test-objectives.ts';
+import { cloneThroughJson, contextAt, rosenbrock, stepInPlace } from './test-objectives.ts';
 
 const specs: { spec: OptimizerInput; lr: number }[] = [
   { spec: { name: 'sgd' }, lr: 1e-3 },
@@ -35,7 +35,7 @@ function advance(
   const points: number[][] = [];
   for (let t = from; t < to; t++) {
     const f = rosenbrock.valueAndGradient(x, g);
-    stepInPlace(optimizer, x, g, lr, state, t, { objective: rosenbrock, f });
+    stepInPlace(optimizer, x, g, lr, state, t, contextAt(rosenbrock, f));
     points.push([...x]);
   }
   return points;

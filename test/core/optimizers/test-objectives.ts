@@ -2,7 +2,14 @@
  * Tiny objectives for the optimizer tests, written here so the tests do not depend on the builtin
  * objectives, plus a minimal run loop (evaluate, step) that mirrors the real one's call pattern.
  */
+import { createStepContext } from '../../../src/core/optimizers/index.ts';
+import type { FullStepContext } from '../../../src/core/optimizers/step-context.ts';
 import type { Objective, Optimizer, PlainState, StepContext } from '../../../src/core/types.ts';
+
+/** A step context on `objective` at a point where f = `f`. */
+export function contextAt(objective: Objective, f: number): FullStepContext {
+  return { ...createStepContext(objective), f };
+}
 
 /** f = x² + 10y², ∇f = (2x, 20y), H = diag(2, 20). */
 export const bowl: Objective = {
@@ -99,7 +106,8 @@ export function counted(objective: Objective): { objective: Objective; evaluatio
 
 /**
  * One step that moves x in place, as a caller outside the run loop wants it; asserts the step's
- * finiteness poison is 0, as it must be for a finite new iterate.
+ * finiteness poison is 0, as it must be for a finite new iterate. Returns false, leaving x as it
+ * was, when the step's line search failed.
  */
 export function stepInPlace(
   optimizer: Optimizer,
@@ -109,16 +117,20 @@ export function stepInPlace(
   state: PlainState,
   t: number,
   context: StepContext,
-): void {
+): boolean {
   const next = new Float64Array(x.length);
+  context.evaluated = false;
+  context.lineSearchFailed = false;
   const poison = optimizer.step(x, next, g, lr, state, t, context);
+  if (context.lineSearchFailed) return false;
   x.set(next);
   if (!Object.is(poison, next.every(Number.isFinite) ? 0 : Number.NaN)) {
     throw new Error(`step returned poison ${poison} for x = ${[...next]}`);
   }
+  return true;
 }
 
-/** Takes `steps` steps at a constant lr from x0 and returns x₁ … x_steps. */
+/** Takes `steps` steps at a constant lr from x0 and returns x₁ … x_steps (x stays where a line search fails). */
 export function trajectory(
   optimizer: Optimizer,
   objective: Objective,
@@ -132,7 +144,7 @@ export function trajectory(
   const points: number[][] = [];
   for (let t = 1; t <= steps; t++) {
     const f = objective.valueAndGradient(x, g);
-    stepInPlace(optimizer, x, g, lr, state, t, { objective, f });
+    stepInPlace(optimizer, x, g, lr, state, t, contextAt(objective, f));
     points.push([...x]);
   }
   return points;

@@ -9,11 +9,14 @@ import {
   zeroFill,
 } from './definition.ts';
 import {
+  applyHaar,
+  applyHaarTranspose,
   applyReflections,
   applyReflectionsTranspose,
-  DENSE_ORTHOGONAL_MAX_DIM,
+  HAAR_MAX_DIM,
+  type HaarRotation,
   HOUSEHOLDER_REFLECTIONS,
-  haarOrthogonal,
+  haarRotation,
   householderVectors,
 } from './orthogonal.ts';
 
@@ -22,8 +25,9 @@ import {
  * n = 1), so the eigenvalues are log-uniform in [1, κ]; ∇f = Λx, ∇²f = Λ. Minimum 0 at 0.
  *
  * With `rotate`: f(x) = ½ (Qx)ᵀ Λ (Qx), ∇f = Qᵀ Λ Q x, ∇²f = Qᵀ Λ Q, with Q a random orthogonal
- * matrix drawn from the seed: Haar-random for n <= 1000, a product of 8 random Householder
- * reflections above (see orthogonal.ts for why and what that means).
+ * matrix drawn from the seed: Haar-random for n <= 1000 (Stewart's product of reflections, built
+ * in O(n²)), a product of 8 random Householder reflections above (see orthogonal.ts for why and
+ * what that means). ∇²f's eigenvalues are the λᵢ in every form (`hessianSpectrum`).
  */
 
 /** Stream tag mixed into the seed, so Q is independent of the other seeded draws of a run. */
@@ -84,6 +88,11 @@ class DiagonalQuadratic implements Objective {
     return 0.5 * f;
   }
 
+  /** ∇²f = Λ: its eigenvalues are the λᵢ. */
+  hessianSpectrum(): Float64Array {
+    return this.lambda;
+  }
+
   hessian(_x: Float64Array, h: Float64Array): void {
     const n = this.dim;
     zeroFill(h, n);
@@ -91,68 +100,61 @@ class DiagonalQuadratic implements Objective {
   }
 }
 
-/** Rotated quadratic with a dense Q (row-major): y = Qx row by row, g += λₖyₖ·(row k) fused. */
-class DenseRotatedQuadratic implements Objective {
+/**
+ * Rotated quadratic with a Haar-random Q held as Stewart's reflections (orthogonal.ts): y = Qx,
+ * f = ½ Σ λᵢyᵢ², ∇f = Qᵀ(λ ∘ y), each product about n² operations.
+ */
+class HaarRotatedQuadratic implements Objective {
+  private readonly scratch: Float64Array;
   private hessianCache: Float64Array | null = null;
 
   constructor(
     readonly dim: number,
     private readonly lambda: Float64Array,
-    /** Q, row-major. */
-    readonly rotation: Float64Array,
-  ) {}
+    private readonly rotation: HaarRotation,
+  ) {
+    this.scratch = new Float64Array(dim);
+  }
 
   value(x: Float64Array): number {
-    const n = this.dim;
-    const lambda = this.lambda;
-    const q = this.rotation;
-    let f = 0;
-    for (let k = 0; k < n; k++) {
-      const row = k * n;
-      let y = 0;
-      for (let j = 0; j < n; j++) y += q[row + j] * x[j];
-      f += lambda[k] * y * y;
-    }
-    return 0.5 * f;
+    const y = this.scratch;
+    y.set(x);
+    applyHaar(this.rotation, y);
+    return halfWeightedSquares(this.lambda, y);
   }
 
   valueAndGradient(x: Float64Array, g: Float64Array): number {
     const n = this.dim;
     const lambda = this.lambda;
-    const q = this.rotation;
-    g.fill(0, 0, n);
+    g.set(x.subarray(0, n));
+    applyHaar(this.rotation, g);
     let f = 0;
-    for (let k = 0; k < n; k++) {
-      const row = k * n;
-      let y = 0;
-      for (let j = 0; j < n; j++) y += q[row + j] * x[j];
-      const w = lambda[k] * y;
-      f += w * y;
-      for (let j = 0; j < n; j++) g[j] += w * q[row + j];
+    for (let i = 0; i < n; i++) {
+      const yi = g[i];
+      const wi = lambda[i] * yi;
+      f += wi * yi;
+      g[i] = wi;
     }
+    applyHaarTranspose(this.rotation, g);
     return 0.5 * f;
   }
 
-  /**
-   * Qᵀ Λ Q = Σₖ λₖ qₖ qₖᵀ over the rows qₖ of Q: the upper triangle, mirrored so the result is
-   * exactly symmetric. O(n³) once, then copied (it is constant).
-   */
+  /** ∇²f = Qᵀ Λ Q with Q orthogonal: its eigenvalues are the λᵢ. */
+  hessianSpectrum(): Float64Array {
+    return this.lambda;
+  }
+
+  /** ∇²f v = Qᵀ Λ Q v, about 2n² operations. */
+  hessianTimes(v: Float64Array, out: Float64Array): void {
+    out.set(v.subarray(0, this.dim));
+    applyHaar(this.rotation, out);
+    for (let i = 0; i < this.dim; i++) out[i] *= this.lambda[i];
+    applyHaarTranspose(this.rotation, out);
+  }
+
+  /** Column j of Qᵀ Λ Q is Qᵀ Λ Q eⱼ (O(n³) once, then copied: it is constant); see {@link denseFromProducts}. */
   hessian(_x: Float64Array, h: Float64Array): void {
-    const n = this.dim;
-    if (this.hessianCache === null) {
-      const q = this.rotation;
-      const cache = new Float64Array(n * n);
-      for (let k = 0; k < n; k++) {
-        const row = k * n;
-        for (let i = 0; i < n; i++) {
-          const c = this.lambda[k] * q[row + i];
-          const out = i * n;
-          for (let j = i; j < n; j++) cache[out + j] += c * q[row + j];
-        }
-      }
-      mirrorUpperTriangle(cache, n);
-      this.hessianCache = cache;
-    }
+    this.hessianCache ??= denseFromProducts(this);
     h.set(this.hessianCache);
   }
 }
@@ -173,16 +175,9 @@ class ReflectedQuadratic implements Objective {
   }
 
   value(x: Float64Array): number {
-    const n = this.dim;
-    const lambda = this.lambda;
     const y = this.scratch;
-    applyReflections(this.reflections, this.count, n, x, y);
-    let f = 0;
-    for (let i = 0; i < n; i++) {
-      const yi = y[i];
-      f += lambda[i] * yi * yi;
-    }
-    return 0.5 * f;
+    applyReflections(this.reflections, this.count, this.dim, x, y);
+    return halfWeightedSquares(this.lambda, y);
   }
 
   valueAndGradient(x: Float64Array, g: Float64Array): number {
@@ -201,28 +196,56 @@ class ReflectedQuadratic implements Objective {
     return 0.5 * f;
   }
 
-  /**
-   * Column j of Qᵀ Λ Q is Qᵀ Λ Q eⱼ; stored as row j, then the upper triangle is mirrored so the
-   * result is exactly symmetric. O(n²) once, then copied (it is constant).
-   */
-  hessian(_x: Float64Array, h: Float64Array): void {
+  /** ∇²f = Qᵀ Λ Q with Q orthogonal: its eigenvalues are the λᵢ. */
+  hessianSpectrum(): Float64Array {
+    return this.lambda;
+  }
+
+  /** ∇²f v = Qᵀ Λ Q v, O(n) per reflection. */
+  hessianTimes(v: Float64Array, out: Float64Array): void {
     const n = this.dim;
-    if (this.hessianCache === null) {
-      const cache = new Float64Array(n * n);
-      const column = new Float64Array(n);
-      for (let j = 0; j < n; j++) {
-        column.fill(0);
-        column[j] = 1;
-        applyReflections(this.reflections, this.count, n, column, column);
-        for (let i = 0; i < n; i++) column[i] *= this.lambda[i];
-        applyReflectionsTranspose(this.reflections, this.count, n, column, column);
-        cache.set(column, j * n);
-      }
-      mirrorUpperTriangle(cache, n);
-      this.hessianCache = cache;
-    }
+    applyReflections(this.reflections, this.count, n, v, out);
+    for (let i = 0; i < n; i++) out[i] *= this.lambda[i];
+    applyReflectionsTranspose(this.reflections, this.count, n, out, out);
+  }
+
+  /** Qᵀ Λ Q column by column (O(n²) once, then copied: it is constant); see {@link denseFromProducts}. */
+  hessian(_x: Float64Array, h: Float64Array): void {
+    this.hessianCache ??= denseFromProducts(this);
     h.set(this.hessianCache);
   }
+}
+
+/**
+ * The dense Hessian from Hessian-vector products: column j is ∇²f eⱼ, stored as row j; the
+ * upper triangle is then mirrored so the result is exactly symmetric.
+ */
+function denseFromProducts(objective: {
+  dim: number;
+  hessianTimes(v: Float64Array, out: Float64Array): void;
+}): Float64Array {
+  const n = objective.dim;
+  const dense = new Float64Array(n * n);
+  const unit = new Float64Array(n);
+  const column = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    unit[j] = 1;
+    objective.hessianTimes(unit, column);
+    unit[j] = 0;
+    dense.set(column, j * n);
+  }
+  mirrorUpperTriangle(dense, n);
+  return dense;
+}
+
+/** ½ Σ λᵢyᵢ². */
+function halfWeightedSquares(lambda: Float64Array, y: Float64Array): number {
+  let f = 0;
+  for (let i = 0; i < lambda.length; i++) {
+    const yi = y[i];
+    f += lambda[i] * yi * yi;
+  }
+  return 0.5 * f;
 }
 
 export const quadratic: BuiltinDefinition = {
@@ -252,8 +275,7 @@ export const quadratic: BuiltinDefinition = {
     const lambda = quadraticEigenvalues(dim, params.conditionNumber as number);
     if (params.rotate !== true) return new DiagonalQuadratic(dim, lambda);
     const rng = Rng.fromSeed(seed ^ ROTATION_STREAM);
-    if (dim <= DENSE_ORTHOGONAL_MAX_DIM)
-      return new DenseRotatedQuadratic(dim, lambda, haarOrthogonal(dim, rng));
+    if (dim <= HAAR_MAX_DIM) return new HaarRotatedQuadratic(dim, lambda, haarRotation(dim, rng));
     const reflections = householderVectors(dim, HOUSEHOLDER_REFLECTIONS, rng);
     return new ReflectedQuadratic(dim, lambda, reflections, HOUSEHOLDER_REFLECTIONS);
   },

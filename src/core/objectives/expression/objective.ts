@@ -23,6 +23,7 @@ export interface ExpressionObjectiveOptions extends Omit<ParseOptions, 'variable
   /**
    * Node budget for the symbolic Hessian (default 500,000 DAG nodes). Past it the objective has no
    * `hessian` method instead of spending seconds and memory on one; value and gradient are unaffected.
+   * The Hessian is built on first use (reading `hessian`, `source` or `nodeCounts`), never at creation.
    */
   maxGraphNodes?: number;
 }
@@ -69,8 +70,12 @@ export interface ExpressionSource {
 export interface ExpressionObjective extends Objective {
   /** The variable names; x[i] is `variables[i]`. */
   readonly variables: readonly string[];
+  /** The generated bodies; reading it builds the Hessian (lazily, once). */
   readonly source: ExpressionSource;
-  /** Distinct DAG nodes of f, and of f with its gradient (the work of one evaluation). */
+  /**
+   * Distinct DAG nodes of f, of f with its gradient (the work of one evaluation), and of the
+   * Hessian; reading it builds the Hessian (lazily, once).
+   */
   readonly nodeCounts: { value: number; valueAndGradient: number; hessian: number | null };
 }
 
@@ -94,8 +99,11 @@ function countNodes(nodes: readonly GraphNode[]): number {
 }
 
 /**
- * Builds the objective. Throws {@link ExpressionError} (message and position) when the expression
- * or its `variables` are invalid; the API validates specs first, so a run never sees that.
+ * Builds the objective: value and gradient compiled now, the Hessian on its first use (the
+ * `hessian` getter: undefined when it exceeds the node budget), so a run or an evaluation that
+ * needs no Hessian never pays for differentiating twice. Throws {@link ExpressionError} (message
+ * and position) when the expression or its `variables` are invalid; the API validates specs
+ * first, so a run never sees that.
  * Parse limits default to {@link TRUSTED_PARSE_LIMITS}; pass the boundary's limits to re-check them.
  * Evaluation never throws: domain errors give NaN or ±∞.
  */
@@ -115,46 +123,70 @@ export function createExpressionObjective(
   const graph = new ExpressionGraph();
   const root = buildGraph(graph, ast, variables);
   const gradient = gradientNodes(graph, root, dim);
-  const hessian = hessianNodes(graph, gradient, options.maxGraphNodes ?? DEFAULT_MAX_GRAPH_NODES);
 
   const valueBody = generateBody([{ target: { kind: 'return' }, node: root }]);
   const valueAndGradientBody = generateBody([
     ...gradient.map((node, index): Output => ({ target: { kind: 'g', index }, node })),
     { target: { kind: 'return' }, node: root },
   ]);
+  const maxGraphNodes = options.maxGraphNodes ?? DEFAULT_MAX_GRAPH_NODES;
+  let lazyHessian: CompiledHessian | null = null;
+  /** The symbolic Hessian, built and compiled on first use: most runs and evaluations never need it. */
+  const compiledHessian = (): CompiledHessian => {
+    lazyHessian ??= compileHessian(graph, gradient, maxGraphNodes);
+    return lazyHessian;
+  };
 
-  let hessianBody: string | null = null;
-  let hessianMethod: HessianFunction | undefined;
-  if (hessian !== null) {
-    const zeros = hessian.filter((node) => node.op === 'constant' && node.value === 0).length;
-    const fillFirst = zeros > MAX_EXPLICIT_ZEROS;
-    const outputs: Output[] = [];
-    hessian.forEach((node, index) => {
-      if (!(fillFirst && node.op === 'constant' && node.value === 0))
-        outputs.push({ target: { kind: 'h', index }, node });
-    });
-    hessianBody = generateBody(outputs);
-    const compiled = compileFunction<HessianFunction>(['x', 'h'], hessianBody);
-    hessianMethod = fillFirst
-      ? (x, h) => {
-          h.fill(0);
-          compiled(x, h);
-        }
-      : compiled;
-  }
-
-  const objective: ExpressionObjective = {
+  return {
     dim,
     variables,
-    source: { value: valueBody, valueAndGradient: valueAndGradientBody, hessian: hessianBody },
-    nodeCounts: {
-      value: countNodes([root]),
-      valueAndGradient: countNodes([root, ...gradient]),
-      hessian: hessian === null ? null : countNodes(hessian),
-    },
     value: compileFunction<ValueFunction>(['x'], valueBody),
     valueAndGradient: compileFunction<ValueAndGradientFunction>(['x', 'g'], valueAndGradientBody),
+    get hessian() {
+      return compiledHessian().method;
+    },
+    get source() {
+      return { value: valueBody, valueAndGradient: valueAndGradientBody, hessian: compiledHessian().body };
+    },
+    get nodeCounts() {
+      return {
+        value: countNodes([root]),
+        valueAndGradient: countNodes([root, ...gradient]),
+        hessian: compiledHessian().nodeCount,
+      };
+    },
   };
-  if (hessianMethod !== undefined) return { ...objective, hessian: hessianMethod };
-  return objective;
+}
+
+/** The compiled Hessian: its method (undefined past the node budget), source and node count. */
+interface CompiledHessian {
+  method: HessianFunction | undefined;
+  body: string | null;
+  nodeCount: number | null;
+}
+
+/** Differentiates the gradient once more (within `maxGraphNodes`) and compiles the result. */
+function compileHessian(
+  graph: ExpressionGraph,
+  gradient: readonly GraphNode[],
+  maxGraphNodes: number,
+): CompiledHessian {
+  const hessian = hessianNodes(graph, gradient, maxGraphNodes);
+  if (hessian === null) return { method: undefined, body: null, nodeCount: null };
+  const zeros = hessian.filter((node) => node.op === 'constant' && node.value === 0).length;
+  const fillFirst = zeros > MAX_EXPLICIT_ZEROS;
+  const outputs: Output[] = [];
+  hessian.forEach((node, index) => {
+    if (!(fillFirst && node.op === 'constant' && node.value === 0))
+      outputs.push({ target: { kind: 'h', index }, node });
+  });
+  const body = generateBody(outputs);
+  const compiled = compileFunction<HessianFunction>(['x', 'h'], body);
+  const method: HessianFunction = fillFirst
+    ? (x, h) => {
+        h.fill(0);
+        compiled(x, h);
+      }
+    : compiled;
+  return { method, body, nodeCount: countNodes(hessian) };
 }
