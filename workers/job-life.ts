@@ -162,7 +162,7 @@ export class JobLife {
     const points = run.takePoints();
     if (!done) return this.toThread({ jobId: this.jobId, fresh: { checkpoint: run.checkpoint(), points } });
     if (points.length > MAX_BATCH) return this.toThread({ jobId: this.jobId });
-    const { status, result, params, finished } = this.ending(run, null, true);
+    const { status, result, params, finished } = this.ending(run, null);
     const { jobs } = this.context;
     const stored = jobs.finishUnstarted(this.jobId, status, result, params, spec.stop.maxIterations, points);
     if (detached) {
@@ -257,7 +257,7 @@ export class JobLife {
       await writes.drain();
       const last = buffer;
       buffer = [];
-      const { status, result, params, finished } = this.ending(run, resumedFrom, true);
+      const { status, result, params, finished } = this.ending(run, resumedFrom);
       finished.recorded = await jobs.finish(jobId, status, result, params, maxIterations, last);
       this.current = 'ended';
       return finished;
@@ -297,8 +297,8 @@ export class JobLife {
     };
   }
 
-  /** A finished run's status, result, params and outcome. */
-  private ending(run: Run, resumedFrom: number | null, recorded: boolean) {
+  /** A finished run's status, result, params and outcome (`recorded` until the store says otherwise). */
+  private ending(run: Run, resumedFrom: number | null) {
     const result = run.result(this.context.inlineParamsMaxDim);
     const status: 'completed' | 'cancelled' = result.stopReason === 'cancelled' ? 'cancelled' : 'completed';
     const params = { final: run.finalX(), best: run.bestParams() };
@@ -308,7 +308,7 @@ export class JobLife {
       stopReason: result.stopReason,
       iterations: result.iterations,
       resumedFrom,
-      recorded,
+      recorded: true,
     };
     return { status, result, params, finished };
   }
