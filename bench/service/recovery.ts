@@ -14,8 +14,11 @@ import { type Child, spawnTs, stopChild, waitForChild } from './processes.ts';
  * of them (BullMQ's processedBy names it, with its pid), which is killed with SIGKILL once the
  * run reports progress. Takeover = time from the kill to the queue entry being active on the
  * other worker; resumed = to the job's progress passing where it was at the kill (HTTP polls
- * every 50 ms). The job is killed right after it starts, with nearly all of its lock left: the
- * slow end of the range (a crash later in a run leaves 5 to 10 s of lock). RECOVERY_KILLS times, a fresh worker replacing the killed one each time.
+ * every 50 ms). The job is killed right after it starts, with nearly all of its lock left, and
+ * it starts right after a worker's first heartbeat, which shares the phase of its 2 s stall
+ * check: the check before the lock expires comes just too early and the next one moves the job,
+ * so a takeover here is the slow end, the lock plus a whole interval (a crash later in a run
+ * leaves 5 to 10 s of lock, and a stall check at a random phase waits 1 s on average). RECOVERY_KILLS times, a fresh worker replacing the killed one each time.
  * ratio = the largest takeover ÷ 15 s. Goal <= 1.
  */
 
