@@ -196,17 +196,23 @@ export const SETTINGS = {
     default: '10000',
     description: '/readyz reports ready only when a worker heartbeat is at most this old.',
   }),
+  // Recovery after a crash (SIGKILL, a lost machine): the dead worker's jobs move to another
+  // worker at the first stall check after their lock expired, within about lock + interval
+  // (12 s; the lock is renewed every 2.5 to 5 s, so 5 to 10 s of it are left at a crash). BullMQ's
+  // own 30 s and 30 s made that about a minute. A live job's lock holds through 5 s of delay in
+  // its renewal, and the worker's main thread never runs long CPU work (runs go to threads):
+  // test/workers/processes.test.ts runs a long job with both cores saturated and no stall.
   WORKER_LOCK_DURATION_MS: setting({
     schema: integer(100),
-    default: '30000',
+    default: '10000',
     description:
-      "BullMQ job lock duration. A crashed worker's job is taken over once its lock expires and the stall check runs.",
+      "BullMQ job lock duration, renewed every quarter to half of it. A crashed worker's jobs move to another worker at the first stall check after their lock expires.",
   }),
   WORKER_STALLED_INTERVAL_MS: setting({
     schema: integer(100),
-    default: '30000',
+    default: '2000',
     description:
-      'How often workers look for stalled jobs (jobs whose worker died) and hand them to another worker.',
+      "How often workers look for stalled jobs (jobs whose worker died) and hand them to another worker. A crashed worker's jobs move within about WORKER_LOCK_DURATION_MS + this.",
   }),
   WORKER_MAX_STALLED_COUNT: setting({
     schema: integer(0, 1000),

@@ -6,7 +6,7 @@ import { QUEUE_JOB_OPTIONS } from '../../src/queue/job-queue.ts';
 import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 
 /**
- * The ceiling bench's API (bench/service.ts, figure (a′)): the least an HTTP front to BullMQ can
+ * The ceiling bench's API (bench/service/throughput.ts, figure (a′)): the least an HTTP front to BullMQ can
  * do. A bare Fastify app (no logger, no hooks, no validation) whose POST /jobs only adds a job
  * `{ jobId }` with the service's job options and answers 202 `{ id, status }`. No record, no
  * normalised spec, no index: what is left is the HTTP hop and the process split.

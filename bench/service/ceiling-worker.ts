@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 
 /**
- * The ceiling bench's worker (bench/service.ts, figure (a′)): a BullMQ Worker with an empty
+ * The ceiling bench's worker (bench/service/throughput.ts, figure (a′)): a BullMQ Worker with an empty
  * processor at the service's concurrency, in a process of its own. Every REPORT_EVERY completed
  * jobs it prints `completed <count> <wall-clock ms>` for the bench to end its window on.
  * Env: REDIS_URL, QUEUE, PREFIX, CONCURRENCY, REPORT_EVERY.

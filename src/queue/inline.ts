@@ -1,7 +1,7 @@
 import { type JobSpec, objectiveDim } from '../core/spec.ts';
 
 /**
- * Which runs start on the worker's main thread instead of a worker thread (see drive.ts). Shared
+ * Which runs start on the worker's main thread instead of a worker thread (see workers/job-life.ts). Shared
  * by the API, which puts a small run's spec in its queue entry (src/queue/job-queue.ts), and the workers.
  */
 

@@ -7,7 +7,7 @@ import { runsInline } from './inline.ts';
  * (`{p}:descent-jobs:…`); a queue job's id is the store's job id and its data is `{ jobId }`
  * (the normalised spec stays in the job record, so queue payloads are small), plus `spec`, a copy
  * of the record's, for a run small enough to start on the worker's main thread (src/queue/inline.ts):
- * such a run needs no read of its record before it starts (see drive.ts), and its spec is small.
+ * such a run needs no read of its record before it starts (see workers/job-life.ts), and its spec is small.
  */
 
 export const QUEUE_NAME = 'descent-jobs';

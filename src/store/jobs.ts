@@ -14,7 +14,7 @@ import type {
 } from './contract.ts';
 import { float64Bytes, float64FromBytes } from './float64.ts';
 import { StoreKeys } from './keys.ts';
-import { runScript } from './scripts.ts';
+import { runScript, runScriptInOrder } from './scripts.ts';
 import { pointArgs } from './trajectory.ts';
 
 /**
@@ -244,7 +244,8 @@ export class JobStore implements JobStoreContract {
    * entry's spec and stores it this way, one round trip in all. Resolves to `finished`, `gone`
    * (missing or already finished: nothing written) or `cancel_requested` (a cancel reached the
    * job while an earlier attempt ran it: nothing written; the caller runs it the usual way, which
-   * honours the cancel).
+   * honours the cancel). The script goes out synchronously, as EVAL, so Redis runs it before any
+   * command sent after this call on the same connection, whatever its script cache holds.
    */
   finishUnstarted(
     id: string,
@@ -254,9 +255,9 @@ export class JobStore implements JobStoreContract {
     maxIterations: number,
     points: readonly TrajectoryPoint[] = [],
   ): Promise<'finished' | 'gone' | 'cancel_requested'> {
-    // Sent at once (synchronously; see scripts.ts on EVAL and EVALSHA), so that a command the
-    // caller issues after this call runs after it in Redis (see driveFirstSlice).
-    const reply = runScript(
+    // Sent at once, as EVAL (never answered NOSCRIPT and resent: scripts.ts), so that a command
+    // the caller issues after this call runs after it in Redis (see workers/job-life.ts).
+    const reply = runScriptInOrder(
       this.redis,
       'descentFinishUnstartedJob',
       this.finishKeys(id),

@@ -7,7 +7,8 @@ import type { Redis } from 'ioredis';
  * EVALSHA afterwards, so a script is never unknown on a fresh connection (a new process after a
  * deploy, a reconnect after a Redis restart); only a SCRIPT FLUSH on a live connection makes it
  * answer NOSCRIPT, and ioredis then resends it as EVAL. Callers that need their script to run
- * before a later command of theirs await its reply first (see JobStore.create).
+ * before a later command of theirs await its reply first (see JobStore.create), or send it with
+ * `runScriptInOrder`.
  *
  * A line `--#include name.lua` is replaced by that file (fragments start with `_`): the
  * finishing scripts share their final writes and the point append with the others.
@@ -76,4 +77,20 @@ export function runScript(
   defineStoreScripts(redis);
   const command = (redis as unknown as Record<ScriptName, ScriptCommand>)[name];
   return command.call(redis, keys.length, ...keys, ...args);
+}
+
+/**
+ * Runs a store script as a plain EVAL, its source in the command: Redis can never answer
+ * NOSCRIPT, so the script runs in its place among the connection's commands, also right after a
+ * SCRIPT FLUSH (where `runScript`'s EVALSHA would be resent behind the commands sent meanwhile).
+ * For a caller that sends a later command without waiting for this reply (JobStore.finishUnstarted).
+ * Costs the script's bytes on the wire (~2 KB) and a SHA1 of them in Redis on each call.
+ */
+export function runScriptInOrder(
+  redis: Redis,
+  name: ScriptName,
+  keys: string[],
+  args: ScriptArg[],
+): Promise<unknown> {
+  return redis.eval(sourceOf(name), keys.length, ...keys, ...args);
 }

@@ -67,7 +67,7 @@ export async function waitFor<T>(
   probe: () => Promise<T>,
   timeoutMs = 20_000,
   what = 'condition',
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -148,7 +148,7 @@ describe('worker', () => {
     await expectSameAsLocalRun(await submit(spec, true), spec);
   });
 
-  it('runs a small job on the main thread after reading its record when its queue entry has no spec', async () => {
+  it('runs a small job whose queue entry has no spec on a thread: same trajectory and result', async () => {
     const spec = makeSpec({ stop: { maxIterations: 200 } });
     await expectSameAsLocalRun(await submit(spec), spec);
   });

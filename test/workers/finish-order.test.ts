@@ -1,0 +1,128 @@
+import path from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
+import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
+import { type RedisServerHandle, spawnRedisServer } from '../../src/redis/embedded.ts';
+import { JobStore } from '../../src/store/jobs.ts';
+import { type RunningWorker, startWorker } from '../../workers/service.ts';
+import { makeSpec } from '../helpers/specs.ts';
+import { useTempDirs } from '../helpers/temp-dirs.ts';
+import { waitFor } from './helpers.ts';
+
+/**
+ * The worker's fast path finishes a tiny job with one script and lets BullMQ complete the queue
+ * entry without waiting for that script's reply (workers/job-life.ts, finishInline). That is safe
+ * only if Redis runs the finishing script before BullMQ's completion: otherwise a worker that dies
+ * in between leaves a record that is never finished and an entry that is gone. The hard case is a
+ * script Redis has just lost (SCRIPT FLUSH on a live connection): an EVALSHA answered NOSCRIPT
+ * would be resent after BullMQ's completion had gone out. A private redis-server (SCRIPT FLUSH
+ * would disturb the other suites); MONITOR shows the order in which Redis ran the commands.
+ */
+
+const PREFIX = 'order';
+const tempDir = useTempDirs('descent-finish-order-');
+let server: RedisServerHandle;
+let redis: Redis;
+let monitor: Redis;
+let jobs: JobStore;
+let queue: JobQueue;
+let worker: RunningWorker;
+const log: string[][] = [];
+
+beforeAll(async () => {
+  const dir = tempDir();
+  server = await spawnRedisServer({
+    socketPath: path.join(dir, 'redis.sock'),
+    dir,
+    args: ['--save', '', '--appendonly', 'no'],
+  });
+  redis = new Redis({ ...redisOptionsFromUrl(server.url), maxRetriesPerRequest: null });
+  jobs = new JobStore(redis, PREFIX);
+  queue = createJobQueue(redis, PREFIX);
+  worker = await startWorker(
+    loadConfig({
+      REDIS_URL: server.url,
+      REDIS_PREFIX: PREFIX,
+      LOG_LEVEL: 'silent',
+      WORKER_CONCURRENCY: '1',
+      JOB_TTL_SECONDS: '0',
+    }),
+  );
+  monitor = new Redis(redisOptionsFromUrl(server.url));
+  const session = await monitor.monitor();
+  session.on('monitor', (_time: string, args: string[]) => log.push(args));
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await queue?.close();
+  monitor?.disconnect();
+  redis?.disconnect();
+  await server?.stop();
+});
+
+/** Submits a tiny job as the API does (its spec in the queue entry) and waits until it is completed. */
+async function runTinyJob(): Promise<string> {
+  const spec = makeSpec({ stop: { maxIterations: 3 } });
+  const { job } = await jobs.create('default', spec);
+  await enqueueJob(queue, job.id, spec);
+  await waitFor(async () => (await jobs.get(job.id))?.status === 'completed', 20_000, 'the tiny job');
+  return job.id;
+}
+
+/** Runs one job through a plain BullMQ worker of another queue: Redis knows BullMQ's scripts again. */
+async function reloadBullmqScripts(): Promise<void> {
+  const other = new Queue('other', { connection: redis, prefix: PREFIX });
+  const plain = new Worker('other', async () => 1, { connection: redis, prefix: PREFIX });
+  const completed = new Promise((resolve) => plain.once('completed', resolve));
+  await other.add('noop', {}, { removeOnComplete: true });
+  await completed;
+  await plain.close();
+  await other.close();
+}
+
+describe('finish order: the finishing script before the queue entry is completed', () => {
+  it('holds also when Redis has just lost the store scripts (SCRIPT FLUSH), over three rounds', async () => {
+    // Warm: the worker's connection has sent the finishing script once (ioredis would now use EVALSHA).
+    await runTinyJob();
+    for (let round = 0; round < 3; round++) {
+      await redis.script('FLUSH');
+      // A deploy that changed only our scripts: Redis knows BullMQ's completion script, not ours.
+      await reloadBullmqScripts();
+      const id = await runTinyJob();
+      const finished = await waitFor(
+        async () => {
+          const at = log.findIndex(
+            (args) =>
+              args[0].toLowerCase() === 'hset' &&
+              args[1] === `${PREFIX}:job:${id}` &&
+              args[3] === 'completed',
+          );
+          return at >= 0 ? { at } : null;
+        },
+        10_000,
+        'the record write in MONITOR',
+      );
+      const completedEntry = await waitFor(
+        async () => {
+          const at = log.findIndex(
+            (args) =>
+              args[0].toLowerCase() === 'xadd' &&
+              args[1] === `${PREFIX}:descent-jobs:events` &&
+              args.includes('completed') &&
+              args.includes(id),
+          );
+          return at >= 0 ? { at } : null;
+        },
+        10_000,
+        "BullMQ's completion in MONITOR",
+      );
+      expect(finished.at, `round ${round}: record finished before the queue entry completed`).toBeLessThan(
+        completedEntry.at,
+      );
+    }
+  });
+});
