@@ -1,5 +1,12 @@
+import type { BatchSamplerState } from './data/batch-sampler.ts';
+import type { Dataset } from './data/dataset.ts';
 import { type DiagnosticsTask, startDiagnostics } from './diagnostics.ts';
 import { createObjective } from './objectives/index.ts';
+import {
+  type DataObjective,
+  isDataObjective,
+  type ModelMetrics,
+} from './objectives/models/data-objective.ts';
 import { clipGradient } from './optimizers/clip.ts';
 import { createOptimizer } from './optimizers/index.ts';
 import { createStepContext, type FullStepContext } from './optimizers/step-context.ts';
@@ -20,6 +27,7 @@ import type {
   Schedule,
   StopReason,
   TrajectoryPoint,
+  ValidationSummary,
 } from './types.ts';
 
 /**
@@ -48,6 +56,25 @@ import type {
  * iterations reached (a run that ended `max_iterations` and was cancelled during its diagnostics
  * still reports `max_iterations`: its iterate is complete, only the diagnostics are missing). A
  * checkpoint taken while diagnosing resumes into the diagnostics, which start over.
+ *
+ * Model objectives (a {@link DataObjective}, objectives/models/data-objective.ts):
+ * - batches: after each step and before the evaluation of the new point the objective moves to
+ *   its next batch, so step i+1 (its gradient, line searches and Hessians) sees the batch Bᵢ that
+ *   gave g(xᵢ), and point i+1 is evaluated on Bᵢ₊₁. With mini-batches a line search's evaluation
+ *   at the accepted point (StepContext.evaluated) is of the old batch: the loop evaluates anew.
+ * - validation: at every recorded point (and the final one) the validation loss and accuracy
+ *   are computed (`valF`, `valAccuracy`): a forward pass over the validation rows, so only there,
+ *   not every iteration (normalisation records a model run about once per epoch by default).
+ *   These evaluations are not counted in `Result.evaluations` (they are no part of the descent).
+ * - with validation rows, `best` is the recorded point of lowest validation loss (not of lowest
+ *   f, which with mini-batches is one batch's loss), `result.validation` summarises, the
+ *   `plateau` schedule observes the validation loss at those points instead of f, and
+ *   `stop.patience` stops the run (`early_stopped`, not converged) after that many validation
+ *   evaluations in a row without a strictly lower loss. Its place among the stop rules: after
+ *   f_tol, before max_iterations.
+ * - a checkpoint carries the sampler's position and the validation state, so a run resumed
+ *   mid-epoch continues on the same batches, bit for bit.
+ * Nothing of this runs for other objectives: the per-iteration path has one boolean more.
  */
 
 /** Divergence threshold on f relative to the start: f > 1e12 · max(1, |f₀|). */
@@ -91,6 +118,8 @@ export interface RunOptions {
   checkpoint?: RunCheckpoint;
   /** Milliseconds, monotonic. */
   clock?: () => number;
+  /** The data set of a model objective (every row; the split is made from the seed). */
+  dataset?: Dataset;
 }
 
 /** Where a run is: stepping, computing its final diagnostics, or done. */
@@ -122,6 +151,16 @@ export class Run {
   private readonly baseLr: number;
   private readonly clipNorm: number | null;
   private readonly noiseStd: number;
+  /** The model objective (uncounted), null for other objectives. */
+  private readonly data: DataObjective | null;
+  /** Batches change between steps: the step's own evaluation at `next` cannot be reused. */
+  private readonly miniBatch: boolean;
+  /** A model run with validation rows: best, plateau and patience follow the validation loss. */
+  private readonly validating: boolean;
+  /** The schedule observes f at every evaluation (plateau, unless it watches the validation loss). */
+  private readonly observesF: boolean;
+  /** stop.patience, or +∞. */
+  private readonly patience: number;
 
   // Iterates are double-buffered: a step reads x₍ᵢ₎ and writes x₍ᵢ₊₁₎ into another buffer, so
   // the last healthy iterate survives a divergent step without ever being copied.
@@ -153,6 +192,10 @@ export class Run {
   private lastRecorded = -1;
   /** Evaluations until the next multiple of the stride is recorded (0: this one). */
   private untilRecord = 0;
+  /** Validation state of a model run (null without validation rows). */
+  private validationState: ValidationState | null = null;
+  /** Set by a validation evaluation that reaches stop.patience: the run stops `early_stopped`. */
+  private patienceExhausted = false;
 
   private stopReason: StopReason | null = null;
   /** Set by `finish`: the point the result reports (x, or x₍ᵢ₋₁₎ after a divergence), its f and ‖g‖. */
@@ -181,10 +224,17 @@ export class Run {
     this.segmentStart = this.clock();
     this.lastClock = this.segmentStart;
     this.budgetMs = spec.stop.maxSeconds * 1000;
-    this.objective = createObjective(spec.objective, spec.seed);
+    this.objective = createObjective(spec.objective, spec.seed, options.dataset);
     this.countedObjective = countEvaluations(this.objective, this.evaluations);
     this.optimizer = createOptimizer(spec.optimizer);
     this.schedule = createSchedule(spec.schedule, spec.stop.maxIterations);
+    this.data = isDataObjective(this.objective) ? this.objective : null;
+    this.miniBatch = this.data?.miniBatch ?? false;
+    this.validating = this.data !== null && this.data.data.validation.rows > 0;
+    this.observesF = this.schedule.observe !== undefined && !this.validating;
+    this.patience = this.validating
+      ? (spec.stop.patience ?? Number.POSITIVE_INFINITY)
+      : Number.POSITIVE_INFINITY;
     // Capped at maxIterations + 1 (no further multiple is reached) so it stays a small integer.
     this.stride = Math.min(
       recordStride(spec.record.every, spec.stop.maxIterations, spec.record.maxPoints),
@@ -214,7 +264,8 @@ export class Run {
       this.restore(options.checkpoint);
       return;
     }
-    this.x = startPoint(spec, this.dim);
+    this.x =
+      this.data !== null && 'standard' in spec.start ? this.data.defaultStart() : startPoint(spec, this.dim);
     this.optimizerState = this.optimizer.init(this.dim);
     this.scheduleState = this.schedule.init();
     this.noise = this.noiseStd > 0 ? Rng.fromSeed(spec.seed ^ NOISE_STREAM) : null;
@@ -301,6 +352,13 @@ export class Run {
         evaluations: { ...this.evaluations },
         elapsedMs: this.elapsedMs(),
         lastRecorded: this.lastRecorded,
+        data:
+          this.data === null
+            ? null
+            : {
+                sampler: this.data.samplerState() as PlainState,
+                validation: this.validationState as unknown as PlainState,
+              },
       }),
     };
   }
@@ -317,7 +375,8 @@ export class Run {
     const f = this.finalF;
     const gradNorm = this.finalGradNorm;
     const inline = this.dim <= inlineMaxDim;
-    return {
+    const validation = this.validationState;
+    const result: Result = {
       stopReason,
       converged: stopReason === 'grad_tol' || stopReason === 'f_tol' || stopReason === 'target_value',
       x: inline ? Array.from(finalX) : null,
@@ -325,14 +384,23 @@ export class Run {
       gradNorm,
       iterations: this.i,
       evaluations: { ...this.evaluations },
-      best: {
-        iteration: this.bestIteration,
-        f: this.bestF === Number.POSITIVE_INFINITY ? f : this.bestF,
-        x: inline ? Array.from(this.bestParams()) : null,
-      },
+      best:
+        validation === null
+          ? {
+              iteration: this.bestIteration,
+              f: this.bestF === Number.POSITIVE_INFINITY ? f : this.bestF,
+              x: inline ? Array.from(this.bestParams()) : null,
+            }
+          : {
+              iteration: validation.bestIteration,
+              f: validation.bestF,
+              x: inline ? Array.from(validation.bestX) : null,
+            },
       diagnostics: { ...this.diagnostics },
       wallMs: this.elapsedMs(),
     };
+    if (validation !== null) result.validation = validationSummary(validation);
+    return result;
   }
 
   /** Final parameters: the last healthy iterate (x₍ᵢ₋₁₎ after a divergence). */
@@ -374,9 +442,12 @@ export class Run {
     }
   }
 
-  /** Parameters of the best (lowest f) healthy iterate. */
+  /**
+   * Parameters of the best healthy iterate: of lowest f, or for a model run with validation rows
+   * the recorded point of lowest validation loss.
+   */
   bestParams(): Float64Array {
-    return this.best ?? this.finalX();
+    return this.validationState?.bestX ?? this.best ?? this.finalX();
   }
 
   /** Step i+1: schedule, noise, clipping, update, evaluation, stop checks. */
@@ -410,7 +481,11 @@ export class Run {
     this.x = next;
     this.i++;
     this.lr = lr;
-    if (context.evaluated) this.adoptEvaluation(poison);
+    if (this.miniBatch) {
+      // Point i+1 is evaluated on the next batch (the step's own evaluation was of this one).
+      this.data?.nextBatch();
+      this.evaluate(poison);
+    } else if (context.evaluated) this.adoptEvaluation(poison);
     else this.evaluate(poison);
     this.afterEvaluation();
   }
@@ -461,8 +536,8 @@ export class Run {
       this.finish('diverged');
       return;
     }
-    if (this.schedule.observe) this.schedule.observe(f, this.scheduleState);
-    if (f < this.bestF) {
+    if (this.observesF) this.schedule.observe?.(f, this.scheduleState);
+    if (f < this.bestF && !this.validating) {
       this.bestF = f;
       this.bestIteration = this.i;
       this.best = this.x;
@@ -477,6 +552,7 @@ export class Run {
     else if (f <= this.targetValue) this.finish('target_value');
     else if (this.i >= 1 && Math.abs(f - this.prevF) <= this.fTol * Math.max(1, Math.abs(f)))
       this.finish('f_tol');
+    else if (this.patienceExhausted) this.finish('early_stopped');
     else if (this.i >= this.maxIterations) this.finish('max_iterations');
     else if (this.cancelRequested) this.finish('cancelled');
   }
@@ -495,7 +571,8 @@ export class Run {
     return now;
   }
 
-  private record(): void {
+  /** Records point i; `final`: the run's last point (its validation counts for best, not for patience). */
+  private record(final = false): void {
     const point: TrajectoryPoint = {
       i: this.i,
       f: this.f,
@@ -504,8 +581,48 @@ export class Run {
       t: this.elapsedMs(),
     };
     if (this.spec.record.params) point.x = Array.from(this.x);
+    if (this.validating) this.validate(point, this.x, this.f, final);
     this.pending.push(point);
     this.lastRecorded = this.i;
+  }
+
+  /**
+   * The validation metrics at x (point.i's parameters), onto the point; then the best so far
+   * (a strictly lower loss: x copied), and, unless `final`, the plateau schedule's observation
+   * and the patience count.
+   */
+  private validate(point: TrajectoryPoint, x: Float64Array, f: number, final: boolean): void {
+    const metrics = (this.data as DataObjective).validation(x) as ModelMetrics;
+    point.valF = metrics.loss;
+    if (metrics.accuracy !== null) point.valAccuracy = metrics.accuracy;
+    let state = this.validationState;
+    const first = state === null;
+    if (state === null) {
+      state = {
+        badCount: 0,
+        bestLoss: Number.POSITIVE_INFINITY,
+        bestAccuracy: null,
+        bestIteration: point.i,
+        bestF: f,
+        bestX: new Float64Array(this.dim),
+        lastLoss: metrics.loss,
+        lastAccuracy: metrics.accuracy,
+      };
+      this.validationState = state;
+    }
+    state.lastLoss = metrics.loss;
+    state.lastAccuracy = metrics.accuracy;
+    if (metrics.loss < state.bestLoss || first) {
+      state.bestLoss = metrics.loss;
+      state.bestAccuracy = metrics.accuracy;
+      state.bestIteration = point.i;
+      state.bestF = f;
+      state.bestX.set(x);
+      state.badCount = 0;
+    } else if (!final) state.badCount++;
+    if (final) return;
+    this.schedule.observe?.(metrics.loss, this.scheduleState);
+    if (state.badCount >= this.patience) this.patienceExhausted = true;
   }
 
   private finish(reason: StopReason): void {
@@ -526,12 +643,13 @@ export class Run {
           t: this.elapsedMs(),
         };
         if (this.spec.record.params) point.x = Array.from(this.previous);
+        if (this.validating) this.validate(point, this.previous, this.prevF, true);
         this.pending.push(point);
         this.lastRecorded = this.i - 1;
       }
       return;
     }
-    if (this.lastRecorded !== this.i) this.record();
+    if (this.lastRecorded !== this.i) this.record(true);
   }
 
   private elapsedMs(): number {
@@ -560,6 +678,12 @@ export class Run {
     Object.assign(this.evaluations, state.evaluations);
     this.elapsedBefore = state.elapsedMs;
     this.lastRecorded = state.lastRecorded;
+    if (this.data !== null && state.data) {
+      // The same batch as when the checkpoint was taken, before f and ∇f are re-derived on it.
+      this.data.restoreSampler(state.data.sampler);
+      this.validationState = state.data.validation;
+      this.patienceExhausted = (this.validationState?.badCount ?? 0) >= this.patience;
+    }
     // The next evaluation is iteration i + 1.
     this.untilRecord = (this.stride - ((this.i + 1) % this.stride)) % this.stride;
     if (state.stopped) {
@@ -593,6 +717,33 @@ interface CheckpointState {
   evaluations: EvaluationCounts;
   elapsedMs: number;
   lastRecorded: number;
+  /** Model runs: the batch sampler's position and the validation state (absent in older checkpoints). */
+  data?: { sampler: BatchSamplerState | null; validation: ValidationState | null } | null;
+}
+
+/** What a model run with validation rows keeps of its validation evaluations (plain data: checkpointed). */
+interface ValidationState {
+  /** Validation evaluations in a row without a strictly lower loss (stop.patience). */
+  badCount: number;
+  bestLoss: number;
+  bestAccuracy: number | null;
+  bestIteration: number;
+  /** f at the best point (its batch's loss). */
+  bestF: number;
+  bestX: Float64Array;
+  /** The latest evaluation's metrics: the final point's once the run has stopped. */
+  lastLoss: number;
+  lastAccuracy: number | null;
+}
+
+function validationSummary(state: ValidationState): ValidationSummary {
+  return {
+    loss: state.bestLoss,
+    accuracy: state.bestAccuracy,
+    bestIteration: state.bestIteration,
+    finalLoss: state.lastLoss,
+    finalAccuracy: state.lastAccuracy,
+  };
 }
 
 /** f and ∇f at x into g, and ‖g‖² into normSquared[0]: in one pass when the objective offers it. */
@@ -655,7 +806,7 @@ function countEvaluations(objective: Objective, counts: EvaluationCounts): Objec
   };
 }
 
-/** Runs a normalised spec to the end in-process (the CLI, tests, the evaluate path). */
+/** Runs a normalised spec to the end in-process (the CLI, tests); a model's data set comes in `options.dataset`. */
 export function runToCompletion(spec: JobSpec, options: RunOptions = {}): RunOutput {
   const run = new Run(spec, options);
   const trajectory = run.takePoints();

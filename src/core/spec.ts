@@ -1,4 +1,6 @@
+import type { GeneratorName } from './data/generators.ts';
 import type { BuiltinName, BuiltinParams } from './objectives/builtins/definition.ts';
+import type { ModelSpec } from './objectives/models/spec.ts';
 
 /**
  * The normalised job spec: what the core runs. Every default is filled in and the seed resolved,
@@ -119,7 +121,41 @@ export interface ExpressionObjectiveSpec {
   variables: string[];
 }
 
-export type ObjectiveSpec = BuiltinObjectiveSpec | ExpressionObjectiveSpec;
+/** The built-in data sets: iris (150 rows, 4 features, 3 classes) and the seeded generators. */
+export type BuiltinDataName = 'iris' | GeneratorName;
+
+/**
+ * A built-in data set, its generator options filled in. Generated data comes from the job's seed
+ * (a stream of its own), so a spec alone still determines its run; iris is fixed.
+ */
+export type BuiltinDataSpec =
+  | { builtin: 'iris' }
+  | { builtin: 'two_moons'; samples: number; noise: number }
+  | { builtin: 'spirals'; samples: number; noise: number; classes: number }
+  | { builtin: 'blobs'; samples: number; noise: number; classes: number; features: number };
+
+/** Rows of features and one target per row: numbers, or labels (classes, mapped in sorted order). */
+export interface InlineData {
+  X: number[][];
+  y: (number | string)[];
+}
+
+/**
+ * Where a model's data comes from. A stored data set by id (what the API makes of inline data on
+ * submit, so job records stay small), a built-in, or inline rows (kept inline only by
+ * `descent run`, which has no store). The core never reads it: the caller resolves the data and
+ * passes it to the run (RunOptions.dataset).
+ */
+export type DataSpec = { datasetId: string } | { inline: InlineData } | BuiltinDataSpec;
+
+/**
+ * A model fitted to data (API.md "Objective", `model`): the core's ModelSpec with its data, and
+ * `dim`, the parameter count (weights then biases, layer by layer), which depends on the data's
+ * features and classes: normalisation, which knows them, fills it in.
+ */
+export type ModelObjectiveSpec = { type: 'model'; data: DataSpec; dim: number } & ModelSpec;
+
+export type ObjectiveSpec = BuiltinObjectiveSpec | ExpressionObjectiveSpec | ModelObjectiveSpec;
 
 export type StartSpec =
   | { x0: number[] }
@@ -134,6 +170,10 @@ export interface StopSpec {
   fTol: number | null;
   targetValue: number | null;
   maxSeconds: number;
+  /**
+   * Model objectives with validation rows: stop (`early_stopped`) after this many validation
+   * evaluations in a row without a strictly lower validation loss; null disables it.
+   */
   patience: number | null;
 }
 
@@ -161,5 +201,5 @@ export interface JobSpec {
 
 /** The dimension of the parameter vector an objective spec defines. */
 export function objectiveDim(objective: ObjectiveSpec): number {
-  return objective.type === 'builtin' ? objective.dim : objective.variables.length;
+  return objective.type === 'expression' ? objective.variables.length : objective.dim;
 }

@@ -21,7 +21,9 @@ import { startPoint } from './start-point.ts';
  * under a millisecond.
  */
 export function nonFiniteStartValue(spec: JobSpec): number | null {
-  if ('standard' in spec.start) return null;
+  // A model's data is resolved by the run's caller, not here; on finite data (checked on upload)
+  // its loss is finite wherever x is, and a start so large that it overflows ends `diverged`.
+  if ('standard' in spec.start || spec.objective.type === 'model') return null;
   const dim = objectiveDim(spec.objective);
   const x = startPoint(spec, dim);
   const objective = spec.objective;

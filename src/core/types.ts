@@ -161,9 +161,24 @@ export interface Result {
   iterations: number;
   evaluations: EvaluationCounts;
   best: { iteration: number; f: number; x: number[] | null };
-  validation?: { loss: number; accuracy: number | null; bestIteration: number };
+  /** Model objectives with validation rows: see {@link ValidationSummary}. */
+  validation?: ValidationSummary;
   diagnostics: Diagnostics;
   wallMs: number;
+}
+
+/**
+ * A model run's validation, evaluated at the recorded points (and the final one): `loss` and
+ * `accuracy` at the best of them (lowest validation loss, the parameters `best` returns, at
+ * `bestIteration`), and `finalLoss`, `finalAccuracy` at the final parameters `x`. The loss is
+ * the mean data loss without the l2 term; accuracy is null for regression.
+ */
+export interface ValidationSummary {
+  loss: number;
+  accuracy: number | null;
+  bestIteration: number;
+  finalLoss: number;
+  finalAccuracy: number | null;
 }
 
 export interface TrajectoryPoint {
@@ -173,6 +188,8 @@ export interface TrajectoryPoint {
   lr: number;
   x?: number[];
   t: number;
+  /** Model objectives with validation rows: the validation loss at x (mean, without l2). */
   valF?: number;
+  /** ... and the share of validation rows classified correctly (classification). */
   valAccuracy?: number;
 }

@@ -4,10 +4,17 @@ import { expressionVariables } from '../core/objectives/expression/index.ts';
 import { recordedPoints } from '../core/recording.ts';
 import * as core from '../core/spec.ts';
 import { nonFiniteStartValue } from '../core/start-value.ts';
+import type { TabularDataset } from '../data/tabular.ts';
 import type { Agrees, Assert } from './agrees.ts';
 import { createBuiltinObjectiveSchema } from './builtin-objective.ts';
 import { createExpressionObjectiveSchema } from './expression-objective.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import {
+  epochStride,
+  type ModelDataContext,
+  modelObjectiveSchema,
+  normalizeModelObjective,
+} from './model-objective.ts';
 import { optimizerSchema } from './optimizer.ts';
 import { type FieldError, fieldErrorsFromZod } from './problem.ts';
 import { normalizeSchedule, scheduleSchema } from './schedule.ts';
@@ -30,6 +37,7 @@ export function createJobSpecSchema(limits: Limits = DEFAULT_LIMITS) {
       maxExpressionLength: limits.maxExpressionLength,
       maxDepth: limits.maxExpressionDepth,
     }),
+    modelObjectiveSchema,
   ]);
 
   const start = z.union([
@@ -51,11 +59,25 @@ export function createJobSpecSchema(limits: Limits = DEFAULT_LIMITS) {
     fTol: z.number().min(0).finite().nullable().default(0),
     targetValue: finite().nullable().default(null),
     maxSeconds: z.number().positive().max(limits.maxSeconds).default(Math.min(60, limits.maxSeconds)),
-    patience: z.number().int().min(1).nullable().default(null),
+    patience: z
+      .number()
+      .int()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'Model objectives with validation rows: stop (early_stopped) after this many validation evaluations ' +
+          '(recorded points, about one per epoch by default) in a row without a lower validation loss.',
+      ),
   });
 
   const record = z.strictObject({
-    every: z.number().int().min(1).default(1),
+    every: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Record every n-th iteration (and the final one). Default 1; for model objectives about once per epoch.'),
     params: z.boolean().optional(),
     maxPoints: z.number().int().min(2).max(limits.maxPoints).default(Math.min(10_000, limits.maxPoints)),
   });
@@ -97,7 +119,14 @@ export type SchemasAgreeWithCore = [
   Assert<Agrees<ParsedJobSpec['gradientNoise'], core.JobSpec['gradientNoise']>>,
 ];
 
-export type NormalizeResult = { ok: true; spec: JobSpec } | { ok: false; errors: FieldError[] };
+export type NormalizeResult =
+  | {
+      ok: true;
+      spec: JobSpec;
+      /** A model's inline rows, parsed (the API stores them as a data set; `descent run` trains on them). */
+      inlineData?: TabularDataset;
+    }
+  | { ok: false; errors: FieldError[] };
 
 export interface NormalizeOptions {
   limits?: Limits;
@@ -108,6 +137,8 @@ export interface NormalizeOptions {
    * `diverged` at iteration 0. POST /v1/evaluate turns it off (a non-finite f is an answer there).
    */
   checkStartValue?: boolean;
+  /** Model objectives: the shapes of stored data sets, and the cap of inline data. */
+  models?: ModelDataContext;
 }
 
 /** Building the zod schema costs ~1.7 ms: one per limits object, reused by every request. */
@@ -138,6 +169,7 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
   const errors: FieldError[] = [];
 
   let objective: ObjectiveSpec;
+  let model: Extract<ReturnType<typeof normalizeModelObjective>, { ok: true }> | null = null;
   if (spec.objective.type === 'builtin') {
     const definition = builtins[spec.objective.name];
     objective = {
@@ -145,6 +177,11 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
       dim: spec.objective.dim ?? definition.defaultDim,
       params: fillBuiltinParams(spec.objective.name, spec.objective.params),
     };
+  } else if (spec.objective.type === 'model') {
+    const normalized = normalizeModelObjective(spec.objective, options.models ?? {});
+    if (!normalized.ok) return normalized;
+    model = normalized;
+    objective = normalized.objective;
   } else {
     objective = { ...spec.objective, variables: expressionVariables(spec.objective) };
   }
@@ -155,7 +192,10 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
   }
 
   let start: StartSpec;
-  if (spec.start === undefined) {
+  if (spec.start === undefined && objective.type === 'model') {
+    // Seeded Glorot weights (MLP) or zeros, made by the run from the seed: named, not inlined.
+    start = { standard: true };
+  } else if (spec.start === undefined) {
     start =
       objective.type === 'builtin' && dim <= limits.inlineParamsMaxDim
         ? { x0: Array.from(builtins[objective.name].defaultStart(dim, objective.params)) }
@@ -173,6 +213,28 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
   }
 
   const optimizer = spec.optimizer;
+  if (optimizer.name === 'newton' && objective.type === 'model' && objective.model === 'mlp') {
+    errors.push({
+      path: 'optimizer.name',
+      message:
+        'newton needs a Hessian, and the mlp has none in closed form: use lbfgs (or a first-order optimizer)',
+    });
+  }
+  if (spec.stop.patience !== null && objective.type !== 'model') {
+    errors.push({
+      path: 'stop.patience',
+      message: 'applies to model objectives only (it counts validation evaluations)',
+    });
+  } else if (
+    spec.stop.patience !== null &&
+    objective.type === 'model' &&
+    objective.validationFraction === 0
+  ) {
+    errors.push({
+      path: 'stop.patience',
+      message: 'needs validation rows, and objective.validationFraction is 0',
+    });
+  }
   if (optimizer.name === 'newton' && dim > limits.newtonMaxDim) {
     errors.push({
       path: 'optimizer.name',
@@ -180,7 +242,12 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
     });
   }
 
-  const record = spec.record ?? { every: 1, maxPoints: Math.min(10_000, limits.maxPoints) };
+  const defaultEvery = model === null ? 1 : epochStride(model.objective, model.shape);
+  const record = {
+    every: spec.record?.every ?? defaultEvery,
+    params: spec.record?.params,
+    maxPoints: spec.record?.maxPoints ?? Math.min(10_000, limits.maxPoints),
+  };
   const recordParams = record.params ?? dim <= RECORD_PARAMS_MAX_DIM;
   if (recordParams) {
     const points = recordedPoints(record.every, spec.stop.maxIterations, record.maxPoints);
@@ -216,7 +283,9 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
     const error = startValueError(normalized, spec.start !== undefined && 'x0' in spec.start);
     if (error !== null) return { ok: false, errors: [error] };
   }
-  return { ok: true, spec: normalized };
+  return model?.inline
+    ? { ok: true, spec: normalized, inlineData: model.inline }
+    : { ok: true, spec: normalized };
 }
 
 /**

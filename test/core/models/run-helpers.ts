@@ -1,0 +1,26 @@
+import type { Dataset } from '../../../src/core/data/dataset.ts';
+import { type RunOptions, type RunOutput, runToCompletion } from '../../../src/core/run.ts';
+import type { JobSpec, ModelObjectiveSpec } from '../../../src/core/spec.ts';
+import { modelDataFor } from '../../../src/data/resolve.ts';
+import { spec } from '../spec-helpers.ts';
+
+/** A normalised model job spec (seed 7 unless given) and the data set its run takes. */
+export function modelJob(input: Record<string, unknown>): { spec: JobSpec; dataset: Dataset } {
+  const normalized = spec(input);
+  const objective = normalized.objective as ModelObjectiveSpec;
+  return { spec: normalized, dataset: modelDataFor(objective, normalized.seed) };
+}
+
+/** Runs a model job spec to the end, its data resolved as a worker resolves it. */
+export function runModel(
+  input: Record<string, unknown>,
+  options: RunOptions = {},
+): RunOutput & { spec: JobSpec } {
+  const job = modelJob(input);
+  return { spec: job.spec, ...runToCompletion(job.spec, { dataset: job.dataset, ...options }) };
+}
+
+export function standardDeviation(values: readonly number[]): number {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+}
