@@ -278,6 +278,13 @@ export const SETTINGS = {
     default: '10000000',
     description: 'Largest dataset, in numbers (rows × (features + 1)).',
   }),
+  DATASET_CACHE_BYTES: setting({
+    schema: integer(0),
+    default: String(256 * MIB),
+    defaultText: '268435456 (256 MiB)',
+    description:
+      'Memory a worker process gives to the data sets it has read (split among its run threads, least recently used out; the data set of a running job always stays): each thread reads a data set once, not once per job.',
+  }),
   BODY_LIMIT_BYTES: setting({
     schema: integer(1024),
     default: String(MIB),
@@ -359,6 +366,7 @@ export interface Config {
   redisAppendfsync: 'always' | 'everysec';
   limits: Limits;
   maxDatasetNumbers: number;
+  datasetCacheBytes: number;
   bodyLimitBytes: number;
   datasetBodyLimitBytes: number;
   rateLimitMax: number;
@@ -445,6 +453,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       newtonMaxDim: settings.NEWTON_MAX_DIM,
     },
     maxDatasetNumbers: settings.MAX_DATASET_NUMBERS,
+    datasetCacheBytes: settings.DATASET_CACHE_BYTES,
     bodyLimitBytes: settings.BODY_LIMIT_BYTES,
     datasetBodyLimitBytes: settings.DATASET_BODY_LIMIT_BYTES,
     rateLimitMax:

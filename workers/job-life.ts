@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Dataset } from '../src/core/data/dataset.ts';
 import { Run, type RunCheckpoint } from '../src/core/run.ts';
 import type { JobSpec } from '../src/core/spec.ts';
 import type { StopReason, TrajectoryPoint } from '../src/core/types.ts';
@@ -66,6 +67,8 @@ export interface LifeContext {
   inlineParamsMaxDim: number;
   /** Milliseconds, monotonic (tests). */
   clock?: () => number;
+  /** The data set of a model run (a run thread's cache, workers/dataset-cache.ts); absent: no model runs here. */
+  datasets?: { forSpec(spec: JobSpec): Promise<Dataset | undefined> };
 }
 
 type Finished = {
@@ -189,7 +192,8 @@ export class JobLife {
     const begun = await jobs.begin(jobId);
     if (begun === null) return this.skipped();
     this.current = 'running';
-    const { run, points, resumedFrom } = this.startRun(begun, handover);
+    const dataset = await this.context.datasets?.forSpec(begun.record.spec);
+    const { run, points, resumedFrom } = this.startRun(begun, handover, dataset);
     const maxIterations = begun.record.spec.stop.maxIterations;
 
     let handBack = false;
@@ -285,10 +289,11 @@ export class JobLife {
   private startRun(
     { record, checkpoint }: { record: JobRecord; checkpoint: RunCheckpoint | null },
     handover: Handover,
+    dataset: Dataset | undefined,
   ): { run: Run; points: TrajectoryPoint[]; resumedFrom: number | null } {
     const adopt = handover.fresh !== undefined && checkpoint === null && !record.cancelRequested;
     const from = adopt ? handover.fresh?.checkpoint : (checkpoint ?? undefined);
-    const run = new Run(record.spec, from === undefined ? {} : { checkpoint: from });
+    const run = new Run(record.spec, { checkpoint: from, dataset });
     if (record.cancelRequested || (this.signal?.aborted && this.signal.reason !== HAND_BACK)) run.cancel();
     return {
       run,

@@ -30,6 +30,8 @@ export interface ThreadSettings {
   checkpointIntervalMs: number;
   inlineParamsMaxDim: number;
   jobTtlSeconds: number;
+  /** Bytes of data sets each thread keeps in memory (workers/dataset-cache.ts); default 64 MiB. */
+  datasetCacheBytes?: number;
 }
 
 /** Main thread → run thread. */

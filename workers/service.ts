@@ -73,6 +73,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
         checkpointIntervalMs: config.checkpointIntervalMs,
         inlineParamsMaxDim: config.limits.inlineParamsMaxDim,
         jobTtlSeconds: config.jobTtlSeconds,
+        datasetCacheBytes: Math.floor(config.datasetCacheBytes / config.workerConcurrency),
       },
       {
         onThreadExit: (error) =>

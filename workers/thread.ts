@@ -1,7 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createWorkerRedis, waitUntilReady } from '../src/redis/connection.ts';
+import { DatasetStore } from '../src/store/datasets.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
+import { DatasetCache } from './dataset-cache.ts';
 import { JobLife, type LifeContext } from './job-life.ts';
 import type { FromThread, ThreadSettings, ToThread } from './run-threads.ts';
 
@@ -26,6 +28,10 @@ const context: LifeContext = {
   trajectories: new TrajectoryStore(redis, settings.redisPrefix),
   checkpointIntervalMs: settings.checkpointIntervalMs,
   inlineParamsMaxDim: settings.inlineParamsMaxDim,
+  datasets: new DatasetCache(
+    new DatasetStore(redis, settings.redisPrefix),
+    settings.datasetCacheBytes ?? 64 * 1024 * 1024,
+  ),
 };
 let controller: AbortController | null = null;
 

@@ -13,9 +13,11 @@ import rateLimitPlugin from './plugins/rate-limit.ts';
 import redisPlugin from './plugins/redis.ts';
 import ssePlugin from './plugins/sse.ts';
 import swaggerPlugin from './plugins/swagger.ts';
+import threadsPlugin from './plugins/threads.ts';
 import underPressurePlugin from './plugins/under-pressure.ts';
 import zodPlugin from './plugins/zod.ts';
 import catalogRoutes from './routes/catalog.ts';
+import datasetRoutes from './routes/datasets.ts';
 import evaluateRoutes from './routes/evaluate.ts';
 import eventRoutes from './routes/events.ts';
 import healthRoutes from './routes/health.ts';
@@ -99,12 +101,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(metricsPlugin);
   await app.register(ssePlugin, { ssePollMs: options.ssePollMs });
   await app.register(swaggerPlugin);
+  await app.register(threadsPlugin);
 
   await app.register(rootRoutes);
   await app.register(healthRoutes);
   await app.register(catalogRoutes);
   await app.register(evaluateRoutes);
   await app.register(jobRoutes);
+  await app.register(datasetRoutes);
   await app.register(trajectoryRoutes);
   await app.register(eventRoutes);
 

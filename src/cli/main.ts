@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { runToCompletion } from '../core/run.ts';
+import { modelDataFor } from '../data/resolve.ts';
 import { normalizeJobSpec } from '../schemas/job-spec.ts';
 import { validationProblem } from '../schemas/problem.ts';
 import { ExitError, problemText, readSpecJson, specArgument, UsageError } from './spec.ts';
@@ -8,6 +9,10 @@ import { ExitError, problemText, readSpecJson, specArgument, UsageError } from '
  * `descent run <spec.json | ->`: runs one job spec in-process with the workers' core and prints
  * `{spec, result, trajectory}` on stdout. Exit 0 when the run finished (whatever its stopReason),
  * 2 with problem+json on stderr when the spec is invalid.
+ *
+ * A model objective trains on built-in data (made from the seed, as the workers make it) or on
+ * inline rows; a datasetId names data stored on a server, which `run` does not have: it is refused
+ * (exit 2) with a message that says so and points to `descent submit`.
  */
 
 const USAGE = `usage:
@@ -19,7 +24,10 @@ async function commandRun(positionals: string[]): Promise<void> {
   const normalized = normalizeJobSpec(input);
   if (!normalized.ok)
     throw new ExitError(problemText(validationProblem(normalized.errors, 'Invalid job spec')), 2);
-  const { result, trajectory } = runToCompletion(normalized.spec);
+  const { spec, inlineData } = normalized;
+  const dataset =
+    spec.objective.type === 'model' ? modelDataFor(spec.objective, spec.seed, inlineData) : undefined;
+  const { result, trajectory } = runToCompletion(spec, { dataset });
   process.stdout.write(`${JSON.stringify({ spec: normalized.spec, result, trajectory })}\n`);
 }
 

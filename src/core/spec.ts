@@ -138,6 +138,8 @@ export type BuiltinDataSpec =
 export interface InlineData {
   X: number[][];
   y: (number | string)[];
+  /** What y is; absent: inferred (text labels and few distinct integers are classes). */
+  task?: 'classification' | 'regression';
 }
 
 /**

@@ -17,12 +17,16 @@ export function modelDataFor(objective: ModelObjectiveSpec, seed: number, stored
 }
 
 /** The data set of a model spec, before the model's view (see modelDataFor). */
-export function tabularDataFor(objective: ModelObjectiveSpec, seed: number, stored?: TabularDataset): TabularDataset {
+export function tabularDataFor(
+  objective: ModelObjectiveSpec,
+  seed: number,
+  stored?: TabularDataset,
+): TabularDataset {
   const data = objective.data;
   if ('builtin' in data) return builtinData(data, seed);
   if ('inline' in data) {
     if (stored !== undefined) return stored;
-    const table = datasetFromJson(data.inline.X, data.inline.y);
+    const table = datasetFromJson(data.inline.X, data.inline.y, { task: data.inline.task });
     if (!table.ok) throw new Error(`inline data: ${table.errors[0]?.message}`);
     return table.dataset;
   }

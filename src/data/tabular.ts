@@ -101,17 +101,21 @@ export class TargetColumn {
 
 /**
  * The task of targets, when the caller did not say: text labels are classes; numbers are classes
- * when they are all integers with 2 to {@link MAX_INFERRED_CLASSES} distinct values (scikit-learn's
- * type_of_target reads integer targets as classes too), and regression values otherwise. The
- * values themselves are kept either way, so a regression model still fits integer targets.
+ * when they are all integers with 2 to {@link MAX_INFERRED_CLASSES} distinct values, at least two
+ * rows per value on average (scikit-learn's type_of_target reads integer targets as classes too;
+ * the rows-per-value rule keeps a small integer-valued regression, y = 2x + 1 on ten rows, a
+ * regression), and regression values otherwise. The values themselves are kept either way, so a
+ * regression model still fits integer targets; `task` says which models may train.
  */
 export function inferTask(
   numeric: boolean,
   distinct: ReadonlySet<number | string>,
   integers: boolean,
+  rows: number,
 ): DatasetTask {
   if (!numeric) return 'classification';
-  return integers && distinct.size >= 2 && distinct.size <= MAX_INFERRED_CLASSES
+  const size = distinct.size;
+  return integers && size >= 2 && size <= MAX_INFERRED_CLASSES && 2 * size <= rows
     ? 'classification'
     : 'regression';
 }
@@ -164,7 +168,7 @@ export function finishTargets(
       if (distinct.size <= limit) distinct.add(numeric ? value : String(value));
     } else if (distinct.size <= limit) distinct.add(value);
   }
-  const task = taskOption === 'auto' ? inferTask(numeric, distinct, integers) : taskOption;
+  const task = taskOption === 'auto' ? inferTask(numeric, distinct, integers, values.length) : taskOption;
   if (task === 'regression') {
     return {
       ok: true,

@@ -19,9 +19,13 @@ export const INLINE_SLICE_MS = 5;
 export const INLINE_MAX_DIM = 16;
 export const INLINE_MAX_EXPRESSION_LENGTH = 120;
 
-/** Whether a run is small enough to start on the worker's main thread (see INLINE_MAX_DIM). */
+/**
+ * Whether a run is small enough to start on the worker's main thread (see INLINE_MAX_DIM). A model
+ * run never is, whatever its dimension: it needs its data set, which the run threads read and
+ * cache (workers/dataset-cache.ts), and its cost is in its rows, not its parameters.
+ */
 export function runsInline(spec: JobSpec): boolean {
-  if (objectiveDim(spec.objective) > INLINE_MAX_DIM) return false;
+  if (spec.objective.type === 'model' || objectiveDim(spec.objective) > INLINE_MAX_DIM) return false;
   return (
     spec.objective.type !== 'expression' || spec.objective.expression.length <= INLINE_MAX_EXPRESSION_LENGTH
   );

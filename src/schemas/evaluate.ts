@@ -55,6 +55,12 @@ export const evaluateResponseSchema = named(
       .array(z.array(z.number().nullable()))
       .optional()
       .describe('The rows of ∇²f(x), when requested and available.'),
+    validation: z
+      .object({ loss: z.number().nullable(), accuracy: z.number().nullable() })
+      .optional()
+      .describe(
+        'Model objectives with validation rows: the validation loss (mean, without l2) and accuracy (classification) at x.',
+      ),
   }),
   'Evaluation',
 );

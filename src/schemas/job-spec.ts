@@ -77,7 +77,9 @@ export function createJobSpecSchema(limits: Limits = DEFAULT_LIMITS) {
       .int()
       .min(1)
       .optional()
-      .describe('Record every n-th iteration (and the final one). Default 1; for model objectives about once per epoch.'),
+      .describe(
+        'Record every n-th iteration (and the final one). Default 1; for model objectives about once per epoch.',
+      ),
     params: z.boolean().optional(),
     maxPoints: z.number().int().min(2).max(limits.maxPoints).default(Math.min(10_000, limits.maxPoints)),
   });

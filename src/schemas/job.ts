@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Diagnostics, StopReason } from '../core/types.ts';
+import type { Diagnostics, StopReason, ValidationSummary } from '../core/types.ts';
 import type { Agrees, Assert } from './agrees.ts';
 import { jobSpecSchema } from './job-spec.ts';
 import { named } from './openapi-registry.ts';
@@ -68,11 +68,30 @@ export const resultSchema = named(
     gradNorm: z.number(),
     iterations: z.number().int(),
     evaluations: z.object({ f: z.number().int(), gradient: z.number().int(), hessian: z.number().int() }),
-    best: z.object({ iteration: z.number().int(), f: z.number(), x: z.array(z.number()).nullable() }),
+    best: z
+      .object({ iteration: z.number().int(), f: z.number(), x: z.array(z.number()).nullable() })
+      .describe(
+        'The best healthy iterate: of lowest f; for a model with validation rows, the recorded point of lowest ' +
+          'validation loss (f is its batch loss there). x is null above the inline dimension limit.',
+      ),
     validation: z
-      .object({ loss: z.number(), accuracy: z.number().nullable(), bestIteration: z.number().int() })
+      .object({
+        loss: z
+          .number()
+          .describe('The lowest validation loss (mean, without l2), at bestIteration: that of best.x.'),
+        accuracy: z.number().nullable().describe('The validation accuracy there (null for regression).'),
+        bestIteration: z
+          .number()
+          .int()
+          .describe('The recorded point of lowest validation loss (best.iteration).'),
+        finalLoss: z.number().describe('The validation loss at the final parameters x.'),
+        finalAccuracy: z.number().nullable().describe('The validation accuracy at x (null for regression).'),
+      })
       .optional()
-      .describe('Model objectives only.'),
+      .describe(
+        'Model objectives with validation rows: the validation set evaluated at the recorded points (and the ' +
+          'final one). For these runs `best` is the recorded point of lowest validation loss.',
+      ),
     diagnostics: z
       .object({
         stationaryPoint: z.enum(['minimum', 'saddle', 'maximum', 'degenerate']).nullable(),
@@ -240,6 +259,10 @@ export const paramsQuerySchema = z.strictObject({
 });
 
 export const DEFAULT_TRAJECTORY_LIMIT = 1000;
+
+export type ValidationAgreesWithCore = Assert<
+  Agrees<Exclude<z.output<typeof resultSchema>['validation'], undefined>, ValidationSummary>
+>;
 
 export type DiagnosticsAgreeWithCore = Assert<
   Agrees<z.output<typeof resultSchema>['diagnostics'], Diagnostics>

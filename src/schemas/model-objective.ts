@@ -35,7 +35,7 @@ export const MAX_GENERATED_SAMPLES = 1_000_000;
 export const MAX_HIDDEN_LAYERS = 16;
 export const MAX_HIDDEN_UNITS = 4096;
 
-const builtinDataSchema = z
+export const builtinDataSchema = z
   .strictObject({
     builtin: z.enum(BUILTIN_DATA_NAMES).describe('A built-in data set.'),
     samples: z
@@ -98,6 +98,10 @@ const dataSchema = z.union([
         .strictObject({
           X: z.array(z.array(z.unknown())).describe('Rows of feature values (numbers).'),
           y: z.array(z.unknown()).describe('One target per row: a number, or a class label (text).'),
+          task: z
+            .enum(['classification', 'regression'])
+            .optional()
+            .describe('What y is (default: inferred, as for uploads).'),
         })
         .describe('Rows in the spec (within the request body limit); stored as a data set on submit.'),
     })
@@ -234,6 +238,7 @@ export function normalizeModelObjective(
     shape = found;
   } else if ('inline' in given) {
     const table = datasetFromJson(given.inline.X, given.inline.y, {
+      task: given.inline.task,
       pathPrefix: `${PATH}.data.inline.`,
       maxNumbers: context.maxDatasetNumbers,
     });
@@ -281,7 +286,8 @@ export function normalizeModelObjective(
     );
   }
   // Field order of the normalised spec: type, model, data, the model's options, dim.
-  return { ok: true, objective: { type: 'model', model: spec.model, data, ...spec, dim }, shape, inline };
+  const objective = Object.assign({ type: 'model' as const, model: spec.model, data }, spec, { dim });
+  return { ok: true, objective, shape, inline };
 }
 
 /**

@@ -106,7 +106,7 @@ const DESCRIPTIONS: Record<OptimizerName, { title: string; rule: OptimizerRule }
   },
 };
 
-interface JsonSchemaProperty {
+export interface JsonSchemaProperty {
   type?: string;
   default?: number | boolean | string;
   description?: string;
@@ -121,7 +121,7 @@ function formatBound(value: number): string {
   return String(value);
 }
 
-function rangeOf(property: JsonSchemaProperty): string {
+export function rangeOf(property: JsonSchemaProperty): string {
   if (property.enum) return property.enum.map((value) => JSON.stringify(value)).join(' | ');
   if (property.type === 'boolean') return 'true | false';
   const low =

@@ -32,6 +32,28 @@ export const JOB_SPEC_EXAMPLES = [
     record: { every: 10 },
     seed: 7,
   },
+  {
+    objective: {
+      type: 'model',
+      model: 'mlp',
+      data: { builtin: 'two_moons', samples: 1000, noise: 0.2 },
+      hidden: [16, 16],
+      batchSize: 64,
+    },
+    optimizer: { name: 'adam', lr: 0.01 },
+    stop: { maxIterations: 1300, patience: 10 },
+    seed: 1,
+    label: 'two-moons-mlp',
+  },
+  {
+    objective: {
+      type: 'model',
+      model: 'linear_regression',
+      data: { inline: { X: [[0], [1], [2], [3], [4], [5]], y: [1.1, 2.9, 5.2, 7.1, 8.8, 11.2] } },
+      validationFraction: 0,
+    },
+    optimizer: { name: 'newton' },
+  },
 ];
 
 export const EVALUATE_EXAMPLES = [
@@ -40,5 +62,25 @@ export const EVALUATE_EXAMPLES = [
     objective: { type: 'expression', expression: 'sin(x) * cos(y) + x^2 / 10' },
     x: [0.5, -1],
     hessian: true,
+  },
+  {
+    objective: { type: 'model', model: 'logistic_regression', data: { builtin: 'two_moons', samples: 200 } },
+    x: [0.5, -1, 0],
+  },
+];
+
+export const DATASET_UPLOAD_EXAMPLES = [
+  {
+    X: [
+      [5.1, 3.5],
+      [4.9, 3.0],
+      [6.2, 2.9],
+      [5.9, 3.0],
+      [6.7, 3.1],
+      [5.0, 3.6],
+    ],
+    y: ['setosa', 'setosa', 'versicolor', 'versicolor', 'versicolor', 'setosa'],
+    columns: ['sepal_length', 'sepal_width'],
+    name: 'iris sample',
   },
 ];

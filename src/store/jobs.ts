@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { RunCheckpoint } from '../core/run.ts';
 import type { JobSpec } from '../core/spec.ts';
 import type { Result, TrajectoryPoint } from '../core/types.ts';
+import { datasetIdOf } from '../data/resolve.ts';
 import type {
   FinishedJob,
   JobError,
@@ -34,6 +35,14 @@ export interface JobStoreOptions {
   finishedTtlSeconds?: number;
   /** Seconds an Idempotency-Key keeps returning its job. */
   idempotencyTtlSeconds?: number;
+}
+
+/** The data set a job spec uses was deleted before the job could be created (the API answers 400). */
+export class DatasetGoneError extends Error {
+  constructor(readonly datasetId: string) {
+    super(`no data set '${datasetId}'`);
+    this.name = 'DatasetGoneError';
+  }
 }
 
 /** A list cursor that was not made by this store (the API answers 400). */
@@ -136,6 +145,9 @@ export class JobStore implements JobStoreContract {
     const fields = ['id', id, 'tenant', tenant, 'status', 'queued', 'spec', JSON.stringify(spec)];
     fields.push('createdAt', job.createdAt, 'cancelRequested', '0');
     if (spec.label !== null && spec.label !== undefined) fields.push('label', spec.label);
+    // A job on a stored data set holds it (the create script checks it exists and joins its users).
+    const datasetId = datasetIdOf(spec);
+    if (datasetId !== null) fields.push('dataset', this.keys.dataset(datasetId));
     const keys = [this.keys.job(id), this.keys.tenantJobs(tenant)];
     if (idempotencyKey !== undefined) keys.push(this.keys.idempotency(tenant, idempotencyKey));
     const [created, jobId] = (await runScript(this.redis, 'descentCreateJob', keys, [
@@ -146,6 +158,7 @@ export class JobStore implements JobStoreContract {
       ...fields,
     ])) as [number, string];
     if (created === 1) return { job, created: true };
+    if (created === 2) throw new DatasetGoneError(datasetId as string);
     const existing = await this.get(jobId, tenant);
     // Deleted between the two calls: a fresh job is what a first request would have got.
     if (existing === null) return this.create(tenant, spec, idempotencyKey);

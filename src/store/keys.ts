@@ -53,6 +53,21 @@ export class StoreKeys {
     return `${this.prefix}:events:${id}`;
   }
 
+  /** Hash: a data set's id, tenant, metadata (JSON) and its X and y as little-endian float64 bytes. */
+  dataset(id: string): string {
+    return `${this.prefix}:dataset:${id}`;
+  }
+
+  /** Set: ids of the jobs that use a data set, from their creation until they finish. */
+  datasetJobs(id: string): string {
+    return `${this.dataset(id)}:jobs`;
+  }
+
+  /** Zset: a tenant's data set ids scored by their creation time (ms). */
+  tenantDatasets(tenant: string): string {
+    return `${this.prefix}:datasets:${tenant}`;
+  }
+
   /** Zset of worker ids scored by their last heartbeat (ms). */
   get workers(): string {
     return `${this.prefix}:workers`;

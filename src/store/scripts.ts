@@ -23,6 +23,7 @@ const SCRIPT_FILES = {
   descentFinishJob: 'finish-job.lua',
   descentFinishUnstartedJob: 'finish-unstarted-job.lua',
   descentListJobs: 'list-jobs.lua',
+  descentRemoveDataset: 'remove-dataset.lua',
   descentRemoveJob: 'remove-job.lua',
   descentSaveCheckpoint: 'save-checkpoint.lua',
   descentSetProgress: 'set-progress.lua',

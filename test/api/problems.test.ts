@@ -55,7 +55,7 @@ describe('validation problems', () => {
       { path: 'optimizer', message: 'required' },
     ]);
     expect((await problemOf(await submit({ ...valid, objective: { name: 'sphere' } }))).errors).toEqual([
-      { path: 'objective.type', message: "required: one of 'builtin', 'expression'" },
+      { path: 'objective.type', message: "required: one of 'builtin', 'expression', 'model'" },
     ]);
   });
 
@@ -63,7 +63,7 @@ describe('validation problems', () => {
     [
       { objective: { type: 'builtn', name: 'rosenbrock' } },
       'objective.type',
-      "'builtin', 'expression'",
+      "'builtin', 'expression', 'model'",
       "'builtn' (did you mean 'builtin'?)",
     ],
     [

@@ -4,8 +4,14 @@
 import { tsImport } from 'tsx/esm/api';
 
 const { evaluateObjective } = await tsImport('./evaluation.ts', import.meta.url);
+const upload = await tsImport('../datasets/parse-upload.ts', import.meta.url);
 
 /** Evaluates on this thread and answers with the JSON text, so the event loop only sends it. */
 export default function evaluate(task) {
   return JSON.stringify(evaluateObjective(task));
+}
+
+/** Parses and checks a data set upload on this thread (POST /v1/datasets with a large body). */
+export function parseUpload(input) {
+  return upload.parseUpload(input);
 }

@@ -1,5 +1,6 @@
 import { Piscina } from 'piscina';
 import { INLINE_MAX_DIM, INLINE_MAX_EXPRESSION_LENGTH } from '../../queue/inline.ts';
+import type { UploadInput, UploadOutcome } from '../datasets/parse-upload.ts';
 import type { EvaluationTask } from './evaluation.ts';
 
 /**
@@ -14,15 +15,22 @@ import type { EvaluationTask } from './evaluation.ts';
  * do not. The pool (piscina) starts its threads on first use and lets them go after
  * IDLE_TIMEOUT_MS without work; at most MAX_THREADS run at once and MAX_QUEUE wait, past which a
  * request is refused with 429 (the route sets Retry-After).
+ *
+ * The same threads parse large data set uploads (POST /v1/datasets): a 16 MiB CSV or JSON body
+ * takes about a second to parse and check. Bodies up to UPLOAD_INLINE_BYTES are parsed on the
+ * event loop (a few ms), like small evaluations.
  */
 
 const MAX_THREADS = 2;
 const MAX_QUEUE = 16;
 const IDLE_TIMEOUT_MS = 30_000;
 
-/** Whether an evaluation is small enough for the event loop. */
+/** Upload bodies up to this size are parsed on the event loop (64 KiB: about 1 ms). */
+export const UPLOAD_INLINE_BYTES = 64 * 1024;
+
+/** Whether an evaluation is small enough for the event loop (a model's never is: it holds data). */
 export function evaluatesInline(task: EvaluationTask): boolean {
-  if (task.x.length > INLINE_MAX_DIM) return false;
+  if (task.x.length > INLINE_MAX_DIM || task.objective.type === 'model') return false;
   return (
     task.objective.type !== 'expression' || task.objective.expression.length <= INLINE_MAX_EXPRESSION_LENGTH
   );
@@ -39,25 +47,33 @@ export class EvaluationQueueFull extends Error {
 export interface EvaluatePool {
   /** The evaluation as JSON text, computed on a thread. */
   run(task: EvaluationTask): Promise<string>;
+  /** A data set upload parsed and checked on a thread. */
+  parseUpload(input: UploadInput): Promise<UploadOutcome>;
   close(): Promise<void>;
 }
 
 export function createEvaluatePool(): EvaluatePool {
   let pool: Piscina | null = null;
+  const started = (): Piscina => {
+    pool ??= new Piscina({
+      filename: new URL('./evaluate-thread.mjs', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: MAX_THREADS,
+      maxQueue: MAX_QUEUE,
+      idleTimeout: IDLE_TIMEOUT_MS,
+      // The entry registers tsx itself; the API process's own options (V8 flags, --import)
+      // are not all accepted by a thread.
+      execArgv: [],
+    });
+    if (pool.queueSize >= MAX_QUEUE) throw new EvaluationQueueFull();
+    return pool;
+  };
   return {
     async run(task) {
-      pool ??= new Piscina({
-        filename: new URL('./evaluate-thread.mjs', import.meta.url).href,
-        minThreads: 0,
-        maxThreads: MAX_THREADS,
-        maxQueue: MAX_QUEUE,
-        idleTimeout: IDLE_TIMEOUT_MS,
-        // The entry registers tsx itself; the API process's own options (V8 flags, --import)
-        // are not all accepted by a thread.
-        execArgv: [],
-      });
-      if (pool.queueSize >= MAX_QUEUE) throw new EvaluationQueueFull();
-      return (await pool.run(task)) as string;
+      return (await started().run(task)) as string;
+    },
+    async parseUpload(input) {
+      return (await started().run(input, { name: 'parseUpload' })) as UploadOutcome;
     },
     async close() {
       await pool?.destroy();

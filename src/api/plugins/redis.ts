@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { createApiRedis, warnIfEvicting } from '../../redis/connection.ts';
+import { DatasetStore } from '../../store/datasets.ts';
 import { JobStore } from '../../store/jobs.ts';
 import { StoreKeys } from '../../store/keys.ts';
 import { TrajectoryStore } from '../../store/trajectory.ts';
@@ -14,6 +15,7 @@ declare module 'fastify' {
     redis: Redis;
     keys: StoreKeys;
     jobs: JobStore;
+    datasets: DatasetStore;
     trajectories: TrajectoryStore;
     workerRegistry: WorkerRegistry;
   }
@@ -46,6 +48,7 @@ async function redisPlugin(app: FastifyInstance, options: RedisPluginOptions) {
       idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     }),
   );
+  app.decorate('datasets', new DatasetStore(redis, config.redisPrefix));
   app.decorate('trajectories', new TrajectoryStore(redis, config.redisPrefix));
   app.decorate('workerRegistry', new WorkerRegistry(redis, config.redisPrefix));
 

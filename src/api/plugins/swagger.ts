@@ -25,6 +25,31 @@ export const OPENAPI_INFO = {
     'When the server is configured with API keys, every /v1 call needs `Authorization: Bearer <key>`.',
 };
 
+/** The CSV form of a request body that also takes `text/csv` (a route whose schema `consumes` it). */
+const CSV_BODY = {
+  type: 'string',
+  description:
+    'CSV text: a header row, then one row per sample; quoted fields, CRLF or LF line ends, a UTF-8 BOM and a ' +
+    'trailing newline are fine. Name the target column with `?target=<column>`; every other column is a feature.',
+  examples: ['sepal_length,sepal_width,species\n5.1,3.5,setosa\n6.2,2.9,versicolor\n'],
+};
+
+/**
+ * The zod transform of fastify-type-provider-zod, plus one thing it does not do: a route that
+ * consumes `text/csv` besides JSON (POST /v1/datasets) documents both media types of its body.
+ */
+const transform: typeof jsonSchemaTransform = (document) => {
+  const transformed = jsonSchemaTransform(document);
+  const consumes = (document.schema as { consumes?: unknown } | undefined)?.consumes;
+  const schema = transformed.schema as Record<string, unknown> | undefined;
+  if (Array.isArray(consumes) && consumes.includes('text/csv') && schema?.body !== undefined) {
+    schema.body = {
+      content: { 'application/json': { schema: schema.body }, 'text/csv': { schema: CSV_BODY } },
+    };
+  }
+  return transformed;
+};
+
 async function swaggerPlugin(app: FastifyInstance) {
   await app.register(swagger, {
     openapi: {
@@ -33,6 +58,7 @@ async function swaggerPlugin(app: FastifyInstance) {
       tags: [
         { name: 'jobs', description: 'Submit, list, watch and manage optimization jobs.' },
         { name: 'catalog', description: 'What the server offers: objectives and optimizers.' },
+        { name: 'datasets', description: 'Upload data sets (JSON or CSV) for model objectives.' },
         { name: 'evaluate', description: 'Check an objective at a point.' },
         { name: 'operations', description: 'Health, readiness and metrics.' },
       ],
@@ -46,7 +72,7 @@ async function swaggerPlugin(app: FastifyInstance) {
         },
       },
     },
-    transform: jsonSchemaTransform,
+    transform,
     transformObject: jsonSchemaTransformObject,
   });
 

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { BUILTIN_NAMES, catalogEntry } from '../../core/objectives/builtins/index.ts';
 import { objectiveCatalogSchema, optimizerCatalogSchema } from '../../schemas/catalog.ts';
+import { modelCatalog, modelCatalogSchema } from '../../schemas/model-catalog.ts';
 import { optimizerCatalog } from '../../schemas/optimizer-catalog.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
@@ -15,6 +16,7 @@ export default async function catalogRoutes(fastify: FastifyInstance) {
     typeof objectiveCatalogSchema
   >;
   const optimizers = { items: optimizerCatalog() };
+  const models = modelCatalog();
 
   app.get(
     '/v1/catalog/objectives',
@@ -50,5 +52,24 @@ export default async function catalogRoutes(fastify: FastifyInstance) {
       },
     },
     async () => optimizers,
+  );
+
+  app.get(
+    '/v1/catalog/models',
+    {
+      schema: {
+        tags: ['catalog'],
+        summary: 'Models and built-in data sets',
+        description:
+          'Every model of the `model` objective: its loss, parameter layout, whether it has a Hessian, and its ' +
+          'options with defaults and valid ranges; and the built-in data sets with their shapes and generator options.',
+        security: BEARER_OPTIONAL,
+        response: {
+          200: jsonResponse(modelCatalogSchema, 'The models and built-in data sets.'),
+          ...problemResponses(401, 429),
+        },
+      },
+    },
+    async () => models,
   );
 }

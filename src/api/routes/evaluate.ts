@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { builtins } from '../../core/objectives/builtins/index.ts';
+import type { TabularDataset } from '../../data/tabular.ts';
 import {
   EVALUATE_HESSIAN_DEFAULT_MAX_DIM,
   EVALUATE_HESSIAN_MAX_DIM,
@@ -12,10 +13,11 @@ import { normalizeJobSpec } from '../../schemas/job-spec.ts';
 import { type FieldError, fieldErrorsFromZod } from '../../schemas/problem.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
 import { type Evaluation, type EvaluationTask, evaluateObjective } from '../evaluate/evaluation.ts';
-import { createEvaluatePool, EvaluationQueueFull, evaluatesInline } from '../evaluate/pool.ts';
+import { EvaluationQueueFull, evaluatesInline } from '../evaluate/pool.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { badRequest, HttpProblem, problem } from '../plugins/error-handler.ts';
 import { passThroughBody } from '../plugins/zod.ts';
+import { referencedDatasetId } from '../submission.ts';
 
 /** Reports a job-spec path of the wrapped request under the evaluate body's names. */
 function toEvaluatePath(error: FieldError): FieldError {
@@ -29,8 +31,7 @@ function toEvaluatePath(error: FieldError): FieldError {
  */
 export default async function evaluateRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const pool = createEvaluatePool();
-  app.addHook('onClose', async () => pool.close());
+  const pool = app.threads;
 
   app.post(
     '/v1/evaluate',
@@ -41,7 +42,9 @@ export default async function evaluateRoutes(fastify: FastifyInstance) {
         summary: 'Evaluate an objective',
         description:
           'f(x), ∇f(x) and, when requested and the dimension allows, the Hessian ∇²f(x). The objective is ' +
-          'validated exactly as in a job spec; for a builtin without `dim`, the dimension is the length of `x`.',
+          'validated exactly as in a job spec; for a builtin without `dim`, the dimension is the length of `x`. ' +
+          'A model objective (data by datasetId, builtin or inline) is evaluated on its whole training split, and ' +
+          'the answer adds the validation loss and accuracy at x.',
         security: BEARER_OPTIONAL,
         body: evaluateBodySchema,
         response: {
@@ -63,10 +66,19 @@ export default async function evaluateRoutes(fastify: FastifyInstance) {
             : undefined;
         if (definition?.anyDim && given.dim === undefined) objective = { ...given, dim: x.length };
       }
+      const datasetId = referencedDatasetId({ objective });
+      const stored = datasetId === null ? null : await app.datasets.get(datasetId, request.tenant);
       const normalized = normalizeJobSpec(
         { objective, optimizer: { name: 'sgd' }, start: { x0: x }, seed: seed ?? 0 },
         // A non-finite f is an answer here (null), not an invalid request.
-        { limits: app.config.limits, checkStartValue: false },
+        {
+          limits: app.config.limits,
+          checkStartValue: false,
+          models: {
+            datasetShape: (id) => (id === datasetId && stored !== null ? stored : undefined),
+            maxDatasetNumbers: app.config.maxDatasetNumbers,
+          },
+        },
       );
       if (!normalized.ok) throw badRequest(normalized.errors.map(toEvaluatePath));
       const dim = x.length;
@@ -85,6 +97,13 @@ export default async function evaluateRoutes(fastify: FastifyInstance) {
         x,
         hessian: hessianWanted ?? dim <= EVALUATE_HESSIAN_DEFAULT_MAX_DIM,
       };
+      let dataset: TabularDataset | null | undefined = normalized.inlineData;
+      if (datasetId !== null) {
+        dataset = await app.datasets.read(datasetId);
+        if (dataset === null)
+          throw badRequest([{ path: 'objective.data.datasetId', message: `no data set '${datasetId}'` }]);
+      }
+      if (dataset) task.dataset = dataset;
       if (evaluatesInline(task)) return evaluateObjective(task);
       let json: string;
       try {

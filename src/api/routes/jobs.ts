@@ -9,7 +9,6 @@ import {
   listJobsQuerySchema,
   submitHeadersSchema,
 } from '../../schemas/job.ts';
-import { normalizeJobSpec } from '../../schemas/job-spec.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
 import { FINISHED_STATUSES, type JobRecord } from '../../store/contract.ts';
 import { InvalidCursorError } from '../../store/jobs.ts';
@@ -17,6 +16,7 @@ import { toJobResource } from '../job-resource.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { badRequest, conflict, notFound } from '../plugins/error-handler.ts';
 import { passThroughBody } from '../plugins/zod.ts';
+import { createSubmittedJob, normalizeSubmission } from '../submission.ts';
 
 /** POST/GET /v1/jobs, GET/DELETE /v1/jobs/{id}, POST /v1/jobs/{id}/cancel. */
 export default async function jobRoutes(fastify: FastifyInstance) {
@@ -51,15 +51,15 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const normalized = normalizeJobSpec(request.body, { limits: app.config.limits });
-      if (!normalized.ok) throw badRequest(normalized.errors, 'Invalid job spec');
+      // Model objectives meet the tenant's data sets here (inline rows are stored as one).
+      const submission = await normalizeSubmission(app, request.tenant, request.body);
       const idempotencyKey = request.headers['idempotency-key'];
       // Record first, then queue entry: the create's reply is awaited before the add goes out,
       // so a worker can never fetch a job whose record is not stored yet, whatever happens to
       // the create on the way (an ioredis NOSCRIPT resend after a SCRIPT FLUSH goes out after
       // any command already sent). A replayed Idempotency-Key re-enqueues a job whose first
       // enqueue failed; BullMQ ignores an add whose job id it already has.
-      const { job, created } = await app.jobs.create(request.tenant, normalized.spec, idempotencyKey);
+      const { job, created } = await createSubmittedJob(app, request.tenant, submission, idempotencyKey);
       if (job.status === 'queued') {
         try {
           await app.jobQueue.enqueue(job.id, job.spec);

@@ -1,6 +1,8 @@
 -- The part of the finishing scripts after their checks: status, result, params, TTLs and the
--- two notifications. KEYS: job, params, checkpoint, points  ARGV: status, resultJson,
--- progressJson, finishedIso, final, best, ttl, eventsChannel, finishedChannel, finishedJson.
+-- two notifications, and the job's data set released. KEYS: job, params, checkpoint, points
+-- ARGV: status, resultJson, progressJson, finishedIso, final, best, ttl, eventsChannel,
+-- finishedChannel, finishedJson.
+--#include _release-dataset.lua
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'result', ARGV[2], 'progress', ARGV[3], 'finishedAt', ARGV[4])
 redis.call('HSET', KEYS[2], 'final', ARGV[5], 'best', ARGV[6])
 redis.call('DEL', KEYS[3])

@@ -4,6 +4,7 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return false end
 if status == 'queued' then
   redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelRequested', '1', 'finishedAt', ARGV[1])
+--#include _release-dataset.lua
   local ttl = tonumber(ARGV[2])
   if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
   redis.call('PUBLISH', ARGV[3], 'cancelled')

@@ -3,6 +3,7 @@
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'queued' and status ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'error', ARGV[1], 'finishedAt', ARGV[2])
+--#include _release-dataset.lua
 redis.call('DEL', KEYS[2])
 local ttl = tonumber(ARGV[3])
 if ttl > 0 then
