@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_CLASSES, MAX_INFERRED_CLASSES } from '../data/tabular.ts';
+import { listJobsQuerySchema } from './job.ts';
 import { named } from './openapi-registry.ts';
 import { DATASET_UPLOAD_EXAMPLES } from './request-examples.ts';
 
@@ -87,13 +88,5 @@ export const datasetListSchema = named(
   'DatasetList',
 );
 
-export const listDatasetsQuerySchema = z.strictObject({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .meta({ examples: [5] }),
-  cursor: z.string().max(200).optional().describe('The `nextCursor` of the previous page.'),
-});
+/** `limit` and `cursor`, as the job list pages. */
+export const listDatasetsQuerySchema = listJobsQuerySchema.pick({ limit: true, cursor: true });

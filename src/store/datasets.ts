@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import type { DatasetTask } from '../core/data/dataset.ts';
 import type { DatasetShape } from '../data/model-data.ts';
 import type { TabularDataset } from '../data/tabular.ts';
 import { float64Bytes, float64FromBytes } from './float64.ts';
@@ -17,20 +16,10 @@ import { runScript } from './scripts.ts';
  */
 
 /** What is known of a stored data set without its rows: the API's resource, and normalisation's shape. */
-export interface DatasetMeta {
+export interface DatasetMeta extends Omit<TabularDataset, 'X' | 'y'> {
   id: string;
   /** A name given at upload (null when none). */
   name: string | null;
-  rows: number;
-  features: number;
-  columns: string[];
-  target: string;
-  task: DatasetTask;
-  /** Classes (classification); 0 for regression. */
-  classes: number;
-  /** The original label of class k, when the targets were mapped; null otherwise. */
-  labels: string[] | null;
-  targets: 'numbers' | 'labels';
   /** How it came: an upload, or a job spec's inline rows. */
   origin: 'upload' | 'inline';
   /** Bytes of X and y as stored. */

@@ -12,6 +12,7 @@ import {
 } from '../../src/schemas/job.ts';
 import { modelCatalogSchema } from '../../src/schemas/model-catalog.ts';
 import { problemSchema } from '../../src/schemas/problem-document.ts';
+import { TWO_MOONS_MLP } from '../core/models/run-helpers.ts';
 import { FINISHED, startTestService, type TestService, waitFor } from './service.ts';
 
 /**
@@ -531,18 +532,7 @@ describe('model jobs', () => {
   });
 
   it('the MLP on two_moons (1,000 samples, noise 0.2, hidden [16, 16], Adam, batch 64) reaches validation accuracy >= 0.95 through the service', async () => {
-    const job = await submit({
-      objective: {
-        type: 'model',
-        model: 'mlp',
-        data: { builtin: 'two_moons', samples: 1000, noise: 0.2 },
-        hidden: [16, 16],
-        batchSize: 64,
-      },
-      optimizer: { name: 'adam', lr: 0.01 },
-      stop: { maxIterations: 1300 },
-      seed: 3,
-    });
+    const job = await submit(TWO_MOONS_MLP);
     const done = await finished(job.id);
     expect(done.status).toBe('completed');
     console.log(`two_moons mlp through the service: validation ${JSON.stringify(done.result?.validation)}`);

@@ -1,34 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../api/service.ts';
 import { runModel } from '../core/models/run-helpers.ts';
+import { runCommand } from '../helpers/cli-process.ts';
 import { withoutTime } from '../helpers/specs.ts';
 
 /** `descent run` and `descent submit` with model objectives, as child processes. */
 
 const bin = join(import.meta.dirname, '../../bin/descent.js');
 
-function descent(args: string[], input?: string, env: Record<string, string> = {}) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, DESCENT_URL: '', DESCENT_API_KEY: '', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
+function descent(args: string[], input?: string) {
+  return runCommand(process.execPath, [bin, ...args], {}, input ?? '');
 }
 
 const inlineSpec = {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { buildApp } from '../../src/api/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { TrajectoryPoint } from '../../src/core/types.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
+import { runCommand as run } from '../helpers/cli-process.ts';
 import { createTestRedis, deletePrefix, randomPrefix, testRedisUrl } from '../helpers/redis.ts';
 import { withoutTime } from '../helpers/specs.ts';
 
@@ -23,37 +23,8 @@ let app: FastifyInstance;
 let worker: RunningWorker;
 let baseUrl: string;
 
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs `command` to its end and collects its output (killed after 60 s), with the CLI's
- * environment cleared of a user's DESCENT_URL and DESCENT_API_KEY.
- */
-function run(command: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      env: { ...process.env, DESCENT_URL: '', DESCENT_API_KEY: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
 /** Runs the CLI asynchronously: the server answering it lives in this process. */
-function descent(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+function descent(args: string[], env: Record<string, string> = {}) {
   return run(process.execPath, [bin, ...args], env);
 }
 

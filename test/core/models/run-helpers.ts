@@ -20,6 +20,23 @@ export function runModel(
   return { spec: job.spec, ...runToCompletion(job.spec, { dataset: job.dataset, ...options }) };
 }
 
+/**
+ * The issue's MLP: two_moons (1,000 samples, noise 0.2), hidden [16, 16], Adam, batch 64; 1,300
+ * steps are 100 epochs of the 800 training rows.
+ */
+export const TWO_MOONS_MLP = {
+  objective: {
+    type: 'model',
+    model: 'mlp',
+    data: { builtin: 'two_moons', samples: 1000, noise: 0.2 },
+    hidden: [16, 16],
+    batchSize: 64,
+  },
+  optimizer: { name: 'adam', lr: 0.01 },
+  stop: { maxIterations: 1300 },
+  seed: 3,
+} as const;
+
 export function standardDeviation(values: readonly number[]): number {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);

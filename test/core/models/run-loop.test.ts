@@ -7,7 +7,7 @@ import type { ModelObjectiveSpec } from '../../../src/core/spec.ts';
 import type { TrajectoryPoint } from '../../../src/core/types.ts';
 import { withoutTime } from '../spec-helpers.ts';
 import { train } from './helpers.ts';
-import { modelJob, runModel, standardDeviation } from './run-helpers.ts';
+import { modelJob, runModel, standardDeviation, TWO_MOONS_MLP } from './run-helpers.ts';
 
 /**
  * The model objectives through the run loop (src/core/run.ts): batches moved between steps,
@@ -272,18 +272,7 @@ describe('mini-batches through the Run', () => {
 
 describe('MLP on two_moons through runToCompletion', () => {
   it('1,000 samples, noise 0.2, hidden [16, 16], Adam, batch 64: validation accuracy >= 0.95', () => {
-    const { result, trajectory } = runModel({
-      objective: {
-        type: 'model',
-        model: 'mlp',
-        data: { builtin: 'two_moons', samples: 1000, noise: 0.2 },
-        hidden: [16, 16],
-        batchSize: 64,
-      },
-      optimizer: { name: 'adam', lr: 0.01 },
-      stop: { maxIterations: 1300 },
-      seed: 3,
-    });
+    const { result, trajectory } = runModel(TWO_MOONS_MLP);
     const validation = result.validation;
     console.log(
       `two_moons mlp via the Run: validation accuracy ${trajectory[0].valAccuracy} -> best ${validation?.accuracy} (loss ${validation?.loss.toFixed(4)}), final ${validation?.finalAccuracy}`,
