@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateDataset } from '../src/core/data/generators.ts';
 import type { DataObjective } from '../src/core/objectives/models/data-objective.ts';
+import { createDenseKernels } from '../src/core/objectives/models/dense.ts';
 import { createModelObjective } from '../src/core/objectives/models/index.ts';
 import type { Activation } from '../src/core/objectives/models/spec.ts';
 import { createAdam } from '../src/core/optimizers/adam.ts';
@@ -23,7 +24,9 @@ import { type BenchRow, median } from './stats.ts';
  * at the start (the row's `startLossDifference`, ~1e-16: same net, same data, same layout).
  *
  * - Ours: one epoch of what the run loop does per iteration — nextBatch (copies the 64 rows),
- *   valueAndGradient (forward and backward, float64), Adam's step.
+ *   valueAndGradient (forward and backward, float64: the products, relu and tanh in WebAssembly
+ *   SIMD, src/core/objectives/models/dense.ts), Adam's step. The row's `simd` detail is 1 when the
+ *   kernels ran in WebAssembly, 0 when on their JavaScript twins (the same numbers, slower).
  * - PyTorch (`torch.set_num_threads(1)`): the usual loop, X[idx], zero_grad, cross_entropy,
  *   backward, Adam.step. float64 for the goal rows: ours is float64, so that is the same arithmetic
  *   at the same precision (results agree to rounding); float32, what PyTorch users run by default,
@@ -295,6 +298,7 @@ export async function benchModels(): Promise<BenchRow[]> {
           torchForwardSamplesPerSecond: torchForward,
           torchBackwardSamplesPerSecond: torchBackward,
           startLossDifference,
+          simd: createDenseKernels(1).simd ? 1 : 0,
         },
       });
       rows.push({

@@ -1,4 +1,4 @@
-import { multiplyTransposedAdd, transpose } from './dense.ts';
+import { createDenseKernels, type DenseKernels, transpose } from './dense.ts';
 import { correctPredictions, headLoss, type OutputHead } from './loss-heads.ts';
 import type { Activation, LossHead } from './spec.ts';
 
@@ -38,45 +38,73 @@ export function layerLayouts(sizes: readonly number[]): LayerLayout[] {
  *   ∇Wₗ += δₗᵀ aₗ₋₁,  ∇bₗ += Σ_rows δₗ,  δₗ₋₁ = (δₗ Wₗ) ⊙ act′(aₗ₋₁)
  * with act′ = 1 − a² for tanh and [a > 0] for relu (0 at the kink, as PyTorch).
  *
- * Every product has the shape C += P·Qᵀ ({@link multiplyTransposedAdd}): the forward pass
- * Z = A Wᵀ reads A and W along rows; ∇W = δᵀ A and δ W read transposed copies of δ, A and W,
- * made once per chunk (per evaluation for W), a few percent of the multiply-adds. Scratch is
- * allocated once, for CHUNK_ROWS rows: an evaluation allocates nothing.
+ * Every product is the one kernel C = base + P·Q of dense.ts (WebAssembly SIMD): the forward pass
+ * Zₗ = bₗ + aₗ₋₁ Wₗᵀ reads Wₗᵀ, copied once per evaluation; ∇Wₗ += δₗᵀ aₗ₋₁ reads δₗ transposed
+ * through its strides; ∇bₗ += 1·δₗ; δₗ Wₗ reads Wₗ in place. All of it works in one workspace
+ * allocated at construction, for CHUNK_ROWS rows: the parameters and the gradient (copied in and
+ * out once per evaluation, a few µs against the products' hundreds), the chunk of input rows, each
+ * layer's activations, deltas and transposed weights, a row of zeros and a one. An evaluation
+ * allocates nothing.
  */
 export class Network {
   readonly dim: number;
   readonly layers: LayerLayout[];
+  /** Whether the kernels run in WebAssembly SIMD (false: their JavaScript twins, the same numbers). */
+  readonly simd: boolean;
   private readonly output: OutputHead;
   /** Correct predictions counted by the last `meanLoss` call that asked for them. */
   correct = 0;
 
+  private readonly kernels: DenseKernels;
+  private readonly data: Float64Array;
+  /** Workspace offsets: parameters, gradient, the input chunk, a row of zeros, a one. */
+  private readonly paramsAt: number;
+  private readonly gradientAt: number;
+  private readonly inputAt: number;
+  private readonly zerosAt: number;
+  private readonly oneAt: number;
   /** Per layer (index l−1): aₗ (hidden, after the activation) or z_L (output), CHUNK_ROWS × outputs. */
-  private readonly activations: Float64Array[];
+  private readonly activationsAt: number[];
   /** Per layer: δₗ = ∂loss/∂zₗ, CHUNK_ROWS × outputs. */
-  private readonly deltas: Float64Array[];
-  /** Per layer: Wₗᵀ (inputs × outputs), refreshed once per gradient evaluation (layer 1 needs none). */
-  private readonly transposedWeights: Float64Array[];
-  /** δₗᵀ and aₗ₋₁ᵀ of the current chunk. */
-  private readonly transposedDelta: Float64Array;
-  private readonly transposedInput: Float64Array;
+  private readonly deltasAt: number[];
+  /** Per layer: Wₗᵀ (inputs × outputs), copied once per evaluation. */
+  private readonly transposedWeightsAt: number[];
+  /** Views of the output layer's z and δ (the loss head reads and writes them). */
+  private readonly logits: Float64Array;
+  private readonly outputDelta: Float64Array;
 
   constructor(
     readonly sizes: readonly number[],
     readonly activation: Activation,
     readonly head: LossHead,
+    simd = true,
   ) {
     this.layers = layerLayouts(sizes);
     const last = this.layers[this.layers.length - 1];
     this.dim = last.biasOffset + last.outputs;
     this.output = { head, outputs: last.outputs };
-    this.activations = this.layers.map((layer) => new Float64Array(CHUNK_ROWS * layer.outputs));
-    this.deltas = this.layers.map((layer) => new Float64Array(CHUNK_ROWS * layer.outputs));
-    this.transposedWeights = this.layers.map((layer, l) =>
-      l === 0 ? new Float64Array(0) : new Float64Array(layer.inputs * layer.outputs),
-    );
-    const widest = Math.max(...sizes);
-    this.transposedDelta = new Float64Array(CHUNK_ROWS * widest);
-    this.transposedInput = new Float64Array(CHUNK_ROWS * widest);
+    let size = 0;
+    const region = (length: number) => {
+      const at = size;
+      size += length;
+      return at;
+    };
+    this.paramsAt = region(this.dim);
+    this.gradientAt = region(this.dim);
+    this.inputAt = region(CHUNK_ROWS * sizes[0]);
+    this.zerosAt = region(Math.max(...sizes));
+    this.oneAt = region(1);
+    this.activationsAt = this.layers.map((layer) => region(CHUNK_ROWS * layer.outputs));
+    this.deltasAt = this.layers.map((layer) => region(CHUNK_ROWS * layer.outputs));
+    this.transposedWeightsAt = this.layers.map((layer) => region(layer.inputs * layer.outputs));
+    this.kernels = createDenseKernels(size, simd);
+    this.simd = this.kernels.simd;
+    this.data = this.kernels.data;
+    this.data[this.oneAt] = 1;
+    const outputAt = this.activationsAt[this.layers.length - 1];
+    const outputDeltaAt = this.deltasAt[this.layers.length - 1];
+    this.logits = this.data.subarray(outputAt, outputAt + CHUNK_ROWS * last.outputs);
+    this.outputDelta = this.data.subarray(outputDeltaAt, outputDeltaAt + CHUNK_ROWS * last.outputs);
   }
 
   /**
@@ -94,89 +122,83 @@ export class Network {
   ): number {
     const scale = 1 / rows;
     const output = this.output;
-    const logits = this.activations[this.activations.length - 1];
-    const delta = this.deltas[this.deltas.length - 1];
-    if (g !== null) {
-      g.fill(0);
-      for (let l = 1; l < this.layers.length; l++) {
-        const { inputs, outputs: width, weightOffset } = this.layers[l];
-        transpose(width, inputs, x, weightOffset, this.transposedWeights[l]);
-      }
+    const data = this.data;
+    const features = this.sizes[0];
+    data.set(x, this.paramsAt);
+    for (let l = 0; l < this.layers.length; l++) {
+      const { inputs, outputs, weightOffset } = this.layers[l];
+      transpose(data, outputs, inputs, this.paramsAt + weightOffset, this.transposedWeightsAt[l]);
     }
+    if (g !== null) data.fill(0, this.gradientAt, this.gradientAt + this.dim);
     let loss = 0;
     let correct = 0;
     for (let start = 0; start < rows; start += CHUNK_ROWS) {
       const count = Math.min(CHUNK_ROWS, rows - start);
-      this.forward(X, start, count, x);
-      loss += headLoss(output, logits, count, y, start, g === null ? null : delta, scale);
-      if (countCorrect) correct += correctPredictions(output, logits, count, y, start);
-      if (g !== null) this.backward(X, start, count, g);
+      data.set(X.subarray(start * features, (start + count) * features), this.inputAt);
+      this.forward(count);
+      loss += headLoss(output, this.logits, count, y, start, g === null ? null : this.outputDelta, scale);
+      if (countCorrect) correct += correctPredictions(output, this.logits, count, y, start);
+      if (g !== null) this.backward(count);
     }
+    if (g !== null) g.set(data.subarray(this.gradientAt, this.gradientAt + this.dim));
     if (countCorrect) this.correct = correct;
     return loss * scale;
   }
 
-  /** aₗ = act(Wₗ aₗ₋₁ + bₗ) for the `count` rows from `start`; the output layer's z stays linear. */
-  private forward(X: Float64Array, start: number, count: number, x: Float64Array): void {
-    let input = X;
-    let inputOffset = start * this.sizes[0];
+  /** aₗ = act(bₗ + aₗ₋₁ Wₗᵀ) for the `count` rows of the input chunk; the output layer's z stays linear. */
+  private forward(count: number): void {
+    const kernels = this.kernels;
+    let input = this.inputAt;
     const last = this.layers.length - 1;
     for (let l = 0; l <= last; l++) {
-      const { inputs, outputs, weightOffset, biasOffset } = this.layers[l];
-      const out = this.activations[l];
-      // z starts as the bias, then z += a Wᵀ
-      for (let r = 0; r < count; r++) {
-        for (let o = 0; o < outputs; o++) out[r * outputs + o] = x[biasOffset + o];
+      const { inputs, outputs, biasOffset } = this.layers[l];
+      const out = this.activationsAt[l];
+      kernels.multiply(
+        count,
+        outputs,
+        inputs,
+        input,
+        inputs,
+        1,
+        this.transposedWeightsAt[l],
+        out,
+        this.paramsAt + biasOffset,
+      );
+      if (l < last) {
+        if (this.activation === 'tanh') kernels.tanh(out, count * outputs);
+        else kernels.relu(out, count * outputs);
       }
-      multiplyTransposedAdd(count, outputs, inputs, input, inputOffset, x, weightOffset, out, 0);
-      if (l < last) activate(this.activation, out, count * outputs);
       input = out;
-      inputOffset = 0;
     }
   }
 
-  /** Adds the chunk's ∇W and ∇b into g, from δ_L left in the last delta buffer by the head. */
-  private backward(X: Float64Array, start: number, count: number, g: Float64Array): void {
-    const deltaT = this.transposedDelta;
-    const inputT = this.transposedInput;
+  /** Adds the chunk's ∇W and ∇b into the gradient, from δ_L left in the last delta region by the head. */
+  private backward(count: number): void {
+    const kernels = this.kernels;
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const { inputs, outputs, weightOffset, biasOffset } = this.layers[l];
-      const delta = this.deltas[l];
-      const input = l === 0 ? X : this.activations[l - 1];
-      const inputOffset = l === 0 ? start * inputs : 0;
-      transpose(count, outputs, delta, 0, deltaT);
-      transpose(count, inputs, input, inputOffset, inputT);
-      // ∇W (outputs × inputs) += δᵀ a
-      multiplyTransposedAdd(outputs, inputs, count, deltaT, 0, inputT, 0, g, weightOffset);
-      for (let o = 0; o < outputs; o++) {
-        let sum = 0;
-        for (let r = 0; r < count; r++) sum += deltaT[o * count + r];
-        g[biasOffset + o] += sum;
-      }
+      const delta = this.deltasAt[l];
+      const input = l === 0 ? this.inputAt : this.activationsAt[l - 1];
+      // ∇W (outputs × inputs) += δᵀ a: P(o, r) = δ[r][o]
+      kernels.multiply(outputs, inputs, count, delta, 1, outputs, input, this.gradientAt + weightOffset, -1);
+      // ∇b += 1·δ: P is the constant one (strides 0)
+      kernels.multiply(1, outputs, count, this.oneAt, 0, 0, delta, this.gradientAt + biasOffset, -1);
       if (l === 0) break;
-      // δₗ₋₁ = (δₗ Wₗ) ⊙ act′(aₗ₋₁), δ Wₗ = δ (Wₗᵀ)ᵀ
-      const previous = this.deltas[l - 1];
-      previous.fill(0, 0, count * inputs);
-      multiplyTransposedAdd(count, inputs, outputs, delta, 0, this.transposedWeights[l], 0, previous, 0);
-      activationDerivative(this.activation, previous, input, count * inputs);
+      // δₗ₋₁ = (0 + δₗ Wₗ) ⊙ act′(aₗ₋₁)
+      const previous = this.deltasAt[l - 1];
+      kernels.multiply(
+        count,
+        inputs,
+        outputs,
+        delta,
+        outputs,
+        1,
+        this.paramsAt + weightOffset,
+        previous,
+        this.zerosAt,
+      );
+      if (this.activation === 'tanh') kernels.tanhDerivative(previous, input, count * inputs);
+      else kernels.reluDerivative(previous, input, count * inputs);
     }
-  }
-}
-
-/** a ← act(a) over the first n entries. */
-function activate(activation: Activation, a: Float64Array, n: number): void {
-  if (activation === 'tanh') {
-    for (let i = 0; i < n; i++) a[i] = Math.tanh(a[i]);
-  } else {
-    for (let i = 0; i < n; i++) if (a[i] < 0) a[i] = 0;
-  }
-}
-
-/** δ ← δ ⊙ act′, from the activations a = act(z): 1 − a² (tanh), [a > 0] (relu). */
-function activationDerivative(activation: Activation, delta: Float64Array, a: Float64Array, n: number): void {
-  if (activation === 'tanh') {
-    for (let i = 0; i < n; i++) delta[i] *= 1 - a[i] * a[i];
-  } else {
-    for (let i = 0; i < n; i++) if (!(a[i] > 0)) delta[i] = 0;
   }
 }
