@@ -10,6 +10,7 @@ import { createSchedule } from './schedules.ts';
 import { type JobSpec, objectiveDim } from './spec.ts';
 import { startPoint } from './start-point.ts';
 import type {
+  DeviceInfo,
   Diagnostics,
   DiagnosticsSkipped,
   EvaluationCounts,
@@ -77,11 +78,26 @@ function monotonicClock(): number {
   return performance.now();
 }
 
+/** Where the CPU core runs: float64, no adapter. */
+export const CPU_DEVICE: Readonly<DeviceInfo> = Object.freeze({
+  kind: 'cpu',
+  precision: 'float64',
+  adapter: null,
+});
+
 /** JSON-safe snapshot of a run between two steps. */
 export interface RunCheckpoint {
   version: number;
   iteration: number;
   state: Encoded;
+  /**
+   * 'float32' when some part of the run so far ran in float32 (on a compute device: see
+   * backends/gpu-run.ts); absent for a float64 run. A Run resumed from such a checkpoint continues
+   * in float64 and reports `device.precision: 'float32'`, and its own checkpoints carry it on.
+   */
+  precision?: 'float32';
+  /** The adapter of the device that wrote the checkpoint (device runs only). */
+  adapter?: string | null;
 }
 
 export interface RunOptions {
@@ -106,6 +122,8 @@ export class Run {
   readonly dim: number;
   readonly objective: Objective;
   readonly evaluations: EvaluationCounts = { f: 0, gradient: 0, hessian: 0 };
+  /** The CPU in float64, or float32 precision once resumed from a device checkpoint (RunCheckpoint.precision). */
+  readonly device: DeviceInfo;
 
   private readonly optimizer: Optimizer;
   private readonly schedule: Schedule;
@@ -176,6 +194,8 @@ export class Run {
   constructor(spec: JobSpec, options: RunOptions = {}) {
     this.spec = spec;
     this.dim = objectiveDim(spec.objective);
+    this.device =
+      options.checkpoint?.precision === 'float32' ? { ...CPU_DEVICE, precision: 'float32' } : CPU_DEVICE;
     this.clock = options.clock ?? monotonicClock;
     // The run's time starts before the objective is built: a rotated Q is part of the budget.
     this.segmentStart = this.clock();
@@ -287,6 +307,7 @@ export class Run {
     return {
       version: CHECKPOINT_VERSION,
       iteration: this.i,
+      ...(this.device.precision === 'float32' ? { precision: 'float32' as const } : {}),
       state: encodeState({
         x,
         f: stopped ? this.finalF : this.f,
@@ -320,6 +341,7 @@ export class Run {
     return {
       stopReason,
       converged: stopReason === 'grad_tol' || stopReason === 'f_tol' || stopReason === 'target_value',
+      device: { ...this.device },
       x: inline ? Array.from(finalX) : null,
       f,
       gradNorm,

@@ -3,7 +3,7 @@ import { createObjective } from '../objectives/index.ts';
 import { createOptimizer } from '../optimizers/index.ts';
 import { decodeState, encodeState } from '../plain-state.ts';
 import { recordStride } from '../recording.ts';
-import { CHECKPOINT_VERSION, type RunCheckpoint } from '../run.ts';
+import { CHECKPOINT_VERSION, type RunCheckpoint, type RunOutput } from '../run.ts';
 import { createSchedule } from '../schedules.ts';
 import type { JobSpec } from '../spec.ts';
 import { startPoint } from '../start-point.ts';
@@ -69,8 +69,6 @@ export interface GpuRunCheckpoint extends RunCheckpoint {
   precision: 'float32';
   adapter: string | null;
 }
-
-export type GpuResult = Result & { device: DeviceInfo };
 
 export interface GpuRunOptions {
   /** Aborting stops the run at the end of the batch in flight, with stopReason `cancelled`. */
@@ -286,7 +284,7 @@ export class GpuRun {
   }
 
   /** The result; only once the run is done. `inlineMaxDim` nulls x and best.x above that dimension. */
-  async result(inlineMaxDim = Number.POSITIVE_INFINITY): Promise<GpuResult> {
+  async result(inlineMaxDim = Number.POSITIVE_INFINITY): Promise<Result> {
     const stopReason = this.stopReason;
     if (stopReason === null) throw new Error('the run has not finished');
     const diverged = stopReason === 'diverged' && this.i > 0;
@@ -300,7 +298,7 @@ export class GpuRun {
     return {
       stopReason,
       converged: stopReason === 'grad_tol' || stopReason === 'f_tol' || stopReason === 'target_value',
-      device: this.device,
+      device: { ...this.device },
       x: inline && finalX ? Array.from(finalX) : null,
       f,
       gradNorm,
@@ -548,4 +546,23 @@ function isArrayRecord(value: PlainState): value is { [key: string]: Float64Arra
   return (
     value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Float64Array)
   );
+}
+
+/** Runs a spec on a device to the end (the device analogue of run.ts runToCompletion; `descent run`, tests). */
+export async function runOnDeviceToCompletion(
+  backend: ComputeBackend,
+  spec: JobSpec,
+  options: GpuRunOptions = {},
+): Promise<RunOutput> {
+  const run = await GpuRun.create(backend, spec, options);
+  try {
+    const trajectory = run.takePoints();
+    while (!(await run.advance())) {
+      /* advance(∞) resolves only when done */
+    }
+    for (const point of run.takePoints()) trajectory.push(point);
+    return { result: await run.result(), trajectory };
+  } finally {
+    run.destroy();
+  }
 }
