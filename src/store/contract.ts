@@ -20,7 +20,10 @@ import type { Result, TrajectoryPoint } from '../core/types.ts';
  *   {p}:finished              pubsub channel; message = FinishedJob JSON, sent by the script that
  *                                    finishes a running job or fails a job (the API's run metrics)
  *   {p}:workers               zset   worker ids scored by last heartbeat ms (readyz: "a worker seen recently")
+ *   {p}:worker:{id}           string the worker's WorkerInfo JSON: queues (cpu, gpu) and GPU adapter (routing, readyz)
  *
+ * GPU jobs (`device: "gpu"`, and `auto` ones routed to a GPU) go to a second queue,
+ * `descent-jobs-gpu`, with the same payload; only GPU workers consume it (src/queue/routing.ts).
  * The BullMQ queue is named `descent-jobs` (same prefix); job data = { jobId } (the normalised spec
  * is in the record, so the queue payload stays small), plus `spec`, a copy of the record's, for a
  * run small enough to start on a worker's main thread (src/queue/inline.ts); BullMQ job id = our job id.
