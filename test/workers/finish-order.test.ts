@@ -48,6 +48,7 @@ beforeAll(async () => {
       REDIS_PREFIX: PREFIX,
       LOG_LEVEL: 'silent',
       WORKER_CONCURRENCY: '1',
+      WORKER_DEVICES: 'cpu',
       JOB_TTL_SECONDS: '0',
     }),
   );
