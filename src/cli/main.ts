@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
-import { runToCompletion } from '../core/run.ts';
 import { normalizeJobSpec } from '../schemas/job-spec.ts';
 import { validationProblem } from '../schemas/problem.ts';
+import { runWhereAsked } from './device.ts';
 import { ExitError, problemText, readSpecJson, specArgument, UsageError } from './spec.ts';
 
 /**
  * `descent run <spec.json | ->`: runs one job spec in-process with the workers' core and prints
  * `{spec, result, trajectory}` on stdout. Exit 0 when the run finished (whatever its stopReason),
- * 2 with problem+json on stderr when the spec is invalid.
+ * 2 with problem+json on stderr when the spec is invalid, or asks for `device: "gpu"` on a machine
+ * without a GPU adapter (src/cli/device.ts says where each spec runs).
  */
 
 const USAGE = `usage:
@@ -19,7 +20,7 @@ async function commandRun(positionals: string[]): Promise<void> {
   const normalized = normalizeJobSpec(input);
   if (!normalized.ok)
     throw new ExitError(problemText(validationProblem(normalized.errors, 'Invalid job spec')), 2);
-  const { result, trajectory } = runToCompletion(normalized.spec);
+  const { result, trajectory } = await runWhereAsked(normalized.spec);
   process.stdout.write(`${JSON.stringify({ spec: normalized.spec, result, trajectory })}\n`);
 }
 
