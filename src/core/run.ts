@@ -4,8 +4,14 @@ import { clipGradient } from './optimizers/clip.ts';
 import { createOptimizer } from './optimizers/index.ts';
 import { createStepContext, type FullStepContext } from './optimizers/step-context.ts';
 import { decodeState, type Encoded, encodeState } from './plain-state.ts';
-import { Rng, type RngState } from './random.ts';
-import { recordStride } from './recording.ts';
+import { Rng } from './random.ts';
+import {
+  type CheckpointState,
+  isConverged,
+  monotonicClock,
+  runStride,
+  STATIONARY_GRAD_NORM,
+} from './run-bookkeeping.ts';
 import { createSchedule } from './schedules.ts';
 import { type JobSpec, objectiveDim } from './spec.ts';
 import { startPoint } from './start-point.ts';
@@ -57,8 +63,6 @@ const EXPLOSION_FACTOR = 1e12;
 const CLOCK_CHECK_MS = 1;
 /** Stream tag mixed into the seed for the gradient-noise PRNG. */
 const NOISE_STREAM = 0x6e6f6973;
-/** ‖g‖ below which the final point is classified as stationary in the diagnostics (or gradTol if larger). */
-const STATIONARY_GRAD_NORM = 1e-6;
 /** Diagnostics that were skipped for `reason` (see Diagnostics.skipped). */
 function skipped(reason: DiagnosticsSkipped): Diagnostics {
   return { stationaryPoint: null, conditionNumber: null, skipped: reason };
@@ -68,15 +72,6 @@ function skipped(reason: DiagnosticsSkipped): Diagnostics {
 const NO_DIAGNOSTICS: Diagnostics = Object.freeze({ stationaryPoint: null, conditionNumber: null });
 
 export const CHECKPOINT_VERSION = 1;
-
-/**
- * The default clock. One function for every run (not a closure per run): the loop calls it, and
- * a new call target per run makes V8 deoptimize the loop (the same holds for optimizers and
- * schedules, which are classes for that reason).
- */
-function monotonicClock(): number {
-  return performance.now();
-}
 
 /** Where the CPU core runs: float64, no adapter. */
 export const CPU_DEVICE: Readonly<DeviceInfo> = Object.freeze({
@@ -205,11 +200,7 @@ export class Run {
     this.countedObjective = countEvaluations(this.objective, this.evaluations);
     this.optimizer = createOptimizer(spec.optimizer);
     this.schedule = createSchedule(spec.schedule, spec.stop.maxIterations);
-    // Capped at maxIterations + 1 (no further multiple is reached) so it stays a small integer.
-    this.stride = Math.min(
-      recordStride(spec.record.every, spec.stop.maxIterations, spec.record.maxPoints),
-      spec.stop.maxIterations + 1,
-    );
+    this.stride = runStride(spec);
     this.gradTol = spec.stop.gradTol;
     this.targetValue = spec.stop.targetValue ?? Number.NEGATIVE_INFINITY;
     this.fTol = spec.stop.fTol ?? -1;
@@ -340,7 +331,7 @@ export class Run {
     const inline = this.dim <= inlineMaxDim;
     return {
       stopReason,
-      converged: stopReason === 'grad_tol' || stopReason === 'f_tol' || stopReason === 'target_value',
+      converged: isConverged(stopReason),
       device: { ...this.device },
       x: inline ? Array.from(finalX) : null,
       f,
@@ -598,23 +589,6 @@ export class Run {
     this.measure(poisonOf(this.x));
     this.context.f = this.f;
   }
-}
-
-interface CheckpointState {
-  x: Float64Array;
-  f: number;
-  /** Present when the checkpoint was taken while diagnosing (absent in older checkpoints). */
-  stopped?: { stopReason: StopReason; gradNorm: number } | null;
-  f0: number;
-  prevF: number;
-  lr: number;
-  best: { iteration: number; f: number; x: Float64Array | null };
-  optimizer: PlainState;
-  schedule: PlainState;
-  noise: RngState | null;
-  evaluations: EvaluationCounts;
-  elapsedMs: number;
-  lastRecorded: number;
 }
 
 /** f and ∇f at x into g, and ‖g‖² into normSquared[0]: in one pass when the objective offers it. */
