@@ -16,12 +16,22 @@ import type { OptimizationJob } from './processor.ts';
  * routed here for another worker's adapter) runs on the CPU path. A `gpu` job larger than this
  * device holds fails with the reason (it cannot happen under the default MAX_DIM).
  *
- * Why the main thread: a GPU run is a loop of submissions and read-backs, each awaited, so the
- * event loop runs between them (lock renewal, cancels, heartbeats); the host's own work per
- * batch is small (batches of ~20 ms on the device; one read-back of the per-iteration scalars
- * and the recorded iterates). Measured on llvmpipe, the worst event-loop delay during a run was
- * ~80 ms (that software device computes on the CPU); the lock is renewed every 2.5-5 s.
- * A thread would need its own Dawn instance and device per thread for nothing.
+ * Why the main thread: a GPU run is a loop of submissions and read-backs, each awaited, and the
+ * host's own work per batch is small (batches of ~20 ms on the device, one read-back of the
+ * per-iteration scalars and the recorded iterates). Dawn's Node binding completes device work by
+ * polling (setImmediate → ProcessEvents) while anything is pending, so on a hardware adapter the
+ * event loop runs lock renewal, cancels and heartbeats between polls while the GPU computes.
+ * A thread would need a Dawn instance and device of its own for that, and the binding a
+ * worker-thread load, for no gain.
+ *
+ * On a software adapter the device's work runs inside that polling, on this thread: llvmpipe
+ * executes each submitted batch there, so the event loop waits for it (measured on 2 loaded
+ * cores: batches of 20-100 ms, loop delays up to ~200 ms). Lock renewal still holds: the
+ * SIGKILL test in test/workers/gpu-workers.test.ts runs with a 1 s lock (renewed every 250-500
+ * ms) and sees no stall of the surviving run; a cancel lands after the batch in flight (128 ms
+ * from the API's answer to the stored status, measured through the API on llvmpipe in
+ * test/api/gpu.test.ts, against ~20-40 ms for a CPU run). Software adapters serve tests and
+ * development (`auto` never picks one).
  *
  * The GpuRun reads the job's stored checkpoint as any run does: a GPU checkpoint, or a CPU one
  * (a job that ran on the CPU path before), rounded to float32.
