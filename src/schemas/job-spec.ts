@@ -242,7 +242,7 @@ function deviceFieldError(spec: JobSpec): FieldError | null {
   if (reason === null) return null;
   return {
     path: 'device',
-    message: `"gpu" is not available for this spec: ${reason} (use "cpu", or "auto" to run it where it can)`,
+    message: `"gpu" is not available for this spec: ${reason}; use "cpu", or "auto" to run it where it can`,
   };
 }
 
