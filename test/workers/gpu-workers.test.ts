@@ -100,9 +100,24 @@ const large = (device: string) => ({
   device,
 });
 
+/** 6,000 Adam steps on a 1,000-dim Rosenbrock: a few seconds on llvmpipe. */
+const LONG_SPEC = makeSpec({
+  objective: { type: 'builtin', name: 'rosenbrock', dim: 1000 },
+  optimizer: { name: 'adam', lr: 1e-3 },
+  stop: { maxIterations: 6000, gradTol: 0, fTol: null, maxSeconds: 600 },
+  record: { every: 10 },
+  device: 'gpu',
+});
+
 // Processes start slowly on a loaded machine (tsx compiles, Dawn starts llvmpipe): generous timeouts.
 describeGpu('GPU workers', () => {
   const gpu = useTestDevice();
+  let uninterrupted: RunOutput | null = null;
+  /** LONG_SPEC run to its end on this process's device, once. */
+  const expectedLong = async () => {
+    uninterrupted ??= await runOnDeviceToCompletion(gpu.backend, LONG_SPEC);
+    return uninterrupted;
+  };
 
   it('routes gpu jobs only to GPU workers, auto by size to a GPU worker while one is seen and to the CPU after', {
     timeout: 120_000,
@@ -178,15 +193,8 @@ describeGpu('GPU workers', () => {
   it('a GPU run checkpointed, its worker SIGKILLed, resumed by another GPU worker: the uninterrupted result', {
     timeout: 120_000,
   }, async () => {
-    // 6,000 Adam steps on a 1,000-dim Rosenbrock, a few seconds on llvmpipe.
-    const spec = makeSpec({
-      objective: { type: 'builtin', name: 'rosenbrock', dim: 1000 },
-      optimizer: { name: 'adam', lr: 1e-3 },
-      stop: { maxIterations: 6000, gradTol: 0, fTol: null, maxSeconds: 600 },
-      record: { every: 10 },
-      device: 'gpu',
-    });
-    const expected: RunOutput = await runOnDeviceToCompletion(gpu.backend, spec);
+    const spec = LONG_SPEC;
+    const expected = await expectedLong();
     // A short lock and stall check, so the dead worker's job moves within a second or two, and
     // the survivor's run on its main thread must renew its lock every 250-500 ms.
     const env = { WORKER_DEVICES: 'gpu', WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '300' };
@@ -239,5 +247,49 @@ describeGpu('GPU workers', () => {
       await queueEvents.close();
       eventsConnection.disconnect();
     }
+  });
+
+  it('a GPU run handed back on SIGTERM is resumed at once by another GPU worker: the uninterrupted result', {
+    timeout: 120_000,
+  }, async () => {
+    const expected = await expectedLong();
+    // Lock and stall check far longer than the test: only the hand-back can move the job quickly.
+    const env = {
+      WORKER_DEVICES: 'gpu',
+      WORKER_LOCK_DURATION_MS: '120000',
+      WORKER_STALLED_INTERVAL_MS: '120000',
+    };
+    const workers = [processes.spawn(env), processes.spawn(env)];
+    await waitForDevices(0, 2);
+    const { job } = await jobs.create('default', LONG_SPEC);
+    await service.app.jobQueue.enqueue(job.id, LONG_SPEC);
+    await waitFor(
+      async () => ((await jobs.get(job.id))?.progress?.iteration ?? 0) > 1500,
+      60_000,
+      'progress',
+    );
+    const holder = (await gpuQueue.getJob(job.id))?.processedBy;
+    const stopping = workers.find((worker) => workerId(worker) === holder);
+    if (stopping === undefined) throw new Error(`no worker process is ${holder}`);
+    const survivor = workers.find((worker) => worker !== stopping) as WorkerProcess;
+    stopping.child.kill('SIGTERM');
+    const [code] = await stopping.exited;
+    expect(code).toBe(0);
+    const handedBack = stopping.logs.find(
+      (line) => line.msg === 'job handed back to the queue' && line.jobId === job.id,
+    );
+    expect(handedBack?.iteration).toBeGreaterThan(1500);
+
+    const { record } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled'], 90_000);
+    expect(record.status).toBe('completed');
+    const finishedLine = await waitFor(
+      async () => survivor.logs.find((line) => line.msg === 'job finished' && line.jobId === job.id),
+      10_000,
+      'the log line',
+    );
+    expect(finishedLine.resumedFrom).toBe(handedBack?.iteration);
+    expect({ ...record.result, wallMs: 0 }).toEqual({ ...expected.result, wallMs: 0 });
+    const stored = await trajectories.read(job.id, -1, 100_000);
+    expect(withoutTime(stored)).toEqual(withoutTime(expected.trajectory));
   });
 });
