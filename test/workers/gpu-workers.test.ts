@@ -75,6 +75,33 @@ async function finisherOf(jobId: string, workers: WorkerProcess[]): Promise<Work
   return finishers[0];
 }
 
+/** The worker process running `jobId` (BullMQ's processedBy is its id) and the other one. */
+async function holderOf(jobId: string, workers: WorkerProcess[]): Promise<[WorkerProcess, WorkerProcess]> {
+  const holder = (await gpuQueue.getJob(jobId))?.processedBy;
+  const running = workers.find((worker) => workerId(worker) === holder);
+  if (running === undefined) throw new Error(`no worker process is ${holder}`);
+  return [running, workers.find((worker) => worker !== running) as WorkerProcess];
+}
+
+/** Waits for the job to complete; resolves to `worker`'s "job finished" line for it. */
+async function completedBy(jobId: string, worker: WorkerProcess): Promise<Record<string, unknown>> {
+  const { record } = await waitForStatus(jobs, jobId, ['completed', 'failed', 'cancelled'], 90_000);
+  expect(record.status).toBe('completed');
+  return waitFor(
+    async () => worker.logs.find((line) => line.msg === 'job finished' && line.jobId === jobId),
+    10_000,
+    'the log line',
+  );
+}
+
+/** The stored result and trajectory are those of the uninterrupted run (wall-clock fields aside). */
+async function expectUninterrupted(jobId: string, expected: RunOutput): Promise<void> {
+  const record = await jobs.get(jobId);
+  expect({ ...record?.result, wallMs: 0 }).toEqual({ ...expected.result, wallMs: 0 });
+  const stored = await trajectories.read(jobId, -1, 100_000);
+  expect(withoutTime(stored)).toEqual(withoutTime(expected.trajectory));
+}
+
 async function readiness(): Promise<{ devices: { cpu: number; gpu: number }; adapters: unknown[] }> {
   const response = await fetch(`${service.url}/readyz`);
   return response.status === 200 ? response.json() : { devices: { cpu: 0, gpu: 0 }, adapters: [] };
@@ -217,32 +244,20 @@ describeGpu('GPU workers', () => {
         60_000,
         'a checkpoint',
       );
-      const holder = (await gpuQueue.getJob(job.id))?.processedBy;
-      const victim = workers.find((worker) => workerId(worker) === holder);
-      if (victim === undefined) throw new Error(`no worker process is ${holder}`);
-      const survivor = workers.find((worker) => worker !== victim) as WorkerProcess;
+      const [victim, survivor] = await holderOf(job.id, workers);
       victim.child.kill('SIGKILL');
       await victim.exited;
       const checkpointAtKill = (await jobs.loadCheckpoint(job.id))?.iteration ?? 0;
       expect((await jobs.loadCheckpoint(job.id))?.precision).toBe('float32');
 
-      const { record } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled'], 90_000);
-      expect(record.status).toBe('completed');
-      const finishedLine = await waitFor(
-        async () => survivor.logs.find((line) => line.msg === 'job finished' && line.jobId === job.id),
-        10_000,
-        'the log line',
-      );
+      const finishedLine = await completedBy(job.id, survivor);
       expect(finishedLine.resumedFrom).toBeGreaterThanOrEqual(checkpointAtKill);
       expect(finishedLine.queue).toBe(GPU_QUEUE_NAME);
       // The kill's stall only: the survivor's run never lost its lock.
       expect(stalled).toEqual([job.id]);
 
-      const result = record.result;
-      expect(result?.device).toEqual({ kind: 'gpu', precision: 'float32', adapter: gpu.adapter });
-      expect({ ...result, wallMs: 0 }).toEqual({ ...expected.result, wallMs: 0 });
-      const stored = await trajectories.read(job.id, -1, 100_000);
-      expect(withoutTime(stored)).toEqual(withoutTime(expected.trajectory));
+      expect(expected.result.device).toEqual({ kind: 'gpu', precision: 'float32', adapter: gpu.adapter });
+      await expectUninterrupted(job.id, expected);
     } finally {
       await queueEvents.close();
       eventsConnection.disconnect();
@@ -268,10 +283,7 @@ describeGpu('GPU workers', () => {
       60_000,
       'progress',
     );
-    const holder = (await gpuQueue.getJob(job.id))?.processedBy;
-    const stopping = workers.find((worker) => workerId(worker) === holder);
-    if (stopping === undefined) throw new Error(`no worker process is ${holder}`);
-    const survivor = workers.find((worker) => worker !== stopping) as WorkerProcess;
+    const [stopping, survivor] = await holderOf(job.id, workers);
     stopping.child.kill('SIGTERM');
     const [code] = await stopping.exited;
     expect(code).toBe(0);
@@ -280,16 +292,8 @@ describeGpu('GPU workers', () => {
     );
     expect(handedBack?.iteration).toBeGreaterThan(1500);
 
-    const { record } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled'], 90_000);
-    expect(record.status).toBe('completed');
-    const finishedLine = await waitFor(
-      async () => survivor.logs.find((line) => line.msg === 'job finished' && line.jobId === job.id),
-      10_000,
-      'the log line',
-    );
+    const finishedLine = await completedBy(job.id, survivor);
     expect(finishedLine.resumedFrom).toBe(handedBack?.iteration);
-    expect({ ...record.result, wallMs: 0 }).toEqual({ ...expected.result, wallMs: 0 });
-    const stored = await trajectories.read(job.id, -1, 100_000);
-    expect(withoutTime(stored)).toEqual(withoutTime(expected.trajectory));
+    await expectUninterrupted(job.id, expected);
   });
 });
