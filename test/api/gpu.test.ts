@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJobQueue, GPU_QUEUE_NAME } from '../../src/queue/job-queue.ts';
 import { type Job, jobSchema } from '../../src/schemas/job.ts';
 import { describeGpu } from '../core/backends/gpu-device.ts';
 import { FINISHED, startTestService, type TestService, waitFor } from './service.ts';
@@ -55,6 +56,34 @@ describe('device "gpu" in a job spec', () => {
         .send({ ...base, optimizer: { name: 'lbfgs' }, device });
       expect(response.status).toBe(202);
     }
+  });
+
+  it('a gpu job with no GPU worker waits in the GPU queue, says so, and is removed from it when cancelled', async () => {
+    const submitted = await request(service.url)
+      .post('/v1/jobs')
+      .send({ ...base, device: 'gpu' });
+    expect(submitted.status).toBe(202);
+    const why = 'a GPU worker (none seen in the last 2 s)';
+    expect(submitted.body).toMatchObject({ status: 'queued', waitingFor: why });
+    const id = submitted.body.id as string;
+    expect((await request(service.url).get(`/v1/jobs/${id}`)).body.waitingFor).toBe(why);
+    const listed = (await request(service.url).get('/v1/jobs')).body.items.find((job: Job) => job.id === id);
+    expect(listed.waitingFor).toBe(why);
+    const gpuQueue = createJobQueue(service.redis, service.config.redisPrefix, GPU_QUEUE_NAME);
+    try {
+      expect(await gpuQueue.getJob(id)).toBeDefined();
+      const cancelled = await request(service.url).post(`/v1/jobs/${id}/cancel`);
+      expect(cancelled.body).toMatchObject({ status: 'cancelled', waitingFor: null });
+      expect(await gpuQueue.getJob(id)).toBeUndefined();
+    } finally {
+      await gpuQueue.close();
+    }
+  });
+
+  it('a CPU job with no worker at all says it waits for a CPU worker', async () => {
+    const submitted = await request(service.url).post('/v1/jobs').send(base);
+    expect(submitted.body.waitingFor).toBe('a CPU worker (none seen in the last 2 s)');
+    await request(service.url).post(`/v1/jobs/${submitted.body.id}/cancel`);
   });
 
   it('the optimizer catalog says newton and lbfgs run on the CPU only', async () => {
