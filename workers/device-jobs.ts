@@ -28,10 +28,10 @@ import type { OptimizationJob } from './processor.ts';
  * executes each submitted batch there, so the event loop waits for it (measured on 2 loaded
  * cores: batches of 20-100 ms, loop delays up to ~200 ms). Lock renewal still holds: the
  * SIGKILL test in test/workers/gpu-workers.test.ts runs with a 1 s lock (renewed every 250-500
- * ms) and sees no stall of the surviving run; a cancel lands after the batch in flight (128 ms
- * from the API's answer to the stored status, measured through the API on llvmpipe in
- * test/api/gpu.test.ts, against ~20-40 ms for a CPU run). Software adapters serve tests and
- * development (`auto` never picks one).
+ * ms) and sees no stall of the surviving run; a cancel lands after the batch in flight (from the
+ * API's answer to the status seen by polling, through the API on llvmpipe in test/api/gpu.test.ts:
+ * 41-48 ms with the two cores lightly loaded, 128 ms with a load average of 8). Software adapters
+ * serve tests and development (`auto` never picks one).
  *
  * The GpuRun reads the job's stored checkpoint as any run does: a GPU checkpoint, or a CPU one
  * (a job that ran on the CPU path before), rounded to float32.
