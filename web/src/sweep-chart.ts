@@ -1,0 +1,157 @@
+import uPlot from 'uplot';
+import type { RankingRow } from './api-types.ts';
+import { h } from './dom.ts';
+import { formatNumber } from './format.ts';
+import { themeColor } from './palette.ts';
+
+/**
+ * The U-curve of an lr sweep: best f against lr on log axes (asinh for f when a best f is <= 0),
+ * the runs that finished without diverging joined by a line, the diverged ones drawn as ✕ at the
+ * best f they reached before diverging. Too small an lr ends high on the left, too large diverges
+ * on the right; the bottom of the U is the rate to use.
+ */
+
+export interface SweepPoint {
+  lr: number;
+  bestF: number;
+  diverged: boolean;
+  color: string;
+}
+
+export function sweepPoints(rows: RankingRow[], colorOf: (jobId: string) => string): SweepPoint[] {
+  return rows
+    .filter((row) => row.param !== undefined && Number.isFinite(row.bestF))
+    .map((row) => ({
+      lr: row.param!.value,
+      bestF: row.bestF,
+      diverged: row.stopReason === 'diverged',
+      color: colorOf(row.jobId),
+    }))
+    .sort((a, b) => a.lr - b.lr);
+}
+
+export class SweepChart {
+  readonly element: HTMLElement;
+  private plot: uPlot | null = null;
+  private points: SweepPoint[] = [];
+  private readonly host: HTMLElement;
+  private readonly resizeObserver: ResizeObserver;
+
+  constructor() {
+    this.host = h('div', { class: 'sweep-plot' });
+    this.element = h(
+      'section',
+      { class: 'panel sweep' },
+      h('h3', {}, 'Best f against lr'),
+      h('p', { class: 'muted small' }, '● finished   ✕ diverged (at the best f it reached)'),
+      this.host,
+    );
+    this.resizeObserver = new ResizeObserver(() => {
+      if (this.plot && this.host.clientWidth > 0)
+        this.plot.setSize({ width: this.host.clientWidth, height: 240 });
+    });
+    this.resizeObserver.observe(this.host);
+  }
+
+  destroy(): void {
+    this.resizeObserver.disconnect();
+    this.plot?.destroy();
+  }
+
+  update(points: SweepPoint[]): void {
+    this.points = points;
+    const finite = points.filter((point) => !point.diverged);
+    const distr = points.every((point) => point.bestF > 0) ? 3 : 4;
+    if (this.plot === null || this.plot.scales.y.distr !== distr) this.create(distr);
+    const xs = points.map((point) => point.lr);
+    const ys = points.map((point) => (point.diverged ? null : point.bestF));
+    this.element.dataset.points = String(points.length);
+    this.element.dataset.diverged = String(points.length - finite.length);
+    this.plot?.setData([xs, ys]);
+  }
+
+  private create(distr: 3 | 4): void {
+    this.plot?.destroy();
+    const muted = themeColor('--muted');
+    const grid = themeColor('--grid');
+    const font = '11px system-ui, sans-serif';
+    const axis = {
+      stroke: muted,
+      font,
+      labelFont: font,
+      grid: { stroke: grid, width: 1 },
+      ticks: { stroke: grid, width: 1 },
+      values: (_plot: uPlot, splits: number[]) => splits.map((value) => formatNumber(value, 2)),
+    };
+    const range = (_plot: uPlot, low: number, high: number): uPlot.Range.MinMax => {
+      const values = this.points.map((point) => point.bestF).filter(Number.isFinite);
+      const lo = Math.min(low, ...values);
+      const hi = Math.max(high, ...values);
+      return distr === 3 ? uPlot.rangeLog(lo, hi, 10, true) : uPlot.rangeAsinh(lo, hi, 10, true);
+    };
+    this.plot = new uPlot(
+      {
+        width: this.host.clientWidth || 500,
+        height: 240,
+        legend: { show: false },
+        scales: {
+          x: {
+            time: false,
+            distr: 3,
+            log: 10,
+            range: (_plot, low, high) => uPlot.rangeLog(low / 1.5, high * 1.5, 10, false),
+          },
+          y: { distr, log: 10, asinh: 1, range },
+        },
+        axes: [
+          { ...axis, label: 'lr', labelSize: 18 },
+          { ...axis, size: 58 },
+        ],
+        series: [
+          {},
+          {
+            label: 'best f',
+            stroke: themeColor('--text'),
+            width: 1.5,
+            spanGaps: true,
+            points: { show: false },
+          },
+        ],
+        cursor: { drag: { x: false, y: false } },
+        hooks: { draw: [(plot) => this.drawMarkers(plot)] },
+      },
+      [[], []],
+      this.host,
+    );
+  }
+
+  private drawMarkers(plot: uPlot): void {
+    const context = plot.ctx;
+    const ratio = uPlot.pxRatio;
+    const { top, height } = plot.bbox;
+    context.save();
+    for (const point of this.points) {
+      const x = plot.valToPos(point.lr, 'x', true);
+      const rawY = plot.valToPos(point.bestF, 'y', true);
+      const y = Math.min(top + height - 6 * ratio, Math.max(top + 6 * ratio, rawY));
+      context.strokeStyle = point.color;
+      context.fillStyle = point.color;
+      if (point.diverged) {
+        const size = 5 * ratio;
+        context.lineWidth = 2.2 * ratio;
+        context.lineCap = 'round';
+        context.beginPath();
+        context.moveTo(x - size, y - size);
+        context.lineTo(x + size, y + size);
+        context.moveTo(x + size, y - size);
+        context.lineTo(x - size, y + size);
+        context.stroke();
+      } else {
+        context.beginPath();
+        context.arc(x, y, 4.5 * ratio, 0, 2 * Math.PI);
+        context.fill();
+      }
+    }
+    context.restore();
+  }
+}
