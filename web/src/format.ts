@@ -6,7 +6,12 @@ export function formatNumber(value: number | null | undefined, digits = 4): stri
   if (!Number.isFinite(value)) return String(value);
   if (value === 0) return '0';
   const magnitude = Math.abs(value);
-  if (magnitude >= 1e5 || magnitude < 1e-3) return value.toExponential(digits - 1).replace('e+', 'e');
+  if (magnitude >= 1e5 || magnitude < 1e-3) {
+    return value
+      .toExponential(digits - 1)
+      .replace(/\.?0+e/, 'e')
+      .replace('e+', 'e');
+  }
   return Number(value.toPrecision(digits)).toString();
 }
 

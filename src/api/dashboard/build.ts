@@ -123,6 +123,21 @@ async function bundle(dir: string, webDir: string, hash: string): Promise<Dashbo
   return manifest;
 }
 
+/** Builds kept besides the current one: an API still running older sources keeps its assets. */
+const KEEP_OLDER_BUILDS = 2;
+
+/** Removes all but the newest KEEP_OLDER_BUILDS builds of other sources (by modification time). */
+async function pruneOldBuilds(outDir: string, current: string): Promise<void> {
+  const others = (await readdir(outDir)).filter((entry) => entry !== current && /^[0-9a-f]{16}$/.test(entry));
+  const dated = await Promise.all(
+    others.map(async (entry) => ({ entry, mtime: (await stat(path.join(outDir, entry))).mtimeMs })),
+  );
+  dated.sort((a, b) => b.mtime - a.mtime);
+  for (const { entry } of dated.slice(KEEP_OLDER_BUILDS)) {
+    await rm(path.join(outDir, entry), { recursive: true, force: true }).catch(() => {});
+  }
+}
+
 async function buildInto(outDir: string, webDir: string, hash: string): Promise<DashboardBuild> {
   const dir = path.join(outDir, hash);
   const existing = await readBuild(dir);
@@ -140,12 +155,7 @@ async function buildInto(outDir: string, webDir: string, hash: string): Promise<
   } finally {
     await rm(temporary, { recursive: true, force: true });
   }
-  // Builds of older sources are of no use any more.
-  for (const entry of await readdir(outDir)) {
-    if (entry !== hash && /^[0-9a-f]{16}$/.test(entry)) {
-      await rm(path.join(outDir, entry), { recursive: true, force: true }).catch(() => {});
-    }
-  }
+  await pruneOldBuilds(outDir, hash);
   const fresh = await readBuild(dir);
   if (fresh === null) throw new Error(`the dashboard build in ${dir} is incomplete`);
   return { ...fresh, built: true };
