@@ -2,6 +2,7 @@ import uPlot from 'uplot';
 import { type ColumnAxis, ColumnBins, columnXs } from './decimate.ts';
 import { h, replaceChildren } from './dom.ts';
 import { formatNumber } from './format.ts';
+import { asinhTicks, logTicks } from './log-ticks.ts';
 import { themeColor, withAlpha } from './palette.ts';
 import { isDiverged, isFinished, type Run, runColorOf } from './runs.ts';
 import { Ema } from './smoothing.ts';
@@ -13,7 +14,9 @@ import { niceCeil, X_LABELS, type XKind, xAccessor } from './x-axis.ts';
  * per pixel column (decimate.ts), so a chart draws O(width) points per run however long the
  * runs, and new points cost O(1) each per frame.
  *
- * - y is logarithmic by default and asinh when a value is <= 0 (uPlot distr 3 and 4).
+ * - y is logarithmic by default and asinh when a value is <= 0 (uPlot distr 3 and 4), linear
+ *   below the smallest non-zero |value| shown (so the decades a converging run goes through stay
+ *   readable while 0 and negative values are drawn).
  * - The y range comes from the runs that did not diverge (all runs when every one did), so a
  *   diverging run never squashes the others; its last point is marked ✕ (clipped to the edge).
  * - Smoothing: an EMA (smoothing.ts) drawn over the raw line, which stays faint behind it.
@@ -62,6 +65,9 @@ interface Chart {
   yRange: [number, number];
   distr: 1 | 3 | 4;
   wantedDistr: 1 | 3 | 4;
+  /** The asinh axis's linear threshold. */
+  linear: number;
+  wantedLinear: number;
 }
 
 export interface ChartListeners {
@@ -70,6 +76,8 @@ export interface ChartListeners {
 }
 
 const SYNC_KEY = 'descent-runs';
+/** The largest magnitude (and the inverse of the smallest) a log or asinh axis shows. */
+const LOG_LIMIT = 1e30;
 const METRIC_LABELS: Record<Metric, string> = {
   f: 'f',
   valF: 'validation loss',
@@ -140,7 +148,12 @@ export class ChartGroup {
 
   /** Rebuilds every chart (runs, settings or a scale's distribution changed). */
   rebuild(): void {
-    const distrs = new Map(this.charts.map((chart) => [chart.definition.key, chart.wantedDistr]));
+    const distrs = new Map(
+      this.charts.map((chart) => [
+        chart.definition.key,
+        { distr: chart.wantedDistr, linear: chart.wantedLinear },
+      ]),
+    );
     for (const chart of this.charts) chart.plot.destroy();
     this.charts = [];
     this.axis = null;
@@ -172,8 +185,9 @@ export class ChartGroup {
       });
     }
     for (const definition of definitions) {
-      const distr = definition.range ? 1 : (distrs.get(definition.key) ?? 3);
-      this.charts.push(this.createChart(definition, distr));
+      const previous = distrs.get(definition.key);
+      const distr = definition.range ? 1 : (previous?.distr ?? 3);
+      this.charts.push(this.createChart(definition, distr, previous?.linear ?? 1));
     }
     this.update();
   }
@@ -203,7 +217,7 @@ export class ChartGroup {
     return lines;
   }
 
-  private createChart(definition: ChartDefinition, distr: 1 | 3 | 4): Chart {
+  private createChart(definition: ChartDefinition, distr: 1 | 3 | 4, linear: number): Chart {
     const lines = this.createLines(definition);
     const muted = themeColor('--muted');
     const gridColor = themeColor('--grid');
@@ -214,6 +228,8 @@ export class ChartGroup {
       yRange: [1, 10],
       distr,
       wantedDistr: distr,
+      linear,
+      wantedLinear: linear,
     };
     const axisFont = '11px system-ui, sans-serif';
     const options: uPlot.Options = {
@@ -230,7 +246,7 @@ export class ChartGroup {
         y: {
           distr,
           log: 10,
-          asinh: 1,
+          asinh: linear,
           range: () => chart.yRange,
         },
       },
@@ -241,6 +257,12 @@ export class ChartGroup {
           grid: { stroke: gridColor, width: 1 },
           ticks: { stroke: gridColor, width: 1 },
           label: definition.key === 'lr' ? X_LABELS[this.settings.x] : undefined,
+          ...(this.settings.logX
+            ? {
+                splits: (_plot, _axis, min, max) => logTicks(min, max, 10),
+                filter: (_plot, splits) => splits,
+              }
+            : {}),
           labelFont: axisFont,
           labelSize: 18,
           values: (_plot, splits) => splits.map((value) => (value === null ? '' : formatNumber(value, 3))),
@@ -249,6 +271,18 @@ export class ChartGroup {
           stroke: muted,
           font: axisFont,
           size: 58,
+          ...(distr === 3
+            ? {
+                splits: (_plot, _axis, min, max) => logTicks(min, max, definition.height > 200 ? 8 : 4),
+                filter: (_plot, splits) => splits,
+              }
+            : distr === 4
+              ? {
+                  splits: (_plot, _axis, min, max) =>
+                    asinhTicks(min, max, linear, definition.height > 200 ? 8 : 4),
+                  filter: (_plot, splits) => splits,
+                }
+              : {}),
           grid: { stroke: gridColor, width: 1 },
           ticks: { stroke: gridColor, width: 1 },
           values: (_plot, splits) => splits.map((value) => (value === null ? '' : formatNumber(value, 3))),
@@ -348,6 +382,7 @@ export class ChartGroup {
       let high = Number.NEGATIVE_INFINITY;
       let lowAll = Number.POSITIVE_INFINITY;
       let highAll = Number.NEGATIVE_INFINITY;
+      let smallest = Number.POSITIVE_INFINITY;
       for (const line of chart.lines) {
         if (axisChanged) {
           line.bins.reset(axis);
@@ -369,9 +404,10 @@ export class ChartGroup {
           }
           line.processed = length;
         }
-        const [lo, hi] = line.bins.fill(line.data);
+        const [lo, hi, magnitude] = line.bins.fill(line.data);
         if (lo < lowAll) lowAll = lo;
         if (hi > highAll) highAll = hi;
+        if (magnitude < smallest) smallest = magnitude;
         if (!isDiverged(line.run)) {
           if (lo < low) low = lo;
           if (hi > high) high = hi;
@@ -381,13 +417,16 @@ export class ChartGroup {
         low = lowAll;
         high = highAll;
       }
-      this.setYRange(chart, low, high);
+      this.setYRange(chart, low, high, smallest);
       chart.plot.setData([this.xs, ...chart.lines.map((line) => line.data)] as uPlot.AlignedData);
     }
-    if (this.charts.some((chart) => chart.wantedDistr !== chart.distr)) this.rebuildWanted = true;
+    const moved = (chart: Chart) =>
+      chart.wantedDistr !== chart.distr ||
+      (chart.distr === 4 && Math.abs(Math.log10(chart.wantedLinear / chart.linear)) > 2);
+    if (this.charts.some(moved)) this.rebuildWanted = true;
   }
 
-  private setYRange(chart: Chart, low: number, high: number): void {
+  private setYRange(chart: Chart, low: number, high: number, smallest: number): void {
     if (chart.definition.range) {
       chart.yRange = chart.definition.range;
       return;
@@ -397,16 +436,27 @@ export class ChartGroup {
       return;
     }
     chart.wantedDistr = low > 0 ? 3 : 4;
-    if (chart.distr === 3 && low > 0) {
-      const range = uPlot.rangeLog(low, high, 10, true);
-      chart.yRange = [range[0] ?? low, range[1] ?? high];
+    // uPlot's log ticks cover 1e-32 … 1e32 (beyond, its tick loop never ends): values past
+    // ±1e30 or closer to 0 than 1e-30 are clipped to the plot's edge.
+    low = Math.max(-LOG_LIMIT, low);
+    high = Math.min(LOG_LIMIT, high);
+    chart.wantedLinear = Number.isFinite(smallest)
+      ? 10 ** Math.floor(Math.log10(Math.max(1 / LOG_LIMIT, smallest)))
+      : 1;
+    let range: uPlot.Range.MinMax;
+    if (chart.distr === 3) {
+      // Until the rebuild to asinh, a log axis shows the positive part only.
+      const top = Math.max(high, 1 / LOG_LIMIT);
+      range = uPlot.rangeLog(Math.max(low > 0 ? low : top * 1e-12, 1 / LOG_LIMIT), top, 10, true);
     } else if (chart.distr === 4) {
-      const range = uPlot.rangeAsinh(low, high, 10, true);
-      chart.yRange = [range[0] ?? low, range[1] ?? high];
+      range = uPlot.rangeAsinh(low, high, 10, true);
     } else {
-      const range = uPlot.rangeNum(low, high, 0.1, true);
-      chart.yRange = [range[0] ?? low, range[1] ?? high];
+      range = uPlot.rangeNum(low, high, 0.1, true);
     }
+    let [min, max] = [range[0] ?? low, range[1] ?? high];
+    if (chart.distr !== 1) [min, max] = [exactPowerOfTen(min), exactPowerOfTen(max)];
+    // A constant series (an lr of exactly 1e-4) gets a decade on each side, or ±1 on a linear axis.
+    chart.yRange = min < max ? [min, max] : chart.distr === 3 ? [min / 10, max * 10] : [min - 1, max + 1];
   }
 
   private cursorMoved(plot: uPlot): void {
@@ -527,6 +577,19 @@ export class ChartGroup {
     }
     context.restore();
   }
+}
+
+/**
+ * ±10^k as the literal `1ek` parses: uPlot's log ticks step through such exact values, and an end
+ * of 10 ** -24 (1.0000000000000001e-24, as its own rangeLog returns) never meets them, so its tick
+ * loop runs forever. Values that are not near a power of ten pass through.
+ */
+export function exactPowerOfTen(value: number, round: (x: number) => number = Math.round): number {
+  if (value === 0 || !Number.isFinite(value)) return value;
+  const exponent = Math.log10(Math.abs(value));
+  const k = round(exponent);
+  if (round === Math.round && Math.abs(exponent - k) > 1e-9) return value;
+  return Math.sign(value) * Number(`1e${k}`);
 }
 
 function crossAt(context: CanvasRenderingContext2D, x: number, y: number, size: number, color: string): void {

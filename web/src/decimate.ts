@@ -95,11 +95,14 @@ export class ColumnBins {
   /**
    * Writes the series in chart order (two values per column: the extreme seen first, then the
    * other; null where a column is empty, one value and a null where it holds a single point).
-   * Returns the [min, max] of what it wrote (Infinity, −Infinity when empty).
+   * Returns the [min, max] of what it wrote (Infinity, −Infinity when empty) and the smallest
+   * non-zero magnitude among the columns' extremes (Infinity when none): where an asinh axis
+   * should turn from linear to logarithmic.
    */
-  fill(out: (number | null)[]): [number, number] {
+  fill(out: (number | null)[]): [number, number, number] {
     let low = Number.POSITIVE_INFINITY;
     let high = Number.NEGATIVE_INFINITY;
+    let smallest = Number.POSITIVE_INFINITY;
     for (let c = 0; c < this.axis.columns; c++) {
       const n = this.count[c];
       if (n === 0) {
@@ -111,6 +114,10 @@ export class ColumnBins {
       const hi = this.max[c];
       if (lo < low) low = lo;
       if (hi > high) high = hi;
+      const a = Math.abs(lo);
+      const b = Math.abs(hi);
+      if (a > 0 && a < smallest) smallest = a;
+      if (b > 0 && b < smallest) smallest = b;
       if (n === 1 || lo === hi) {
         out[2 * c] = lo;
         out[2 * c + 1] = null;
@@ -122,6 +129,6 @@ export class ColumnBins {
         out[2 * c + 1] = lo;
       }
     }
-    return [low, high];
+    return [low, high, smallest];
   }
 }

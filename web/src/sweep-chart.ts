@@ -1,7 +1,9 @@
 import uPlot from 'uplot';
 import type { RankingRow } from './api-types.ts';
+import { exactPowerOfTen } from './charts.ts';
 import { h } from './dom.ts';
 import { formatNumber } from './format.ts';
+import { asinhTicks, logTicks } from './log-ticks.ts';
 import { themeColor } from './palette.ts';
 
 /**
@@ -85,9 +87,12 @@ export class SweepChart {
     };
     const range = (_plot: uPlot, low: number, high: number): uPlot.Range.MinMax => {
       const values = this.points.map((point) => point.bestF).filter(Number.isFinite);
-      const lo = Math.min(low, ...values);
-      const hi = Math.max(high, ...values);
-      return distr === 3 ? uPlot.rangeLog(lo, hi, 10, true) : uPlot.rangeAsinh(lo, hi, 10, true);
+      // uPlot's log ticks stop at 1e±32 (see charts.ts).
+      const lo = Math.max(-1e30, Math.min(low, ...values));
+      const hi = Math.min(1e30, Math.max(high, ...values));
+      return distr === 3
+        ? uPlot.rangeLog(Math.max(lo, 1e-30), hi, 10, true)
+        : uPlot.rangeAsinh(lo, hi, 10, true);
     };
     this.plot = new uPlot(
       {
@@ -99,13 +104,28 @@ export class SweepChart {
             time: false,
             distr: 3,
             log: 10,
-            range: (_plot, low, high) => uPlot.rangeLog(low / 1.5, high * 1.5, 10, false),
+            range: (_plot, low, high) => {
+              const range = uPlot.rangeLog(low / 1.5, high * 1.5, 10, false);
+              return [exactPowerOfTen(range[0] ?? low), exactPowerOfTen(range[1] ?? high)];
+            },
           },
           y: { distr, log: 10, asinh: 1, range },
         },
         axes: [
-          { ...axis, label: 'lr', labelSize: 18 },
-          { ...axis, size: 58 },
+          {
+            ...axis,
+            label: 'lr',
+            labelSize: 18,
+            splits: (_plot, _axis, min, max) => logTicks(min, max),
+            filter: (_plot, splits) => splits,
+          },
+          {
+            ...axis,
+            size: 58,
+            splits: (_plot, _axis, min, max) =>
+              distr === 3 ? logTicks(min, max, 6) : asinhTicks(min, max, 1, 6),
+            filter: (_plot, splits) => splits,
+          },
         ],
         series: [
           {},

@@ -217,6 +217,8 @@ export function createRunsView(route: RunsRoute, catalogs: Catalogs, initial: Vi
   const frames = new FrameLoop(() => {
     contour?.drawPaths();
     charts.update();
+    // What arrived so far, for the bench and the tests.
+    element.dataset.points = String(runSet.runs.reduce((sum, run) => sum + run.series.length, 0));
     const last = longestRun()?.series.lastIteration ?? 0;
     scrubber.max = String(Math.max(0, last));
     if (settings.at === null) scrubber.value = scrubber.max;
