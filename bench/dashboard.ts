@@ -1,10 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
+import { startServiceProcess, submitJob } from '../scripts/service-process.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/e2e/browser.ts';
 import type { BenchRow } from './stats.ts';
 
@@ -27,7 +22,6 @@ import type { BenchRow } from './stats.ts';
  * the streams included), which is where any jank would show.
  */
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const RUNS = [
   { name: 'sgd', lr: 1e-4 },
   { name: 'momentum', lr: 1e-4 },
@@ -43,69 +37,16 @@ const ITERATIONS = 99_998;
 const POINTS = ITERATIONS + 1;
 const FRAME_BUDGET_MS = 1000 / 60;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 export async function benchDashboard(): Promise<BenchRow> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'descent-bench-dashboard-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let output = '';
-  const service = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      WORKER_CONCURRENCY: '5',
-      RATE_LIMIT_MAX: '0',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-4000);
-  };
-  service.stdout?.on('data', keep);
-  service.stderr?.on('data', keep);
+  const service = await startServiceProcess({ WORKER_CONCURRENCY: '5', RATE_LIMIT_MAX: '0' });
+  const url = service.url;
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (service.exitCode !== null) throw new Error(`bench/dashboard: the service exited:\n${output}`);
-      if (
-        await fetch(`${url}/readyz`)
-          .then((response) => response.ok)
-          .catch(() => false)
-      )
-        break;
-      if (Date.now() > deadline) throw new Error(`bench/dashboard: the service is not ready:\n${output}`);
-      await sleep(200);
-    }
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.addInitScript(() => {
       const recorded = { frames: [] as number[], starts: [] as number[], longTasks: [] as number[] };
@@ -126,20 +67,15 @@ export async function benchDashboard(): Promise<BenchRow> {
     await page.locator('form.start-form').waitFor();
     const ids: string[] = [];
     for (const optimizer of RUNS) {
-      const response = await fetch(`${url}/v1/jobs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
+      ids.push(
+        await submitJob(url, {
           objective: { type: 'builtin', name: 'rosenbrock' },
           optimizer,
           stop: { maxIterations: ITERATIONS, gradTol: 0, fTol: null, maxSeconds: 300 },
           record: { every: 1, params: true, maxPoints: 100_000 },
           seed: 1,
         }),
-      });
-      if (response.status !== 202)
-        throw new Error(`bench/dashboard: submit: ${response.status} ${await response.text()}`);
-      ids.push(((await response.json()) as { id: string }).id);
+      );
     }
     const opened = performance.now();
     await page.evaluate(
@@ -185,7 +121,6 @@ export async function benchDashboard(): Promise<BenchRow> {
     };
   } finally {
     await browser.close();
-    await stop(service);
-    rmSync(dataDir, { recursive: true, force: true });
+    await service.stop();
   }
 }
