@@ -1,4 +1,5 @@
 import uPlot from 'uplot';
+import { drawCross, drawDiamond } from './canvas-marks.ts';
 import { type ColumnAxis, ColumnBins, columnXs } from './decimate.ts';
 import { h, replaceChildren } from './dom.ts';
 import { formatNumber } from './format.ts';
@@ -543,7 +544,7 @@ export class ChartGroup {
         const rawY = plot.valToPos(value(k), 'y', true);
         const py = Number.isFinite(rawY) ? clampY(rawY) : top + 4 * ratio;
         if (px >= left && px <= left + width) {
-          crossAt(context, px, py, 5 * ratio, color);
+          drawCross(context, px, py, 5 * ratio, color);
           context.fillStyle = color;
           context.fillText('diverged', px + 7 * ratio, py + 4 * ratio);
         }
@@ -554,7 +555,7 @@ export class ChartGroup {
         if (k >= 0) {
           const px = plot.valToPos(xOf(k), 'x', true);
           const py = clampY(plot.valToPos(value(k), 'y', true));
-          diamondAt(context, px, py, 5.5 * ratio, color, themeColor('--surface'));
+          drawDiamond(context, px, py, 5.5 * ratio, color, themeColor('--surface'));
           context.fillStyle = color;
           context.fillText('best val', px + 7 * ratio, py - 6 * ratio);
         }
@@ -590,37 +591,4 @@ export function exactPowerOfTen(value: number, round: (x: number) => number = Ma
   const k = round(exponent);
   if (round === Math.round && Math.abs(exponent - k) > 1e-9) return value;
   return Math.sign(value) * Number(`1e${k}`);
-}
-
-function crossAt(context: CanvasRenderingContext2D, x: number, y: number, size: number, color: string): void {
-  context.strokeStyle = color;
-  context.lineWidth = size / 2.2;
-  context.lineCap = 'round';
-  context.beginPath();
-  context.moveTo(x - size, y - size);
-  context.lineTo(x + size, y + size);
-  context.moveTo(x + size, y - size);
-  context.lineTo(x - size, y + size);
-  context.stroke();
-}
-
-function diamondAt(
-  context: CanvasRenderingContext2D,
-  x: number,
-  y: number,
-  size: number,
-  color: string,
-  stroke: string,
-): void {
-  context.beginPath();
-  context.moveTo(x, y - size);
-  context.lineTo(x + size, y);
-  context.lineTo(x, y + size);
-  context.lineTo(x - size, y);
-  context.closePath();
-  context.fillStyle = color;
-  context.fill();
-  context.lineWidth = 1.5;
-  context.strokeStyle = stroke;
-  context.stroke();
 }

@@ -1,4 +1,5 @@
 import type { ObjectiveInput } from './api-types.ts';
+import { drawCross, drawDot, drawStar } from './canvas-marks.ts';
 import { type Band, type Box, contourBands, fetchGrid, type Grid, gridValueAt } from './contour.ts';
 import { h, replaceChildren } from './dom.ts';
 import { formatNumber } from './format.ts';
@@ -299,12 +300,9 @@ export class ContourView {
       }
       context.stroke();
       if (run.series.length < DOTS_BELOW) {
-        context.fillStyle = color;
         for (let k = from; k <= end; k++) {
           const [px, py] = this.toPixel(x0[k], x1[k]);
-          context.beginPath();
-          context.arc(px, py, 2.2 * ratio, 0, 2 * Math.PI);
-          context.fill();
+          drawDot(context, px, py, 2.2 * ratio, color);
         }
       }
       this.drawn.set(run, end + 1);
@@ -327,12 +325,7 @@ export class ContourView {
     if (start !== null) {
       const [px, py] = this.toPixel(start[0], start[1]);
       context.lineWidth = 2 * ratio;
-      context.strokeStyle = ink;
-      context.fillStyle = paper;
-      context.beginPath();
-      context.arc(px, py, 5.5 * ratio, 0, 2 * Math.PI);
-      context.fill();
-      context.stroke();
+      drawDot(context, px, py, 5.5 * ratio, paper, ink);
     }
     for (const run of this.runs) {
       const k = this.endIndex(run);
@@ -345,63 +338,12 @@ export class ContourView {
         continue;
       }
       context.lineWidth = 1.5 * ratio;
-      context.strokeStyle = paper;
-      context.fillStyle = color;
-      context.beginPath();
-      context.arc(px, py, 5 * ratio, 0, 2 * Math.PI);
-      context.fill();
-      context.stroke();
+      drawDot(context, px, py, 5 * ratio, color, paper);
     }
   }
 
   private firstPoint(): [number, number] | null {
     const run = this.runs.find((candidate) => candidate.series.hasX);
     return run ? [run.series.columns.x0[0], run.series.columns.x1[0]] : null;
-  }
-}
-
-function drawStar(
-  context: CanvasRenderingContext2D,
-  x: number,
-  y: number,
-  radius: number,
-  stroke: string,
-  fill: string,
-): void {
-  context.beginPath();
-  for (let k = 0; k < 10; k++) {
-    const r = k % 2 === 0 ? radius : radius * 0.45;
-    const angle = -Math.PI / 2 + (k * Math.PI) / 5;
-    context.lineTo(x + r * Math.cos(angle), y + r * Math.sin(angle));
-  }
-  context.closePath();
-  context.fillStyle = fill;
-  context.fill();
-  context.lineWidth = radius / 6;
-  context.strokeStyle = stroke;
-  context.stroke();
-}
-
-function drawCross(
-  context: CanvasRenderingContext2D,
-  x: number,
-  y: number,
-  size: number,
-  color: string,
-  halo: string,
-): void {
-  context.lineCap = 'round';
-  for (const [width, style] of [
-    [size * 0.7, halo],
-    [size * 0.4, color],
-  ] as const) {
-    context.lineWidth = width;
-    context.strokeStyle = style;
-    context.beginPath();
-    context.moveTo(x - size, y - size);
-    context.lineTo(x + size, y + size);
-    context.moveTo(x + size, y - size);
-    context.lineTo(x - size, y + size);
-    context.stroke();
   }
 }

@@ -1,5 +1,6 @@
 import uPlot from 'uplot';
 import type { RankingRow } from './api-types.ts';
+import { drawCross, drawDot } from './canvas-marks.ts';
 import { exactPowerOfTen } from './charts.ts';
 import { h } from './dom.ts';
 import { formatNumber } from './format.ts';
@@ -154,23 +155,8 @@ export class SweepChart {
       const x = plot.valToPos(point.lr, 'x', true);
       const rawY = plot.valToPos(point.bestF, 'y', true);
       const y = Math.min(top + height - 6 * ratio, Math.max(top + 6 * ratio, rawY));
-      context.strokeStyle = point.color;
-      context.fillStyle = point.color;
-      if (point.diverged) {
-        const size = 5 * ratio;
-        context.lineWidth = 2.2 * ratio;
-        context.lineCap = 'round';
-        context.beginPath();
-        context.moveTo(x - size, y - size);
-        context.lineTo(x + size, y + size);
-        context.moveTo(x + size, y - size);
-        context.lineTo(x - size, y + size);
-        context.stroke();
-      } else {
-        context.beginPath();
-        context.arc(x, y, 4.5 * ratio, 0, 2 * Math.PI);
-        context.fill();
-      }
+      if (point.diverged) drawCross(context, x, y, 5 * ratio, point.color);
+      else drawDot(context, x, y, 4.5 * ratio, point.color);
     }
     context.restore();
   }

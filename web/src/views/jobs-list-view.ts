@@ -43,6 +43,19 @@ function filters(kind: 'jobs' | 'comparisons') {
   return h('div', { class: 'filters' }, statusSelect, labelInput);
 }
 
+function listTable(headers: string[], rows: HTMLElement[]): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-scroll' },
+    h(
+      'table',
+      { class: 'list' },
+      h('thead', {}, h('tr', {}, ...headers.map((name) => h('th', { scope: 'col' }, name)))),
+      h('tbody', {}, ...rows),
+    ),
+  );
+}
+
 function pager(kind: 'jobs' | 'comparisons', nextCursor: string | null): HTMLElement {
   const params = currentParams();
   const here = { status: params.get('status') ?? '', label: params.get('label') ?? '' };
@@ -128,26 +141,7 @@ export function createJobsListView(catalogs: Catalogs): HTMLElement {
       });
       replaceChildren(
         body,
-        h(
-          'div',
-          { class: 'table-scroll' },
-          h(
-            'table',
-            { class: 'list' },
-            h(
-              'thead',
-              {},
-              h(
-                'tr',
-                {},
-                ...['', 'status', 'label', 'objective', 'stop / progress', 'f', 'created'].map((name) =>
-                  h('th', { scope: 'col' }, name),
-                ),
-              ),
-            ),
-            h('tbody', {}, ...rows),
-          ),
-        ),
+        listTable(['', 'status', 'label', 'objective', 'stop / progress', 'f', 'created'], rows),
         pager('jobs', list.nextCursor),
       );
     })
@@ -180,51 +174,31 @@ export function createComparisonsListView(): HTMLElement {
       }
       replaceChildren(
         body,
-        h(
-          'div',
-          { class: 'table-scroll' },
-          h(
-            'table',
-            { class: 'list' },
+        listTable(
+          ['status', 'label', 'runs', 'best', 'created'],
+          list.items.map((comparison) =>
             h(
-              'thead',
+              'tr',
               {},
+              h('td', {}, h('span', { class: `badge status-${comparison.status}` }, comparison.status)),
               h(
-                'tr',
+                'td',
                 {},
-                ...['status', 'label', 'runs', 'best', 'created'].map((name) =>
-                  h('th', { scope: 'col' }, name),
-                ),
-              ),
-            ),
-            h(
-              'tbody',
-              {},
-              ...list.items.map((comparison) =>
                 h(
-                  'tr',
-                  {},
-                  h('td', {}, h('span', { class: `badge status-${comparison.status}` }, comparison.status)),
-                  h(
-                    'td',
-                    {},
-                    h(
-                      'a',
-                      { href: routeUrl({ view: 'comparison', id: comparison.id }) },
-                      comparison.label ?? comparison.id.slice(0, 8),
-                    ),
-                  ),
-                  h('td', { class: 'num' }, String(comparison.jobs.length)),
-                  h(
-                    'td',
-                    {},
-                    comparison.ranking[0]
-                      ? `${comparison.ranking[0].label} (${formatNumber(comparison.ranking[0].f)})`
-                      : '—',
-                  ),
-                  h('td', { class: 'num muted' }, formatTime(comparison.createdAt)),
+                  'a',
+                  { href: routeUrl({ view: 'comparison', id: comparison.id }) },
+                  comparison.label ?? comparison.id.slice(0, 8),
                 ),
               ),
+              h('td', { class: 'num' }, String(comparison.jobs.length)),
+              h(
+                'td',
+                {},
+                comparison.ranking[0]
+                  ? `${comparison.ranking[0].label} (${formatNumber(comparison.ranking[0].f)})`
+                  : '—',
+              ),
+              h('td', { class: 'num muted' }, formatTime(comparison.createdAt)),
             ),
           ),
         ),
