@@ -96,7 +96,7 @@ describe('the examples of the OpenAPI document', () => {
         .map(([method, operation]) => [`${method.toUpperCase()} ${path}`, bodyExamples(operation).length]),
     );
     expect(bodies).toEqual([
-      ['POST /v1/evaluate', 2],
+      ['POST /v1/evaluate', 3],
       ['POST /v1/jobs', 3],
     ]);
   });
@@ -124,7 +124,7 @@ describe('the examples of the OpenAPI document', () => {
       }
     }
     expect(refused).toEqual([]);
-    // 5 bodies; 9 parameters: idempotency-key, label, limit, after, limit, format, which, after, last-event-id.
-    expect(sent).toBe(14);
+    // 6 bodies; 9 parameters: idempotency-key, label, limit, after, limit, format, which, after, last-event-id.
+    expect(sent).toBe(15);
   });
 });
