@@ -1,15 +1,13 @@
-import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
 import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
-import { type RedisServerHandle, spawnRedisServer } from '../../src/redis/embedded.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
+import { usePrivateRedisServer } from '../helpers/private-redis.ts';
 import { makeSpec } from '../helpers/specs.ts';
-import { useTempDirs } from '../helpers/temp-dirs.ts';
 import { waitFor } from './helpers.ts';
 
 /**
@@ -23,8 +21,7 @@ import { waitFor } from './helpers.ts';
  */
 
 const PREFIX = 'order';
-const tempDir = useTempDirs('descent-finish-order-');
-let server: RedisServerHandle;
+const privateServer = usePrivateRedisServer('finish-order');
 let redis: Redis;
 let monitor: Redis;
 let jobs: JobStore;
@@ -33,12 +30,7 @@ let worker: RunningWorker;
 const log: string[][] = [];
 
 beforeAll(async () => {
-  const dir = tempDir();
-  server = await spawnRedisServer({
-    socketPath: path.join(dir, 'redis.sock'),
-    dir,
-    args: ['--save', '', '--appendonly', 'no'],
-  });
+  const server = privateServer();
   redis = new Redis({ ...redisOptionsFromUrl(server.url), maxRetriesPerRequest: null });
   jobs = new JobStore(redis, PREFIX);
   queue = createJobQueue(redis, PREFIX);
@@ -62,7 +54,6 @@ afterAll(async () => {
   await queue?.close();
   monitor?.disconnect();
   redis?.disconnect();
-  await server?.stop();
 });
 
 /** Submits a tiny job as the API does (its spec in the queue entry) and waits until it is completed. */
