@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createApiRedis, redisOptionsFromUrl, waitUntilReady } from '../../src/redis/connection.ts';
+import { monitorCommands } from '../helpers/monitor.ts';
 import { usePrivateRedisServer } from '../helpers/private-redis.ts';
 
 /**
@@ -29,9 +30,7 @@ describe('submit order: record before queue entry', () => {
     const app = await buildApp({ config, redis: apiRedis, logger: false });
     const admin = new Redis(redisOptionsFromUrl(privateServer().url));
     const monitor = new Redis(redisOptionsFromUrl(privateServer().url));
-    const log: string[][] = [];
-    const session = await monitor.monitor();
-    session.on('monitor', (_time: string, args: string[]) => log.push(args));
+    const { log, stop } = await monitorCommands(monitor);
     try {
       const body = {
         objective: { type: 'builtin', name: 'sphere' },
@@ -58,7 +57,7 @@ describe('submit order: record before queue entry', () => {
         expect(await admin.hget(`order:job:${id}`, 'status')).toBe('queued');
       }
     } finally {
-      session.disconnect();
+      stop();
       monitor.disconnect();
       admin.disconnect();
       await app.close();

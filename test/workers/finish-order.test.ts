@@ -6,6 +6,7 @@ import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-q
 import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
+import { monitorCommands } from '../helpers/monitor.ts';
 import { usePrivateRedisServer } from '../helpers/private-redis.ts';
 import { makeSpec } from '../helpers/specs.ts';
 import { waitFor } from './helpers.ts';
@@ -27,7 +28,7 @@ let monitor: Redis;
 let jobs: JobStore;
 let queue: JobQueue;
 let worker: RunningWorker;
-const log: string[][] = [];
+let log: string[][] = [];
 
 beforeAll(async () => {
   const server = privateServer();
@@ -45,8 +46,7 @@ beforeAll(async () => {
     }),
   );
   monitor = new Redis(redisOptionsFromUrl(server.url));
-  const session = await monitor.monitor();
-  session.on('monitor', (_time: string, args: string[]) => log.push(args));
+  ({ log } = await monitorCommands(monitor));
 });
 
 afterAll(async () => {
