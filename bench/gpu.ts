@@ -5,7 +5,12 @@ import { type EncodableOp, NnKernels } from '../src/core/backends/webgpu/nn-kern
 import { WebGpuBackend } from '../src/core/backends/webgpu/webgpu-backend.ts';
 import { Network } from '../src/core/objectives/models/network.ts';
 import { Run } from '../src/core/run.ts';
-import { type AcquiredDevice, acquireGpuDevice, NO_ADAPTER_HINT } from '../src/gpu/device.ts';
+import {
+  type AcquiredDevice,
+  acquireGpuDevice,
+  describeVulkanSetup,
+  NO_ADAPTER_HINT,
+} from '../src/gpu/device.ts';
 import { normalizeJobSpec } from '../src/schemas/job-spec.ts';
 import { DEFAULT_LIMITS } from '../src/schemas/limits.ts';
 import { type BenchRow, formatNumber, median } from './stats.ts';
@@ -304,7 +309,7 @@ async function mlpRow(acquired: AcquiredDevice, backend: WebGpuBackend): Promise
 
 export async function benchGpu(): Promise<BenchRow[]> {
   const acquired = await acquireGpuDevice();
-  if (acquired === null) throw new Error(NO_ADAPTER_HINT);
+  if (acquired === null) throw new Error(`${NO_ADAPTER_HINT} Found: ${describeVulkanSetup()}.`);
   process.stdout.write(
     `   adapter: ${acquired.adapter}${acquired.software ? ' (software rasterizer)' : ''}\n`,
   );

@@ -1,38 +1,42 @@
 # syntax=docker/dockerfile:1
-# descent worker for GPU hosts: `docker build -f docker/worker-gpu.Dockerfile -t descent-worker-gpu .`
-# Same code as docker/worker.Dockerfile for now, on a CUDA runtime base so that GPU kernels can be
-# added without changing the deployment. Run with the NVIDIA container toolkit
-# (`docker run --gpus all …`, or `docker compose --profile gpu up`).
+# descent worker for NVIDIA GPU hosts: `docker build -f docker/worker-gpu.Dockerfile -t descent-worker-gpu .`
+# It takes the GPU queue (`device: "gpu"` jobs, and `auto` ones large enough: GPU_AUTO_MIN_DIM) and
+# the CPU queue (WORKER_DEVICES=cpu,gpu), and stops at start, saying what is missing, when it finds no
+# GPU. Run it with the NVIDIA container toolkit and the graphics capability:
+#   docker run --gpus 'all,"capabilities=compute,utility,graphics"' -e REDIS_URL=… descent-worker-gpu
+# or `docker compose --profile gpu up` (the `worker-gpu` service).
+#
+# GPU runs use WebGPU through Dawn (the `webgpu` package ships its binary), which drives the GPU with
+# Vulkan: the image carries the Vulkan loader (libvulkan1) and what NVIDIA's Vulkan driver links against
+# (libglvnd's dispatch library, the X11 client libraries); the toolkit mounts the driver and its ICD file
+# (nvidia_icd.json, under /etc/vulkan/icd.d, which the loader searches) only when
+# NVIDIA_DRIVER_CAPABILITIES includes `graphics`. No CUDA runtime is needed. The worker's log line
+# "worker started" names the adapter Dawn found.
 
-ARG CUDA_IMAGE=nvidia/cuda:12.4.1-runtime-ubuntu22.04
-
-# --- node: the official Node.js 20 build (the node:20 images are built from the official tarballs;
-# their glibc 2.28 baseline runs on Ubuntu 22.04's glibc 2.35).
-FROM node:20-slim AS node
-
-# --- deps: production node_modules only.
+# --- deps: production node_modules only (tsx is a runtime dependency: the sources run as TypeScript).
 FROM node:20-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime
-FROM ${CUDA_IMAGE} AS runtime
-COPY --from=node /usr/local/bin/node /usr/local/bin/node
-# A user of its own at uid 10001: CUDA bases differ in which low uids they already have (the
-# Ubuntu 24.04 ones ship `ubuntu` at 1000), so a fixed 1000 would clash when CUDA_IMAGE changes.
-RUN groupadd --gid 10001 descent \
-  && useradd --uid 10001 --gid descent --shell /usr/sbin/nologin --create-home descent \
-  && node --version
+FROM node:20-slim AS runtime
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends libvulkan1 libglvnd0 libegl1 libx11-6 libxext6 \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     NVIDIA_VISIBLE_DEVICES=all \
-    NVIDIA_DRIVER_CAPABILITIES=compute,utility
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics \
+    WORKER_DEVICES=cpu,gpu
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 # The sources as they are (see .dockerignore); node_modules comes from the deps stage.
 COPY . .
-USER descent
+USER node
+# Healthy while this container's worker has a fresh heartbeat in Redis (see docker/worker-healthcheck.ts).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "--import", "tsx", "docker/worker-healthcheck.ts"]
+# SIGTERM (docker stop) makes the worker checkpoint its running jobs, GPU ones included, and hand
+# them back; give it time with `stop_grace_period` (compose) or `docker stop -t`.
 STOPSIGNAL SIGTERM
 CMD ["node", "--import", "tsx", "workers/worker.ts"]

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import type { AutoDeviceRule } from './core/backends/device-choice.ts';
 import type { Limits } from './schemas/limits.ts';
 
 /**
@@ -124,6 +125,28 @@ const trustProxy = z
     return entries;
   });
 
+/** Which queues a worker consumes: `auto` (detect a GPU), or a list of `cpu` and `gpu`. */
+export type WorkerDevices = 'auto' | ('cpu' | 'gpu')[];
+
+const workerDevices = z
+  .string()
+  .trim()
+  .transform((value, context): WorkerDevices => {
+    if (value === 'auto') return 'auto';
+    const devices = [...new Set(value.split(',').map((part) => part.trim()))].filter((part) => part !== '');
+    const bad = devices.find((device) => device !== 'cpu' && device !== 'gpu');
+    if (bad !== undefined || devices.length === 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `'${bad ?? value}' is not auto, nor a list of cpu and gpu (e.g. cpu,gpu)`,
+      });
+      return z.NEVER;
+    }
+    return devices as ('cpu' | 'gpu')[];
+  });
+
+const boolean = z.enum(['true', 'false']).transform((value) => value === 'true');
+
 /** The rate limit of a shared server when RATE_LIMIT_MAX is unset (per tenant or address, per window). */
 const SHARED_RATE_LIMIT_MAX = 600;
 
@@ -218,6 +241,36 @@ export const SETTINGS = {
     schema: integer(0, 1000),
     default: '3',
     description: 'How many times a job may be recovered from a crashed worker before it is failed.',
+  }),
+  WORKER_DEVICES: setting({
+    schema: workerDevices,
+    default: 'auto',
+    description:
+      'Which jobs a worker process takes: `cpu` (the CPU queue), `gpu` (the GPU queue: `device: "gpu"` jobs ' +
+      'and `auto` jobs routed to a GPU), or `cpu,gpu`. auto: cpu, plus gpu when a hardware GPU adapter is ' +
+      'found at start (a software one, such as llvmpipe, only when listed). Listing gpu without an adapter ' +
+      'stops the worker at start.',
+  }),
+  WORKER_GPU_CONCURRENCY: setting({
+    schema: integer(1, 64),
+    default: '1',
+    description:
+      "GPU jobs one worker process runs at once on its GPU (on the process's main thread: a GPU run mostly waits on the device).",
+  }),
+  GPU_AUTO_MIN_DIM: setting({
+    schema: integer(1),
+    default: '100000',
+    description:
+      '`device: "auto"` runs on a GPU from this dimension on (and only a spec the GPU runs, on a hardware ' +
+      'adapter, with a GPU worker seen within WORKER_SEEN_WITHIN_MS). An estimate until measured on a real ' +
+      'GPU: `npm run bench -- gpu` prints the crossover.',
+  }),
+  GPU_AUTO_SOFTWARE: setting({
+    schema: boolean,
+    default: 'false',
+    description:
+      'Let `device: "auto"` use a software GPU adapter (llvmpipe), which is slower than the CPU core at every ' +
+      'size measured: for tests and development only.',
   }),
   DATA_DIR: setting({
     schema: z.string().trim().min(1),
@@ -362,6 +415,10 @@ export interface Config {
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
   workerMaxStalledCount: number;
+  workerDevices: WorkerDevices;
+  workerGpuConcurrency: number;
+  /** Where `device: "auto"` runs (GPU_AUTO_MIN_DIM, GPU_AUTO_SOFTWARE). */
+  gpuAuto: AutoDeviceRule;
   dataDir: string;
   redisAppendfsync: 'always' | 'everysec';
   limits: Limits;
@@ -391,14 +448,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and validates every setting; throws a ConfigError that lists every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** Parses the named settings from `env`; bad ones are listed in `issues`. */
+function parseSettings(
+  names: readonly SettingName[],
+  env: NodeJS.ProcessEnv,
+): { values: Partial<Record<SettingName, unknown>>; issues: string[] } {
   const issues: string[] = [];
   const values: Partial<Record<SettingName, unknown>> = {};
-  for (const [name, definition] of Object.entries(SETTINGS) as [
-    SettingName,
-    SettingDefinition<z.ZodType<unknown, string>>,
-  ][]) {
+  for (const name of names) {
+    const definition = SETTINGS[name] as SettingDefinition<z.ZodType<unknown, string>>;
     const raw = env[name];
     const given = raw !== undefined && raw.trim() !== '';
     const text = given
@@ -415,6 +473,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issues.push(`${name}: ${message}${shown}`);
     }
   }
+  return { values, issues };
+}
+
+/**
+ * The rule for `device: "auto"` alone (GPU_AUTO_MIN_DIM, GPU_AUTO_SOFTWARE), for `descent run`,
+ * which needs no other setting; throws a ConfigError when one is bad.
+ */
+export function gpuAutoRule(env: NodeJS.ProcessEnv = process.env): AutoDeviceRule {
+  const { values, issues } = parseSettings(['GPU_AUTO_MIN_DIM', 'GPU_AUTO_SOFTWARE'], env);
+  if (issues.length > 0) throw new ConfigError(issues);
+  const settings = values as Settings;
+  return { minDim: settings.GPU_AUTO_MIN_DIM, allowSoftware: settings.GPU_AUTO_SOFTWARE };
+}
+
+/** Reads and validates every setting; throws a ConfigError that lists every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const { values, issues } = parseSettings(Object.keys(SETTINGS) as SettingName[], env);
   const settings = values as Settings;
   if (issues.length === 0 && settings.DATASET_BODY_LIMIT_BYTES < settings.BODY_LIMIT_BYTES) {
     issues.push('DATASET_BODY_LIMIT_BYTES: must be at least BODY_LIMIT_BYTES');
@@ -439,6 +514,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerLockDurationMs: settings.WORKER_LOCK_DURATION_MS,
     workerStalledIntervalMs: settings.WORKER_STALLED_INTERVAL_MS,
     workerMaxStalledCount: settings.WORKER_MAX_STALLED_COUNT,
+    workerDevices: settings.WORKER_DEVICES,
+    workerGpuConcurrency: settings.WORKER_GPU_CONCURRENCY,
+    gpuAuto: { minDim: settings.GPU_AUTO_MIN_DIM, allowSoftware: settings.GPU_AUTO_SOFTWARE },
     dataDir: settings.DATA_DIR,
     redisAppendfsync: settings.REDIS_APPENDFSYNC,
     limits: {

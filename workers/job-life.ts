@@ -2,11 +2,12 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Dataset } from '../src/core/data/dataset.ts';
 import { Run, type RunCheckpoint } from '../src/core/run.ts';
 import type { JobSpec } from '../src/core/spec.ts';
-import type { StopReason, TrajectoryPoint } from '../src/core/types.ts';
+import type { Result, StopReason, TrajectoryPoint } from '../src/core/types.ts';
 import { INLINE_SLICE_MS, runsInline } from '../src/queue/inline.ts';
 import type { JobRecord } from '../src/store/contract.ts';
 import type { JobStore } from '../src/store/jobs.ts';
 import type { TrajectoryStore } from '../src/store/trajectory.ts';
+import type { CreateRun, LiveRun } from './live-run.ts';
 import { PendingWrites } from './pending-writes.ts';
 
 /**
@@ -45,6 +46,10 @@ import { PendingWrites } from './pending-writes.ts';
  *
  * Abort reasons (the job's AbortSignal): HAND_BACK (worker shutdown: checkpoint, then the job
  * goes back to the queue) or anything else (a user cancel: the run stops with `cancelled`).
+ *
+ * `run` drives a LiveRun: the CPU core's Run on a thread, or, with `LifeContext.createRun`, a
+ * device's GpuRun on the worker's main thread (workers/device-jobs.ts), whose advance, checkpoint
+ * and result resolve when the device answers; the loop is the same.
  */
 
 export const HAND_BACK = 'hand-back';
@@ -69,6 +74,8 @@ export interface LifeContext {
   clock?: () => number;
   /** The data set of a model run (a run thread's cache, workers/dataset-cache.ts); absent: no model runs here. */
   datasets?: { forSpec(spec: JobSpec): Promise<Dataset | undefined> };
+  /** Builds the run of `run` (default: the CPU core's Run); a GPU worker's builds a GpuRun. */
+  createRun?: CreateRun;
 }
 
 type Finished = {
@@ -165,7 +172,11 @@ export class JobLife {
     const points = run.takePoints();
     if (!done) return this.toThread({ jobId: this.jobId, fresh: { checkpoint: run.checkpoint(), points } });
     if (points.length > MAX_BATCH) return this.toThread({ jobId: this.jobId });
-    const { status, result, params, finished } = this.ending(run, null);
+    const { status, result, params, finished } = this.ending(
+      run.result(this.context.inlineParamsMaxDim),
+      { final: run.finalX(), best: run.bestParams() },
+      null,
+    );
     const { jobs } = this.context;
     const stored = jobs.finishUnstarted(this.jobId, status, result, params, spec.stop.maxIterations, points);
     if (detached) {
@@ -192,8 +203,7 @@ export class JobLife {
     const begun = await jobs.begin(jobId);
     if (begun === null) return this.skipped();
     this.current = 'running';
-    const dataset = await this.context.datasets?.forSpec(begun.record.spec);
-    const { run, points, resumedFrom } = this.startRun(begun, handover, dataset);
+    const { run, points, resumedFrom } = await this.startRun(begun, handover);
     const maxIterations = begun.record.spec.stop.maxIterations;
 
     let handBack = false;
@@ -217,7 +227,7 @@ export class JobLife {
     const checkpoint = async () => {
       await flush();
       await writes.drain();
-      await jobs.saveCheckpoint(jobId, run.checkpoint());
+      await jobs.saveCheckpoint(jobId, await run.checkpoint());
     };
 
     try {
@@ -225,7 +235,7 @@ export class JobLife {
       let lastProgress = Number.NEGATIVE_INFINITY;
       let lastCheckpoint = lastFlush;
       while (!handBack) {
-        const done = run.advance(SLICE_MS);
+        const done = await run.advance(SLICE_MS);
         const fresh = run.takePoints();
         for (let k = 0; k < fresh.length; k++) buffer.push(fresh[k]);
         if (done) break;
@@ -261,7 +271,11 @@ export class JobLife {
       await writes.drain();
       const last = buffer;
       buffer = [];
-      const { status, result, params, finished } = this.ending(run, resumedFrom);
+      const { status, result, params, finished } = this.ending(
+        await run.result(this.context.inlineParamsMaxDim),
+        { final: await run.finalX(), best: await run.bestParams() },
+        resumedFrom,
+      );
       finished.recorded = await jobs.finish(jobId, status, result, params, maxIterations, last);
       this.current = 'ended';
       return finished;
@@ -269,6 +283,7 @@ export class JobLife {
       signal?.removeEventListener('abort', onAbort);
       // Let writes already issued settle before a failure propagates (no unhandled rejections).
       await writes.drain().catch(() => undefined);
+      run.destroy?.();
     }
   }
 
@@ -286,14 +301,17 @@ export class JobLife {
    * checkpoint, no cancel request), else from the stored checkpoint (or the start); cancelled at
    * once when a cancel was requested before it started.
    */
-  private startRun(
+  private async startRun(
     { record, checkpoint }: { record: JobRecord; checkpoint: RunCheckpoint | null },
     handover: Handover,
-    dataset: Dataset | undefined,
-  ): { run: Run; points: TrajectoryPoint[]; resumedFrom: number | null } {
+  ): Promise<{ run: LiveRun; points: TrajectoryPoint[]; resumedFrom: number | null }> {
     const adopt = handover.fresh !== undefined && checkpoint === null && !record.cancelRequested;
     const from = adopt ? handover.fresh?.checkpoint : (checkpoint ?? undefined);
-    const run = new Run(record.spec, { checkpoint: from, dataset });
+    // A model run's data set, from the thread's cache (models run on the CPU).
+    const dataset = await this.context.datasets?.forSpec(record.spec);
+    const run = this.context.createRun
+      ? await this.context.createRun(record.spec, from)
+      : new Run(record.spec, { checkpoint: from, dataset });
     if (record.cancelRequested || (this.signal?.aborted && this.signal.reason !== HAND_BACK)) run.cancel();
     return {
       run,
@@ -303,10 +321,12 @@ export class JobLife {
   }
 
   /** A finished run's status, result, params and outcome (`recorded` until the store says otherwise). */
-  private ending(run: Run, resumedFrom: number | null) {
-    const result = run.result(this.context.inlineParamsMaxDim);
+  private ending(
+    result: Result,
+    params: { final: Float64Array; best: Float64Array },
+    resumedFrom: number | null,
+  ) {
     const status: 'completed' | 'cancelled' = result.stopReason === 'cancelled' ? 'cancelled' : 'completed';
-    const params = { final: run.finalX(), best: run.bestParams() };
     const finished: Finished = {
       outcome: 'finished',
       status,

@@ -15,6 +15,9 @@ import type { RunThreads } from './run-threads.ts';
  *     without waiting for a stall check; so is a job fetched while closing, untouched.
  *   - A processor error on the job's last attempt marks the job failed in the store (JobLife.fail);
  *     earlier attempts are retried by BullMQ.
+ *   - On a GPU worker's GPU queue (`onDevice`, workers/device-jobs.ts) a job that belongs on the
+ *     device runs there, on this thread; one that does not (an `auto` job this worker's adapter
+ *     should not take) goes the CPU way above.
  */
 
 export type OptimizationJob = Job<QueueJobData, JobOutcome, string>;
@@ -26,13 +29,17 @@ export interface ProcessorOptions {
   /** True once the worker is closing: running jobs are handed back, new ones given back. */
   handingBack(): boolean;
   logger: Logger;
+  /** The GPU queue's: runs the job on the device when it belongs there; null hands it to the CPU path. */
+  onDevice?: (job: OptimizationJob, signal?: AbortSignal) => Promise<JobOutcome | null>;
 }
 
 export function createProcessor(options: ProcessorOptions): Processor<QueueJobData, JobOutcome, string> {
-  const { context, threads, handingBack, logger } = options;
+  const { context, threads, handingBack, logger, onDevice } = options;
 
   /** The job's life up to its outcome on this worker. */
   async function live(life: JobLife, job: OptimizationJob, signal?: AbortSignal): Promise<JobOutcome> {
+    const onTheDevice = onDevice ? await onDevice(job, signal) : null;
+    if (onTheDevice !== null) return onTheDevice;
     const inline = await life.finishInline(job.data.spec, job.attemptsStarted === 1);
     if (inline.outcome === 'storing') {
       inline.stored.then(

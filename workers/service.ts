@@ -5,12 +5,15 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
-import { QUEUE_NAME, type QueueJobData } from '../src/queue/job-queue.ts';
+import type { QueueJobData } from '../src/queue/job-queue.ts';
+import { QUEUE_NAMES, type QueueKind } from '../src/queue/routing.ts';
 import { createWorkerRedis, waitUntilReady, warnIfEvicting } from '../src/redis/connection.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { StoreKeys } from '../src/store/keys.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
-import { WorkerRegistry } from '../src/store/workers.ts';
+import { type WorkerInfo, WorkerRegistry } from '../src/store/workers.ts';
+import { deviceJobs } from './device-jobs.ts';
+import { setUpDevices } from './devices.ts';
 import { CANCEL, HAND_BACK, type JobOutcome } from './job-life.ts';
 import { createProcessor } from './processor.ts';
 import { RunThreads } from './run-threads.ts';
@@ -25,7 +28,10 @@ import { RunThreads } from './run-threads.ts';
  *   - hand-back on close (SIGTERM): stop taking jobs, abort running ones with HAND_BACK so each
  *     thread flushes its points and writes a checkpoint, then move each job straight back to
  *     the wait list (`job.moveToWait`) for another worker to resume at once — no stall timeout;
- *   - a heartbeat in `{p}:workers`.
+ *   - a heartbeat in `{p}:workers`, with what it runs (its queues and GPU adapter);
+ *   - WORKER_DEVICES (workers/devices.ts): a BullMQ Worker on `descent-jobs` (cpu), one on
+ *     `descent-jobs-gpu` (gpu, WORKER_GPU_CONCURRENCY jobs at once, run on this thread on the
+ *     device acquired at start: workers/device-jobs.ts), or both.
  *
  * Only BullMQ's public API: the processor function with its AbortSignal, `cancelJob`,
  * `cancelAllJobs`, `close`, `job.moveToWait` and WaitingError.
@@ -41,6 +47,8 @@ export interface StartWorkerOptions {
 
 export interface RunningWorker {
   id: string;
+  /** What it runs: its queues and GPU adapter (as its heartbeat reports them). */
+  info: WorkerInfo;
   /** Stops taking jobs, hands running jobs back to the queue, then closes every connection. */
   close(): Promise<void>;
 }
@@ -50,13 +58,22 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   const logger = (options.logger ?? createLogger(config)).child({ component: 'worker' });
   const id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const keys = new StoreKeys(config.redisPrefix);
+  // First: a worker told to take GPU jobs without a GPU stops at once, before waiting for Redis.
+  const { info, gpu } = await setUpDevices(config.workerDevices);
 
   const redis = createWorkerRedis(config);
   const subscriber: Redis = redis.duplicate({ connectionName: 'descent-worker-cancel' });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   subscriber.on('error', (error) => logger.warn({ err: error }, 'redis subscriber error'));
-  await waitUntilReady(redis, options.readyTimeoutMs ?? 60_000);
-  await warnIfEvicting(redis, logger);
+  try {
+    await waitUntilReady(redis, options.readyTimeoutMs ?? 60_000);
+    await warnIfEvicting(redis, logger);
+  } catch (error) {
+    gpu?.acquired.device.destroy();
+    subscriber.disconnect();
+    redis.disconnect();
+    throw error;
+  }
 
   const jobs = new JobStore(redis, config.redisPrefix, { finishedTtlSeconds: config.jobTtlSeconds });
   const trajectories = new TrajectoryStore(redis, config.redisPrefix);
@@ -65,8 +82,9 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   const threadsStarted = performance.now();
   let threads: RunThreads;
   try {
+    // A GPU-only worker keeps threads for the `auto` jobs of its queue that run on the CPU.
     threads = await RunThreads.start(
-      config.workerConcurrency,
+      info.devices.includes('cpu') ? config.workerConcurrency : config.workerGpuConcurrency,
       {
         redisUrl: config.redisUrl,
         redisPrefix: config.redisPrefix,
@@ -81,6 +99,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
       },
     );
   } catch (error) {
+    gpu?.acquired.device.destroy();
     subscriber.disconnect();
     redis.disconnect();
     throw error;
@@ -91,83 +110,113 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   );
 
   let handingBack = false;
-  const processor = createProcessor({
-    context: {
-      jobs,
-      trajectories,
-      checkpointIntervalMs: config.checkpointIntervalMs,
-      inlineParamsMaxDim: config.limits.inlineParamsMaxDim,
-    },
-    threads,
-    handingBack: () => handingBack,
-    logger,
-  });
+  const context = {
+    jobs,
+    trajectories,
+    checkpointIntervalMs: config.checkpointIntervalMs,
+    inlineParamsMaxDim: config.limits.inlineParamsMaxDim,
+  };
   const workerOptions: WorkerOptions = {
     connection: redis,
     prefix: config.redisPrefix,
-    concurrency: config.workerConcurrency,
     autorun: false,
     lockDuration: config.workerLockDurationMs,
     stalledInterval: config.workerStalledIntervalMs,
     maxStalledCount: config.workerMaxStalledCount,
     name: id,
   };
-  const worker = new Worker<QueueJobData, JobOutcome, string>(QUEUE_NAME, processor, workerOptions);
+  /** One BullMQ Worker per queue this process consumes. */
+  const workers = info.devices.map((kind: QueueKind) => {
+    const processor = createProcessor({
+      context,
+      threads,
+      handingBack: () => handingBack,
+      logger,
+      onDevice: kind === 'gpu' && gpu !== null ? deviceJobs(gpu, config.gpuAuto, context) : undefined,
+    });
+    const worker = new Worker<QueueJobData, JobOutcome, string>(QUEUE_NAMES[kind], processor, {
+      ...workerOptions,
+      concurrency: kind === 'gpu' ? config.workerGpuConcurrency : config.workerConcurrency,
+    });
+    observe(worker);
+    return worker;
+  });
 
-  worker.on('active', (job) => logger.debug({ jobId: job.id }, 'job started'));
-  worker.on('completed', (job, outcome) => {
-    if (outcome.outcome === 'finished') {
-      logger.info(
-        {
-          jobId: job.id,
-          status: outcome.status,
-          stopReason: outcome.stopReason,
-          iterations: outcome.iterations,
-          resumedFrom: outcome.resumedFrom,
-        },
-        'job finished',
-      );
-    } else
-      logger.info(
-        { jobId: job.id, reason: outcome.outcome === 'skipped' ? outcome.reason : null },
-        'job skipped',
-      );
-  });
-  worker.on('failed', (job, error) => {
-    if (error.name !== 'WaitingError') logger.warn({ jobId: job?.id, err: error }, 'job attempt failed');
-  });
-  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  function observe(worker: Worker<QueueJobData, JobOutcome, string>): void {
+    worker.on('active', (job) => logger.debug({ jobId: job.id }, 'job started'));
+    worker.on('completed', (job, outcome) => {
+      if (outcome.outcome === 'finished') {
+        logger.info(
+          {
+            jobId: job.id,
+            queue: worker.name,
+            status: outcome.status,
+            stopReason: outcome.stopReason,
+            iterations: outcome.iterations,
+            resumedFrom: outcome.resumedFrom,
+          },
+          'job finished',
+        );
+      } else
+        logger.info(
+          { jobId: job.id, reason: outcome.outcome === 'skipped' ? outcome.reason : null },
+          'job skipped',
+        );
+    });
+    worker.on('failed', (job, error) => {
+      if (error.name !== 'WaitingError') logger.warn({ jobId: job?.id, err: error }, 'job attempt failed');
+    });
+    worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  }
 
   subscriber.on('message', (_channel, jobId: string) => {
-    if (worker.cancelJob(jobId, CANCEL)) logger.info({ jobId }, 'cancel forwarded to the running job');
+    for (const worker of workers) {
+      if (worker.cancelJob(jobId, CANCEL)) logger.info({ jobId }, 'cancel forwarded to the running job');
+    }
   });
   await subscriber.subscribe(keys.cancelChannel);
 
-  const running = worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped'));
+  const running = Promise.all(
+    workers.map((worker) =>
+      worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped')),
+    ),
+  );
   const beat = () => {
-    registry.heartbeat(id).catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
+    registry
+      .heartbeat(id, Date.now(), info)
+      .catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
   };
   beat();
   const heartbeat = setInterval(beat, config.workerHeartbeatMs);
 
   logger.info(
-    { workerId: id, concurrency: config.workerConcurrency, queue: QUEUE_NAME, prefix: config.redisPrefix },
+    {
+      workerId: id,
+      concurrency: config.workerConcurrency,
+      gpuConcurrency: gpu === null ? undefined : config.workerGpuConcurrency,
+      queues: info.devices.map((kind) => QUEUE_NAMES[kind]),
+      adapter: info.adapter ?? undefined,
+      prefix: config.redisPrefix,
+    },
     'worker started',
   );
 
   let closing: Promise<void> | null = null;
   return {
     id,
+    info,
     close() {
       closing ??= (async () => {
         logger.info({ workerId: id }, 'worker shutting down: handing running jobs back');
         clearInterval(heartbeat);
         handingBack = true;
-        const closed = worker.close();
-        worker.cancelAllJobs(HAND_BACK);
-        await closed;
+        const closed = workers.map((worker) => worker.close());
+        for (const worker of workers) worker.cancelAllJobs(HAND_BACK);
+        await Promise.all(closed);
         await running;
         await threads.close();
+        // Every run on the device has ended (handed back or finished) once the Workers are closed.
+        gpu?.acquired.device.destroy();
         await subscriber.quit().catch(() => subscriber.disconnect());
         await registry.remove(id).catch(() => undefined);
         await redis.quit().catch(() => redis.disconnect());

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig, settingsHelp } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
+import { NoAdapterError } from './devices.ts';
 import { startWorker } from './service.ts';
 
 /**
@@ -31,7 +32,15 @@ if (config.redisUrl === null) {
 }
 
 const logger = createLogger(config);
-const worker = await startWorker(config, { logger });
+let worker: Awaited<ReturnType<typeof startWorker>>;
+try {
+  worker = await startWorker(config, { logger });
+} catch (error) {
+  // WORKER_DEVICES lists gpu and there is no adapter: say why, without a stack trace.
+  if (!(error instanceof NoAdapterError)) throw error;
+  logger.fatal(error.message);
+  process.exit(1);
+}
 
 closeWithGrace(
   { delay: 30_000, logger: { error: (message: unknown) => logger.error(message) } },

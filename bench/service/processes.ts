@@ -21,7 +21,8 @@ export function spawnTs(script: string, env: Record<string, string>): Child {
   const extra = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', script], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // CPU workers: the service benches measure the CPU path (no Dawn in their processes).
+    env: { ...process.env, WORKER_DEVICES: 'cpu', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

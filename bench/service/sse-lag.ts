@@ -210,6 +210,7 @@ async function fanout(
     const result: Result = {
       stopReason: 'max_iterations',
       converged: false,
+      device: { kind: 'cpu', precision: 'float64', adapter: null },
       x: last.x ?? [],
       f: last.f,
       gradNorm: last.gradNorm,

@@ -1,3 +1,4 @@
+import { CPU_DEVICE } from '../core/run.ts';
 import type { Job } from '../schemas/job.ts';
 import type { JobRecord } from '../store/contract.ts';
 
@@ -12,20 +13,34 @@ function progressOf(record: JobRecord): Job['progress'] {
   return { iteration: 0, maxIterations: record.spec.stop.maxIterations, f: null, gradNorm: null };
 }
 
-/** The API resource for a stored job record: the record less internal fields, plus links. */
-export function toJobResource(record: JobRecord): Job {
+/**
+ * The result as the API shows it. Results stored before `device` existed (every run was on the
+ * CPU then) report the CPU, so a job finished before an upgrade still matches the schema.
+ */
+function resultOf(record: JobRecord): Job['result'] {
+  const result = record.result;
+  if (result === null || result.device !== undefined) return result as Job['result'];
+  return { ...result, device: { ...CPU_DEVICE } } as Job['result'];
+}
+
+/**
+ * The API resource for a stored job record: the record less internal fields, plus links.
+ * `waitingFor` (see JobQueue.waitingFor) is computed by the routes that show a single job or a list.
+ */
+export function toJobResource(record: JobRecord, waitingFor: string | null = null): Job {
   const self = `/v1/jobs/${encodeURIComponent(record.id)}`;
   return {
     id: record.id,
     status: record.status,
     spec: record.spec as Job['spec'],
     progress: progressOf(record),
-    result: record.result as Job['result'],
+    result: resultOf(record),
     error: record.error,
     createdAt: record.createdAt,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
     cancelRequested: record.cancelRequested,
+    waitingFor,
     links: {
       self,
       events: `${self}/events`,

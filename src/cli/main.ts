@@ -3,12 +3,14 @@ import { runToCompletion } from '../core/run.ts';
 import { modelDataFor } from '../data/resolve.ts';
 import { normalizeJobSpec } from '../schemas/job-spec.ts';
 import { validationProblem } from '../schemas/problem.ts';
+import { runWhereAsked } from './device.ts';
 import { ExitError, problemText, readSpecJson, specArgument, UsageError } from './spec.ts';
 
 /**
  * `descent run <spec.json | ->`: runs one job spec in-process with the workers' core and prints
  * `{spec, result, trajectory}` on stdout. Exit 0 when the run finished (whatever its stopReason),
- * 2 with problem+json on stderr when the spec is invalid.
+ * 2 with problem+json on stderr when the spec is invalid, or asks for `device: "gpu"` on a machine
+ * without a GPU adapter (src/cli/device.ts says where each spec runs).
  *
  * A model objective trains on built-in data (made from the seed, as the workers make it) or on
  * inline rows; a datasetId names data stored on a server, which `run` does not have: it is refused
@@ -25,9 +27,11 @@ async function commandRun(positionals: string[]): Promise<void> {
   if (!normalized.ok)
     throw new ExitError(problemText(validationProblem(normalized.errors, 'Invalid job spec')), 2);
   const { spec, inlineData } = normalized;
-  const dataset =
-    spec.objective.type === 'model' ? modelDataFor(spec.objective, spec.seed, inlineData) : undefined;
-  const { result, trajectory } = runToCompletion(spec, { dataset });
+  // Models run on the CPU (device-choice.ts), on their built-in or inline data.
+  const { result, trajectory } =
+    spec.objective.type === 'model'
+      ? runToCompletion(spec, { dataset: modelDataFor(spec.objective, spec.seed, inlineData) })
+      : await runWhereAsked(spec);
   process.stdout.write(`${JSON.stringify({ spec: normalized.spec, result, trajectory })}\n`);
 }
 

@@ -3,8 +3,16 @@
  * use. Pure TypeScript; `test/core/browser-bundle.test.ts` bundles it for a browser with esbuild
  * and runs a job from the bundle.
  */
+export * from './backends/index.ts';
 export { builtins } from './objectives/builtins/index.ts';
 export { createObjective } from './objectives/index.ts';
-export { Run, type RunCheckpoint, type RunOptions, type RunOutput, runToCompletion } from './run.ts';
+export {
+  CPU_DEVICE,
+  Run,
+  type RunCheckpoint,
+  type RunOptions,
+  type RunOutput,
+  runToCompletion,
+} from './run.ts';
 export * from './spec.ts';
 export type * from './types.ts';

@@ -1,4 +1,3 @@
-import type { BatchSamplerState } from './data/batch-sampler.ts';
 import type { Dataset } from './data/dataset.ts';
 import { type DiagnosticsTask, startDiagnostics } from './diagnostics.ts';
 import { createObjective } from './objectives/index.ts';
@@ -11,12 +10,19 @@ import { clipGradient } from './optimizers/clip.ts';
 import { createOptimizer } from './optimizers/index.ts';
 import { createStepContext, type FullStepContext } from './optimizers/step-context.ts';
 import { decodeState, type Encoded, encodeState } from './plain-state.ts';
-import { Rng, type RngState } from './random.ts';
-import { recordStride } from './recording.ts';
+import { Rng } from './random.ts';
+import {
+  type CheckpointState,
+  isConverged,
+  monotonicClock,
+  runStride,
+  STATIONARY_GRAD_NORM,
+} from './run-bookkeeping.ts';
 import { createSchedule } from './schedules.ts';
 import { type JobSpec, objectiveDim } from './spec.ts';
 import { startPoint } from './start-point.ts';
 import type {
+  DeviceInfo,
   Diagnostics,
   DiagnosticsSkipped,
   EvaluationCounts,
@@ -27,8 +33,8 @@ import type {
   Schedule,
   StopReason,
   TrajectoryPoint,
-  ValidationSummary,
 } from './types.ts';
+import { type ValidationState, validationSummary } from './validation-state.ts';
 
 /**
  * The run loop: API.md's iteration semantics, to the letter.
@@ -83,8 +89,6 @@ const EXPLOSION_FACTOR = 1e12;
 const CLOCK_CHECK_MS = 1;
 /** Stream tag mixed into the seed for the gradient-noise PRNG. */
 const NOISE_STREAM = 0x6e6f6973;
-/** ‖g‖ below which the final point is classified as stationary in the diagnostics (or gradTol if larger). */
-const STATIONARY_GRAD_NORM = 1e-6;
 /** Diagnostics that were skipped for `reason` (see Diagnostics.skipped). */
 function skipped(reason: DiagnosticsSkipped): Diagnostics {
   return { stationaryPoint: null, conditionNumber: null, skipped: reason };
@@ -95,20 +99,26 @@ const NO_DIAGNOSTICS: Diagnostics = Object.freeze({ stationaryPoint: null, condi
 
 export const CHECKPOINT_VERSION = 1;
 
-/**
- * The default clock. One function for every run (not a closure per run): the loop calls it, and
- * a new call target per run makes V8 deoptimize the loop (the same holds for optimizers and
- * schedules, which are classes for that reason).
- */
-function monotonicClock(): number {
-  return performance.now();
-}
+/** Where the CPU core runs: float64, no adapter. */
+export const CPU_DEVICE: Readonly<DeviceInfo> = Object.freeze({
+  kind: 'cpu',
+  precision: 'float64',
+  adapter: null,
+});
 
 /** JSON-safe snapshot of a run between two steps. */
 export interface RunCheckpoint {
   version: number;
   iteration: number;
   state: Encoded;
+  /**
+   * 'float32' when some part of the run so far ran in float32 (on a compute device: see
+   * backends/gpu-run.ts); absent for a float64 run. A Run resumed from such a checkpoint continues
+   * in float64 and reports `device.precision: 'float32'`, and its own checkpoints carry it on.
+   */
+  precision?: 'float32';
+  /** The adapter of the device that wrote the checkpoint (device runs only). */
+  adapter?: string | null;
 }
 
 export interface RunOptions {
@@ -135,6 +145,8 @@ export class Run {
   readonly dim: number;
   readonly objective: Objective;
   readonly evaluations: EvaluationCounts = { f: 0, gradient: 0, hessian: 0 };
+  /** The CPU in float64, or float32 precision once resumed from a device checkpoint (RunCheckpoint.precision). */
+  readonly device: DeviceInfo;
 
   private readonly optimizer: Optimizer;
   private readonly schedule: Schedule;
@@ -219,6 +231,8 @@ export class Run {
   constructor(spec: JobSpec, options: RunOptions = {}) {
     this.spec = spec;
     this.dim = objectiveDim(spec.objective);
+    this.device =
+      options.checkpoint?.precision === 'float32' ? { ...CPU_DEVICE, precision: 'float32' } : CPU_DEVICE;
     this.clock = options.clock ?? monotonicClock;
     // The run's time starts before the objective is built: a rotated Q is part of the budget.
     this.segmentStart = this.clock();
@@ -235,11 +249,7 @@ export class Run {
     this.patience = this.validating
       ? (spec.stop.patience ?? Number.POSITIVE_INFINITY)
       : Number.POSITIVE_INFINITY;
-    // Capped at maxIterations + 1 (no further multiple is reached) so it stays a small integer.
-    this.stride = Math.min(
-      recordStride(spec.record.every, spec.stop.maxIterations, spec.record.maxPoints),
-      spec.stop.maxIterations + 1,
-    );
+    this.stride = runStride(spec);
     this.gradTol = spec.stop.gradTol;
     this.targetValue = spec.stop.targetValue ?? Number.NEGATIVE_INFINITY;
     this.fTol = spec.stop.fTol ?? -1;
@@ -338,6 +348,7 @@ export class Run {
     return {
       version: CHECKPOINT_VERSION,
       iteration: this.i,
+      ...(this.device.precision === 'float32' ? { precision: 'float32' as const } : {}),
       state: encodeState({
         x,
         f: stopped ? this.finalF : this.f,
@@ -378,7 +389,8 @@ export class Run {
     const validation = this.validationState;
     const result: Result = {
       stopReason,
-      converged: stopReason === 'grad_tol' || stopReason === 'f_tol' || stopReason === 'target_value',
+      converged: isConverged(stopReason),
+      device: { ...this.device },
       x: inline ? Array.from(finalX) : null,
       f,
       gradNorm,
@@ -700,50 +712,6 @@ export class Run {
     this.measure(poisonOf(this.x));
     this.context.f = this.f;
   }
-}
-
-interface CheckpointState {
-  x: Float64Array;
-  f: number;
-  /** Present when the checkpoint was taken while diagnosing (absent in older checkpoints). */
-  stopped?: { stopReason: StopReason; gradNorm: number } | null;
-  f0: number;
-  prevF: number;
-  lr: number;
-  best: { iteration: number; f: number; x: Float64Array | null };
-  optimizer: PlainState;
-  schedule: PlainState;
-  noise: RngState | null;
-  evaluations: EvaluationCounts;
-  elapsedMs: number;
-  lastRecorded: number;
-  /** Model runs: the batch sampler's position and the validation state (absent in older checkpoints). */
-  data?: { sampler: BatchSamplerState | null; validation: ValidationState | null } | null;
-}
-
-/** What a model run with validation rows keeps of its validation evaluations (plain data: checkpointed). */
-interface ValidationState {
-  /** Validation evaluations in a row without a strictly lower loss (stop.patience). */
-  badCount: number;
-  bestLoss: number;
-  bestAccuracy: number | null;
-  bestIteration: number;
-  /** f at the best point (its batch's loss). */
-  bestF: number;
-  bestX: Float64Array;
-  /** The latest evaluation's metrics: the final point's once the run has stopped. */
-  lastLoss: number;
-  lastAccuracy: number | null;
-}
-
-function validationSummary(state: ValidationState): ValidationSummary {
-  return {
-    loss: state.bestLoss,
-    accuracy: state.bestAccuracy,
-    bestIteration: state.bestIteration,
-    finalLoss: state.lastLoss,
-    finalAccuracy: state.lastAccuracy,
-  };
 }
 
 /** f and ∇f at x into g, and ‖g‖² into normSquared[0]: in one pass when the objective offers it. */

@@ -152,9 +152,24 @@ export interface Diagnostics {
   skipped?: DiagnosticsSkipped;
 }
 
+/**
+ * Where a run executed, as `Result.device` reports it (API.md): the CPU core in float64, or a
+ * compute device (WebGPU has no float64) in float32, with the adapter's description.
+ * `precision` is the lowest precision any part of the run used: a CPU run resumed from a device
+ * checkpoint reports `kind: 'cpu'` and `precision: 'float32'`, since its iterates until then were
+ * float32 and it is not the float64 run of the same spec.
+ */
+export interface DeviceInfo {
+  kind: 'cpu' | 'gpu';
+  precision: 'float64' | 'float32';
+  /** The adapter's description (GPU), null on the CPU. */
+  adapter: string | null;
+}
+
 export interface Result {
   stopReason: StopReason;
   converged: boolean;
+  device: DeviceInfo;
   x: number[] | null;
   f: number;
   gradNorm: number;

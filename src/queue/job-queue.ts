@@ -11,6 +11,8 @@ import { runsInline } from './inline.ts';
  */
 
 export const QUEUE_NAME = 'descent-jobs';
+/** The queue only GPU workers consume (src/queue/routing.ts says which jobs go there). */
+export const GPU_QUEUE_NAME = 'descent-jobs-gpu';
 
 export interface QueueJobData {
   jobId: string;
@@ -32,8 +34,8 @@ export const QUEUE_JOB_OPTIONS: JobsOptions = {
 
 export type JobQueue = Queue<QueueJobData, unknown, string>;
 
-export function createJobQueue(connection: ConnectionOptions, prefix: string): JobQueue {
-  return new Queue<QueueJobData, unknown, string>(QUEUE_NAME, { connection, prefix });
+export function createJobQueue(connection: ConnectionOptions, prefix: string, name = QUEUE_NAME): JobQueue {
+  return new Queue<QueueJobData, unknown, string>(name, { connection, prefix });
 }
 
 /**

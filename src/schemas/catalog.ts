@@ -48,6 +48,11 @@ export const optimizerCatalogEntrySchema = named(
       }),
     ),
     rule: z.object({ text: z.string(), latex: z.string() }),
+    devices: z
+      .array(z.enum(['cpu', 'gpu']))
+      .describe(
+        'Where the optimizer runs. newton and lbfgs run on the CPU only: `device: "gpu"` with them is a 400.',
+      ),
   }),
   'OptimizerCatalogEntry',
 );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deviceUnsupportedReason } from '../core/backends/device-problem.ts';
 import { builtins, fillBuiltinParams } from '../core/objectives/builtins/index.ts';
 import { expressionVariables } from '../core/objectives/expression/index.ts';
 import { recordedPoints } from '../core/recording.ts';
@@ -95,7 +96,16 @@ export function createJobSpecSchema(limits: Limits = DEFAULT_LIMITS) {
       .nullable()
       .default(null),
     record: record.optional(),
-    device: z.enum(['cpu', 'gpu', 'auto']).default('auto'),
+    device: z
+      .enum(['cpu', 'gpu', 'auto'])
+      .default('auto')
+      .describe(
+        'Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order ' +
+          'optimizers on the builtins of any dimension; newton, lbfgs, expressions, the 2-D builtins and ' +
+          'gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it ' +
+          'pays (dimension >= GPU_AUTO_MIN_DIM, a spec the GPU runs, a hardware GPU worker seen recently), ' +
+          'else the CPU.',
+      ),
     seed: z
       .number()
       .int()
@@ -281,6 +291,8 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
     seed: spec.seed ?? (options.drawSeed ?? drawRandomSeed)(),
     label: spec.label ?? null,
   };
+  const deviceError = deviceFieldError(normalized);
+  if (deviceError !== null) return { ok: false, errors: [deviceError] };
   if (options.checkStartValue ?? true) {
     const error = startValueError(normalized, spec.start !== undefined && 'x0' in spec.start);
     if (error !== null) return { ok: false, errors: [error] };
@@ -288,6 +300,21 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
   return model?.inline
     ? { ok: true, spec: normalized, inlineData: model.inline }
     : { ok: true, spec: normalized };
+}
+
+/**
+ * `device: "gpu"` for a spec that cannot run on a device (Newton, L-BFGS, expressions, the 2-D
+ * builtins, gradient noise: deviceUnsupportedReason) is refused rather than run elsewhere: the
+ * caller asked for float32 on a GPU. `auto` never is: it runs such a spec on the CPU.
+ */
+function deviceFieldError(spec: JobSpec): FieldError | null {
+  if (spec.device !== 'gpu') return null;
+  const reason = deviceUnsupportedReason(spec);
+  if (reason === null) return null;
+  return {
+    path: 'device',
+    message: `"gpu" is not available for this spec: ${reason}; use "cpu", or "auto" to run it where it can`,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Diagnostics, StopReason, ValidationSummary } from '../core/types.ts';
+import type { DeviceInfo, Diagnostics, StopReason, ValidationSummary } from '../core/types.ts';
 import type { Agrees, Assert } from './agrees.ts';
 import { jobSpecSchema } from './job-spec.ts';
 import { named } from './openapi-registry.ts';
@@ -56,10 +56,31 @@ export const jobProgressSchema = z
       'null until the first report). null while queued.',
   );
 
+export const deviceInfoSchema = z
+  .object({
+    kind: z.enum(['cpu', 'gpu']),
+    precision: z
+      .enum(['float64', 'float32'])
+      .describe(
+        'float64 on the CPU, float32 on a GPU. A CPU run resumed from a GPU checkpoint (its GPU worker ' +
+          'went away) reports kind cpu and precision float32: part of it ran in float32.',
+      ),
+    adapter: z
+      .string()
+      .nullable()
+      .describe(
+        'The GPU adapter, e.g. "NVIDIA H200" or "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)"; null on the CPU.',
+      ),
+  })
+  .describe('Where the run executed.');
+
+export type DeviceInfoAgreesWithCore = Assert<Agrees<z.output<typeof deviceInfoSchema>, DeviceInfo>>;
+
 export const resultSchema = named(
   z.object({
     stopReason: stopReasonSchema,
     converged: z.boolean().describe('Stopped by grad_tol, f_tol or target_value.'),
+    device: deviceInfoSchema,
     x: z
       .array(z.number())
       .nullable()
@@ -140,6 +161,14 @@ export const jobSchema = named(
       .describe(
         'True once a cancel was requested: a queued job is cancelled at once, a running one stops within ' +
           '100 ms (its status is still `running` in the answer to the cancel).',
+      ),
+    waitingFor: z
+      .string()
+      .nullable()
+      .describe(
+        'Why a queued job is not running yet when no worker that can run it is about, e.g. "a GPU worker ' +
+          '(none seen in the last 10 s)" for a `device: "gpu"` job; null otherwise (also in event streams, ' +
+          'which do not compute it).',
       ),
     links: jobLinksSchema,
   }),

@@ -5,6 +5,7 @@
  * validation accepts; only titles and rules are written here.
  */
 import { z } from 'zod';
+import { optimizerRunsOnDevice } from '../core/backends/device-problem.ts';
 import { type OptimizerName, optimizerSchemas } from './optimizer.ts';
 
 export interface OptimizerParameter {
@@ -30,6 +31,8 @@ export interface OptimizerCatalogEntry {
   title: string;
   parameters: OptimizerParameter[];
   rule: OptimizerRule;
+  /** Where it runs: every optimizer on the CPU, the first-order ones on a GPU too (`device`). */
+  devices: ('cpu' | 'gpu')[];
 }
 
 const DESCRIPTIONS: Record<OptimizerName, { title: string; rule: OptimizerRule }> = {
@@ -154,7 +157,13 @@ function buildCatalog(): OptimizerCatalogEntry[] {
         range: rangeOf(property),
         description: property.description ?? '',
       }));
-    return { name, title: DESCRIPTIONS[name].title, parameters, rule: DESCRIPTIONS[name].rule };
+    return {
+      name,
+      title: DESCRIPTIONS[name].title,
+      parameters,
+      rule: DESCRIPTIONS[name].rule,
+      devices: optimizerRunsOnDevice(name) ? ['cpu', 'gpu'] : ['cpu'],
+    };
   });
 }
 

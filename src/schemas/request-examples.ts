@@ -67,6 +67,7 @@ export const EVALUATE_EXAMPLES = [
     objective: { type: 'model', model: 'logistic_regression', data: { builtin: 'two_moons', samples: 200 } },
     x: [0.5, -1, 0],
   },
+  { objective: { type: 'builtin', name: 'rosenbrock' }, grid: { x: [-2, 2, 5], y: [-1, 3, 5] } },
 ];
 
 export const DATASET_UPLOAD_EXAMPLES = [

@@ -20,6 +20,7 @@ import type { Result, TrajectoryPoint } from '../core/types.ts';
  *   {p}:finished              pubsub channel; message = FinishedJob JSON, sent by the script that
  *                                    finishes a running job or fails a job (the API's run metrics)
  *   {p}:workers               zset   worker ids scored by last heartbeat ms (readyz: "a worker seen recently")
+ *   {p}:worker:{id}           string the worker's WorkerInfo JSON: queues (cpu, gpu) and GPU adapter (routing, readyz)
  *   {p}:dataset:{id}          hash   an uploaded data set: id, tenant, meta (JSON: shape, columns, task,
  *                                    labels), X and y (little-endian float64 bytes); immutable
  *   {p}:dataset:{id}:jobs     set    ids of the queued and running jobs that use it (added by the job's
@@ -28,6 +29,8 @@ import type { Result, TrajectoryPoint } from '../core/types.ts';
  *                                    so that DELETE of a data set in use is refused atomically
  *   {p}:datasets:{tenant}     zset   data set ids scored by createdAt ms
  *
+ * GPU jobs (`device: "gpu"`, and `auto` ones routed to a GPU) go to a second queue,
+ * `descent-jobs-gpu`, with the same payload; only GPU workers consume it (src/queue/routing.ts).
  * The BullMQ queue is named `descent-jobs` (same prefix); job data = { jobId } (the normalised spec
  * is in the record, so the queue payload stays small), plus `spec`, a copy of the record's, for a
  * run small enough to start on a worker's main thread (src/queue/inline.ts); BullMQ job id = our job id.

@@ -72,4 +72,9 @@ export class StoreKeys {
   get workers(): string {
     return `${this.prefix}:workers`;
   }
+
+  /** A worker's WorkerInfo (JSON): the queues it consumes and its GPU adapter. */
+  workerInfo(id: string): string {
+    return `${this.prefix}:worker:${id}`;
+  }
 }

@@ -35,6 +35,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     REDIS_PREFIX: randomPrefix('api'),
     LOG_LEVEL: 'silent',
     WORKER_CONCURRENCY: '2',
+    // CPU workers unless a test asks for a GPU one (no Dawn in every suite).
+    WORKER_DEVICES: 'cpu',
     WORKER_HEARTBEAT_MS: '200',
     WORKER_SEEN_WITHIN_MS: '2000',
     RATE_LIMIT_MAX: '0',
@@ -59,7 +61,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       await worker?.close();
       await app.close();
       await apiRedis.quit().catch(() => apiRedis.disconnect());
-      await deletePrefix(redis, config.redisPrefix);
+      // A service started on a prefix given in `env` shares it with another: its keys stay.
+      if (options.env?.REDIS_PREFIX === undefined) await deletePrefix(redis, config.redisPrefix);
       await redis.quit();
     },
   };

@@ -1,11 +1,10 @@
-import path from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createApiRedis, redisOptionsFromUrl, waitUntilReady } from '../../src/redis/connection.ts';
-import { type RedisServerHandle, spawnRedisServer } from '../../src/redis/embedded.ts';
-import { useTempDirs } from '../helpers/temp-dirs.ts';
+import { monitorCommands } from '../helpers/monitor.ts';
+import { usePrivateRedisServer } from '../helpers/private-redis.ts';
 
 /**
  * POST /v1/jobs stores the job record before the BullMQ entry, in every case: a worker must never
@@ -16,21 +15,7 @@ import { useTempDirs } from '../helpers/temp-dirs.ts';
  * disturb the other suites; MONITOR shows the order in which Redis ran the commands.
  */
 
-const tempDir = useTempDirs('descent-submit-order-');
-let server: RedisServerHandle;
-
-beforeAll(async () => {
-  const dir = tempDir();
-  server = await spawnRedisServer({
-    socketPath: path.join(dir, 'redis.sock'),
-    dir,
-    args: ['--save', '', '--appendonly', 'no'],
-  });
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const privateServer = usePrivateRedisServer('submit-order');
 
 /** The index in `log` of the first command that touches a key containing `fragment`. */
 function firstTouch(log: string[][], fragment: string): number {
@@ -39,15 +24,13 @@ function firstTouch(log: string[][], fragment: string): number {
 
 describe('submit order: record before queue entry', () => {
   it('runs the record script before the BullMQ add, also when Redis has just lost its scripts', async () => {
-    const config = loadConfig({ REDIS_URL: server.url, REDIS_PREFIX: 'order', LOG_LEVEL: 'silent' });
+    const config = loadConfig({ REDIS_URL: privateServer().url, REDIS_PREFIX: 'order', LOG_LEVEL: 'silent' });
     const apiRedis = createApiRedis(config);
     await waitUntilReady(apiRedis);
     const app = await buildApp({ config, redis: apiRedis, logger: false });
-    const admin = new Redis(redisOptionsFromUrl(server.url));
-    const monitor = new Redis(redisOptionsFromUrl(server.url));
-    const log: string[][] = [];
-    const session = await monitor.monitor();
-    session.on('monitor', (_time: string, args: string[]) => log.push(args));
+    const admin = new Redis(redisOptionsFromUrl(privateServer().url));
+    const monitor = new Redis(redisOptionsFromUrl(privateServer().url));
+    const { log, stop } = await monitorCommands(monitor);
     try {
       const body = {
         objective: { type: 'builtin', name: 'sphere' },
@@ -74,7 +57,7 @@ describe('submit order: record before queue entry', () => {
         expect(await admin.hget(`order:job:${id}`, 'status')).toBe('queued');
       }
     } finally {
-      session.disconnect();
+      stop();
       monitor.disconnect();
       admin.disconnect();
       await app.close();

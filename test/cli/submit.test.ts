@@ -60,6 +60,7 @@ beforeAll(async () => {
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     WORKER_CONCURRENCY: '2',
+    WORKER_DEVICES: 'cpu',
     RATE_LIMIT_MAX: '0',
   });
   app = await buildApp({ config, logger: false });

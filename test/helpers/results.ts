@@ -5,6 +5,7 @@ export function sampleResult(overrides: Partial<Result> = {}): Result {
   return {
     stopReason: 'max_iterations',
     converged: false,
+    device: { kind: 'cpu', precision: 'float64', adapter: null },
     x: [1, 2],
     f: 0.5,
     gradNorm: 0.25,

@@ -1,15 +1,14 @@
-import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
 import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
-import { type RedisServerHandle, spawnRedisServer } from '../../src/redis/embedded.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
+import { monitorCommands } from '../helpers/monitor.ts';
+import { usePrivateRedisServer } from '../helpers/private-redis.ts';
 import { makeSpec } from '../helpers/specs.ts';
-import { useTempDirs } from '../helpers/temp-dirs.ts';
 import { waitFor } from './helpers.ts';
 
 /**
@@ -23,22 +22,16 @@ import { waitFor } from './helpers.ts';
  */
 
 const PREFIX = 'order';
-const tempDir = useTempDirs('descent-finish-order-');
-let server: RedisServerHandle;
+const privateServer = usePrivateRedisServer('finish-order');
 let redis: Redis;
 let monitor: Redis;
 let jobs: JobStore;
 let queue: JobQueue;
 let worker: RunningWorker;
-const log: string[][] = [];
+let log: string[][] = [];
 
 beforeAll(async () => {
-  const dir = tempDir();
-  server = await spawnRedisServer({
-    socketPath: path.join(dir, 'redis.sock'),
-    dir,
-    args: ['--save', '', '--appendonly', 'no'],
-  });
+  const server = privateServer();
   redis = new Redis({ ...redisOptionsFromUrl(server.url), maxRetriesPerRequest: null });
   jobs = new JobStore(redis, PREFIX);
   queue = createJobQueue(redis, PREFIX);
@@ -48,12 +41,12 @@ beforeAll(async () => {
       REDIS_PREFIX: PREFIX,
       LOG_LEVEL: 'silent',
       WORKER_CONCURRENCY: '1',
+      WORKER_DEVICES: 'cpu',
       JOB_TTL_SECONDS: '0',
     }),
   );
   monitor = new Redis(redisOptionsFromUrl(server.url));
-  const session = await monitor.monitor();
-  session.on('monitor', (_time: string, args: string[]) => log.push(args));
+  ({ log } = await monitorCommands(monitor));
 });
 
 afterAll(async () => {
@@ -61,7 +54,6 @@ afterAll(async () => {
   await queue?.close();
   monitor?.disconnect();
   redis?.disconnect();
-  await server?.stop();
 });
 
 /** Submits a tiny job as the API does (its spec in the queue entry) and waits until it is completed. */
@@ -73,14 +65,19 @@ async function runTinyJob(): Promise<string> {
   return job.id;
 }
 
-/** Runs one job through a plain BullMQ worker of another queue: Redis knows BullMQ's scripts again. */
+/**
+ * Completes one job of another queue by hand (a worker without a processor, no blocking fetch):
+ * Redis knows BullMQ's completion script again. A running Worker's blocking BZPOPMIN, cut by its
+ * close, could confuse ioredis's reply queue on this shared connection.
+ */
 async function reloadBullmqScripts(): Promise<void> {
   const other = new Queue('other', { connection: redis, prefix: PREFIX });
-  const plain = new Worker('other', async () => 1, { connection: redis, prefix: PREFIX });
-  const completed = new Promise((resolve) => plain.once('completed', resolve));
+  const manual = new Worker('other', null, { connection: redis, prefix: PREFIX, autorun: false });
   await other.add('noop', {}, { removeOnComplete: true });
-  await completed;
-  await plain.close();
+  const job = await manual.getNextJob('reload', { block: false });
+  if (!job) throw new Error('the reload job was not fetched');
+  await job.moveToCompleted(1, 'reload', false);
+  await manual.close();
   await other.close();
 }
 

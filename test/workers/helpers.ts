@@ -11,6 +11,8 @@ export function testConfig(prefix: string, env: Record<string, string> = {}): Co
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'error',
     WORKER_CONCURRENCY: '2',
+    // CPU workers unless a test asks for a GPU one (no Dawn in every suite).
+    WORKER_DEVICES: 'cpu',
     CHECKPOINT_INTERVAL_MS: '200',
     WORKER_HEARTBEAT_MS: '200',
     JOB_TTL_SECONDS: '0',

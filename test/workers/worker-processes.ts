@@ -21,7 +21,7 @@ export class WorkerProcesses {
 
   constructor(private readonly prefix: string) {}
 
-  /** One worker (concurrency 1, info logs, checkpoints every 300 ms) with `env` on top. */
+  /** One CPU worker (concurrency 1, info logs, checkpoints every 300 ms) with `env` on top. */
   spawn(env: Record<string, string> = {}, nodeArgs: string[] = []): WorkerProcess {
     const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'workers/worker.ts'], {
       cwd: ROOT,
@@ -30,6 +30,7 @@ export class WorkerProcesses {
         REDIS_URL: testRedisUrl(),
         REDIS_PREFIX: this.prefix,
         WORKER_CONCURRENCY: '1',
+        WORKER_DEVICES: 'cpu',
         CHECKPOINT_INTERVAL_MS: '300',
         WORKER_HEARTBEAT_MS: '100',
         LOG_LEVEL: 'info',

@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { INLINE_MAX_DIM, INLINE_MAX_EXPRESSION_LENGTH } from '../../queue/inline.ts';
 import type { UploadInput, UploadOutcome } from '../datasets/parse-upload.ts';
-import type { EvaluationTask } from './evaluation.ts';
+import type { EvaluationTask, GridEvaluationTask } from './evaluation.ts';
 
 /**
  * Where POST /v1/evaluate computes: on the event loop when the work is certainly small, on an
@@ -15,6 +15,8 @@ import type { EvaluationTask } from './evaluation.ts';
  * do not. The pool (piscina) starts its threads on first use and lets them go after
  * IDLE_TIMEOUT_MS without work; at most MAX_THREADS run at once and MAX_QUEUE wait, past which a
  * request is refused with 429 (the route sets Retry-After).
+ *
+ * The grid form always runs here: up to 262,144 evaluations and as many numbers of JSON.
  *
  * The same threads parse large data set uploads (POST /v1/datasets): a 16 MiB CSV or JSON body
  * takes about a second to parse and check. Bodies up to UPLOAD_INLINE_BYTES are parsed on the
@@ -47,6 +49,8 @@ export class EvaluationQueueFull extends Error {
 export interface EvaluatePool {
   /** The evaluation as JSON text, computed on a thread. */
   run(task: EvaluationTask): Promise<string>;
+  /** f over the grid as JSON text (`{"f": [...]}`), computed on a thread. */
+  runGrid(task: GridEvaluationTask): Promise<string>;
   /** A data set upload parsed and checked on a thread. */
   parseUpload(input: UploadInput): Promise<UploadOutcome>;
   close(): Promise<void>;
@@ -54,7 +58,7 @@ export interface EvaluatePool {
 
 export function createEvaluatePool(): EvaluatePool {
   let pool: Piscina | null = null;
-  const started = (): Piscina => {
+  function started(): Piscina {
     pool ??= new Piscina({
       filename: new URL('./evaluate-thread.mjs', import.meta.url).href,
       minThreads: 0,
@@ -67,10 +71,13 @@ export function createEvaluatePool(): EvaluatePool {
     });
     if (pool.queueSize >= MAX_QUEUE) throw new EvaluationQueueFull();
     return pool;
-  };
+  }
   return {
     async run(task) {
       return (await started().run(task)) as string;
+    },
+    async runGrid(task) {
+      return (await started().run(task, { name: 'grid' })) as string;
     },
     async parseUpload(input) {
       return (await started().run(input, { name: 'parseUpload' })) as UploadOutcome;

@@ -1,13 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { consumes, type QueueKind } from '../../queue/routing.ts';
 
 /**
  * Prometheus metrics (GET /metrics). Each app has its own registry (several apps may share a
  * process in tests).
  *
  * - `descent_jobs{state="queued"|"running"}` and `descent_queue_jobs{state}`: BullMQ job counts,
- *   read from Redis at scrape time; `descent_queue_depth`: jobs waiting for a worker.
+ *   read from Redis at scrape time, both queues together; `descent_queue_depth`: jobs waiting for a
+ *   worker; `descent_queue_depth_by_queue{queue="cpu"|"gpu"}`: the same by queue.
+ * - `descent_workers{device="cpu"|"gpu",adapter,software}`: workers seen within
+ *   WORKER_SEEN_WITHIN_MS by the queue they consume (a worker taking both counts in both), GPU
+ *   workers by adapter.
  * - `descent_jobs_submitted_total`, `descent_jobs_finished_total{status}`: finished jobs are
  *   seen on the `{p}:finished` channel (completed, cancelled or failed; see plugins/queue.ts),
  *   a job cancelled while queued by the cancel route.
@@ -151,6 +156,37 @@ async function metricsPlugin(app: FastifyInstance) {
     async collect() {
       const counts = await queueCounts();
       if (counts !== null) this.set(queued(counts));
+    },
+  });
+
+  new Gauge({
+    name: 'descent_queue_depth_by_queue',
+    help: 'Jobs waiting for a worker, by queue: cpu (descent-jobs) or gpu (descent-jobs-gpu).',
+    labelNames: ['queue'] as const,
+    registers,
+    async collect() {
+      const byQueue = await app.jobQueue.countsByQueue().catch(() => null);
+      if (byQueue === null) return;
+      for (const queue of Object.keys(byQueue) as QueueKind[]) this.set({ queue }, queued(byQueue[queue]));
+    },
+  });
+  new Gauge({
+    name: 'descent_workers',
+    help: 'Workers seen recently, by the queue they consume (device) and, for GPU workers, their adapter.',
+    labelNames: ['device', 'adapter', 'software'] as const,
+    registers,
+    async collect() {
+      const workers = await app.workerRegistry.seen(app.config.workerSeenWithinMs).catch(() => null);
+      if (workers === null) return;
+      this.reset();
+      this.set(
+        { device: 'cpu', adapter: '', software: '' },
+        workers.filter((w) => consumes(w, 'cpu')).length,
+      );
+      for (const worker of workers) {
+        if (!consumes(worker, 'gpu')) continue;
+        this.inc({ device: 'gpu', adapter: worker.adapter ?? '', software: String(worker.software) });
+      }
     },
   });
 

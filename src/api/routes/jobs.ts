@@ -76,7 +76,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       if (created) app.metrics.jobsSubmitted.inc();
       reply.code(202).header('location', `/v1/jobs/${encodeURIComponent(job.id)}`);
       if (!created) reply.header('idempotent-replayed', 'true');
-      return toJobResource(job);
+      return toJobResource(job, await app.jobQueue.waitingFor(job));
     },
   );
 
@@ -98,7 +98,8 @@ export default async function jobRoutes(fastify: FastifyInstance) {
     async (request) => {
       try {
         const { items, nextCursor } = await app.jobs.list(request.tenant, request.query);
-        return { items: items.map(toJobResource), nextCursor };
+        const waiting = await Promise.all(items.map((record) => app.jobQueue.waitingFor(record)));
+        return { items: items.map((record, k) => toJobResource(record, waiting[k])), nextCursor };
       } catch (error) {
         if (error instanceof InvalidCursorError) {
           throw badRequest([{ path: 'cursor', message: 'not a cursor from this API (use nextCursor)' }]);
@@ -119,7 +120,10 @@ export default async function jobRoutes(fastify: FastifyInstance) {
         response: { 200: jsonResponse(jobSchema, 'The job.'), ...problemResponses(401, 404, 429, 503) },
       },
     },
-    async (request) => toJobResource(await findJob(request.params.id, request.tenant)),
+    async (request) => {
+      const record = await findJob(request.params.id, request.tenant);
+      return toJobResource(record, await app.jobQueue.waitingFor(record));
+    },
   );
 
   app.post(

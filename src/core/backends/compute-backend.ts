@@ -8,14 +8,9 @@
  * (exact when widened to float64), and the run reports `precision: 'float32'`.
  */
 import type { OptimizerSpec } from '../spec.ts';
+import type { DeviceInfo } from '../types.ts';
 
-/** Where a run executes, as `Result.device` reports it (API.md). */
-export interface DeviceInfo {
-  kind: 'cpu' | 'gpu';
-  precision: 'float64' | 'float32';
-  /** The adapter's description (GPU), null on the CPU. */
-  adapter: string | null;
-}
+export type { DeviceInfo };
 
 /** The first-order optimizers a device runs (Newton and L-BFGS stay on the CPU). */
 export type DeviceOptimizerSpec = Extract<

@@ -1,5 +1,5 @@
 import { builtins } from '../objectives/builtins/index.ts';
-import type { JobSpec } from '../spec.ts';
+import type { JobSpec, OptimizerName } from '../spec.ts';
 import type {
   ComputeBackend,
   DeviceObjectiveName,
@@ -21,7 +21,7 @@ import type {
  */
 export function deviceUnsupportedReason(spec: JobSpec, backend?: ComputeBackend): string | null {
   const objective = spec.objective;
-  if (objective.type !== 'builtin') return 'expression objectives run on the CPU';
+  if (objective.type !== 'builtin') return `${objective.type} objectives run on the CPU`;
   if (!builtins[objective.name].anyDim) {
     return `${objective.name} runs on the CPU (only the builtins of any dimension have device kernels)`;
   }
@@ -29,13 +29,21 @@ export function deviceUnsupportedReason(spec: JobSpec, backend?: ComputeBackend)
     return 'the rotated quadratic runs on the CPU';
   }
   const optimizer = spec.optimizer.name;
-  if (optimizer === 'newton' || optimizer === 'lbfgs') return `${optimizer} runs on the CPU`;
+  if (!optimizerRunsOnDevice(optimizer)) return `${optimizer} runs on the CPU`;
   if (spec.gradientNoise !== null && spec.gradientNoise.std > 0) return 'gradientNoise runs on the CPU';
   if (backend) {
     const limit = backend.maxRunDim(optimizer);
     if (objective.dim > limit) return `dimension ${objective.dim} exceeds the device's limit (${limit})`;
   }
   return null;
+}
+
+/**
+ * Whether an optimizer has a device implementation: the first-order ones. Newton (dense Hessian
+ * solves) and L-BFGS (two-loop recursion, line searches: sequential host logic) stay on the CPU.
+ */
+export function optimizerRunsOnDevice(name: OptimizerName): name is DeviceOptimizerSpec['name'] {
+  return name !== 'newton' && name !== 'lbfgs';
 }
 
 /** The device problem of a spec that {@link deviceUnsupportedReason} accepts. */

@@ -2,8 +2,14 @@ import { computeDiagnostics, DIAGNOSTICS_MAX_DIM } from '../diagnostics.ts';
 import { createObjective } from '../objectives/index.ts';
 import { createOptimizer } from '../optimizers/index.ts';
 import { decodeState, encodeState } from '../plain-state.ts';
-import { recordStride } from '../recording.ts';
-import { CHECKPOINT_VERSION, type RunCheckpoint } from '../run.ts';
+import { CHECKPOINT_VERSION, type RunCheckpoint, type RunOutput } from '../run.ts';
+import {
+  type CheckpointState,
+  isConverged,
+  monotonicClock,
+  runStride,
+  STATIONARY_GRAD_NORM,
+} from '../run-bookkeeping.ts';
 import { createSchedule } from '../schedules.ts';
 import type { JobSpec } from '../spec.ts';
 import { startPoint } from '../start-point.ts';
@@ -61,16 +67,12 @@ import { deviceProblem, deviceUnsupportedReason } from './device-problem.ts';
 
 /** Wall time one batch aims for: short enough that cancel lands well within 100 ms. */
 export const BATCH_TARGET_MS = 20;
-/** ‖g‖ below which the final point is classified as stationary in the diagnostics (or gradTol if larger), as run.ts. */
-const STATIONARY_GRAD_NORM = 1e-6;
 
 /** A RunCheckpoint from a device run. */
 export interface GpuRunCheckpoint extends RunCheckpoint {
   precision: 'float32';
   adapter: string | null;
 }
-
-export type GpuResult = Result & { device: DeviceInfo };
 
 export interface GpuRunOptions {
   /** Aborting stops the run at the end of the batch in flight, with stopReason `cancelled`. */
@@ -79,26 +81,6 @@ export interface GpuRunOptions {
   checkpoint?: RunCheckpoint;
   /** Milliseconds, monotonic. */
   clock?: () => number;
-}
-
-/** The run.ts checkpoint state, as both runs write and read it. */
-interface CheckpointState {
-  x: Float64Array;
-  f: number;
-  f0: number;
-  prevF: number;
-  lr: number;
-  best: { iteration: number; f: number; x: Float64Array | null };
-  optimizer: PlainState;
-  schedule: PlainState;
-  noise: PlainState;
-  evaluations: EvaluationCounts;
-  elapsedMs: number;
-  lastRecorded: number;
-}
-
-function monotonicClock(): number {
-  return performance.now();
 }
 
 const STOP_REASONS: Record<number, StopReason> = {
@@ -144,6 +126,9 @@ export class GpuRun {
   private msPerStep: number | null = null;
   private batchSteps = 1;
   private batchCount = 0;
+  /** The final and best iterates, read once the run is done. */
+  private finalRead: Promise<Float64Array> | null = null;
+  private bestRead: Promise<Float64Array> | null = null;
 
   /** Builds the run and evaluates its start (or re-derives g at a checkpoint's x): one device round trip. */
   static async create(backend: ComputeBackend, spec: JobSpec, options: GpuRunOptions = {}): Promise<GpuRun> {
@@ -162,10 +147,7 @@ export class GpuRun {
     this.clock = options.clock ?? monotonicClock;
     this.schedule = createSchedule(spec.schedule, spec.stop.maxIterations);
     this.scheduleState = this.schedule.init();
-    this.stride = Math.min(
-      recordStride(spec.record.every, spec.stop.maxIterations, spec.record.maxPoints),
-      spec.stop.maxIterations + 1,
-    );
+    this.stride = runStride(spec);
     this.maxIterations = spec.stop.maxIterations;
     this.baseLr = spec.optimizer.lr;
     const optimizer = this.problem.optimizer;
@@ -286,7 +268,7 @@ export class GpuRun {
   }
 
   /** The result; only once the run is done. `inlineMaxDim` nulls x and best.x above that dimension. */
-  async result(inlineMaxDim = Number.POSITIVE_INFINITY): Promise<GpuResult> {
+  async result(inlineMaxDim = Number.POSITIVE_INFINITY): Promise<Result> {
     const stopReason = this.stopReason;
     if (stopReason === null) throw new Error('the run has not finished');
     const diverged = stopReason === 'diverged' && this.i > 0;
@@ -294,13 +276,15 @@ export class GpuRun {
     const gradNorm = diverged ? this.prevGradNorm : this.gradNorm;
     const state = this.deviceState();
     const inline = this.dim <= inlineMaxDim;
-    const finalX = inline || this.dim <= DIAGNOSTICS_MAX_DIM ? await this.finalX() : null;
-    const bestX = inline ? await this.bestParams() : null;
+    const [finalX, bestX] = await Promise.all([
+      inline || this.dim <= DIAGNOSTICS_MAX_DIM ? this.finalX() : null,
+      inline ? this.bestParams() : null,
+    ]);
     const stationaryTol = Math.max(this.spec.stop.gradTol, STATIONARY_GRAD_NORM);
     return {
       stopReason,
-      converged: stopReason === 'grad_tol' || stopReason === 'f_tol' || stopReason === 'target_value',
-      device: this.device,
+      converged: isConverged(stopReason),
+      device: { ...this.device },
       x: inline && finalX ? Array.from(finalX) : null,
       f,
       gradNorm,
@@ -324,15 +308,30 @@ export class GpuRun {
     };
   }
 
-  /** Final parameters: the last healthy iterate (x₍ᵢ₋₁₎ after a divergence). */
-  async finalX(): Promise<Float64Array> {
+  /**
+   * Final parameters: the last healthy iterate (x₍ᵢ₋₁₎ after a divergence). Once the run is done
+   * it is read from the device once (the result and the stored params both want it).
+   */
+  finalX(): Promise<Float64Array> {
+    if (this.stopReason === null) return this.readFinalX();
+    this.finalRead ??= this.readFinalX();
+    return this.finalRead;
+  }
+
+  /** Parameters of the best (lowest f) healthy iterate; read once when the run is done, as finalX. */
+  bestParams(): Promise<Float64Array> {
+    if (this.stopReason === null) return this.readBestParams();
+    this.bestRead ??= this.readBestParams();
+    return this.bestRead;
+  }
+
+  private async readFinalX(): Promise<Float64Array> {
     const state = this.deviceState();
     const region = this.stopReason === 'diverged' && this.i > 0 ? state.previous : state.current;
     return Float64Array.from(await this.program.readIterate(region));
   }
 
-  /** Parameters of the best (lowest f) healthy iterate. */
-  async bestParams(): Promise<Float64Array> {
+  private async readBestParams(): Promise<Float64Array> {
     const state = this.deviceState();
     if (state.bestF === Number.POSITIVE_INFINITY) return this.finalX();
     return Float64Array.from(await this.program.readIterate(state.best));
@@ -548,4 +547,23 @@ function isArrayRecord(value: PlainState): value is { [key: string]: Float64Arra
   return (
     value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Float64Array)
   );
+}
+
+/** Runs a spec on a device to the end (the device analogue of run.ts runToCompletion; `descent run`, tests). */
+export async function runOnDeviceToCompletion(
+  backend: ComputeBackend,
+  spec: JobSpec,
+  options: GpuRunOptions = {},
+): Promise<RunOutput> {
+  const run = await GpuRun.create(backend, spec, options);
+  try {
+    const trajectory = run.takePoints();
+    while (!(await run.advance())) {
+      /* advance(∞) resolves only when done */
+    }
+    for (const point of run.takePoints()) trajectory.push(point);
+    return { result: await run.result(), trajectory };
+  } finally {
+    run.destroy();
+  }
 }

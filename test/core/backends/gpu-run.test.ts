@@ -306,7 +306,7 @@ describeGpu('GpuRun (WebGPU) against the CPU Run', () => {
     });
   }
 
-  it('the CPU Run resumes a GPU checkpoint (continuing in float64) and a GpuRun a CPU one', async () => {
+  it('the CPU Run resumes a GPU checkpoint (continuing in float64, noting float32) and a GpuRun a CPU one', async () => {
     const jobSpec = spec({
       objective: { type: 'builtin', name: 'rosenbrock', dim: 4 },
       optimizer: { name: 'adam', lr: 0.01 },
@@ -325,12 +325,27 @@ describeGpu('GpuRun (WebGPU) against the CPU Run', () => {
     const fromGpu = onCpu.result();
     expect(fromGpu).toMatchObject({ stopReason: 'max_iterations', iterations: 500 });
     expect(relativeDifference(fromGpu.f, cpuWhole.f)).toBeLessThan(1e-4);
+    // Part of it ran in float32: the CPU result says so, and so does a checkpoint it takes.
+    expect(cpuWhole.device).toEqual({ kind: 'cpu', precision: 'float64', adapter: null });
+    expect(fromGpu.device).toEqual({ kind: 'cpu', precision: 'float32', adapter: null });
+    const onCpuAgain = new Run(jobSpec, { checkpoint: gpuCheckpoint });
+    onCpuAgain.advance(Number.POSITIVE_INFINITY, 300);
+    const secondGeneration = JSON.parse(JSON.stringify(onCpuAgain.checkpoint())) as RunCheckpoint;
+    expect(secondGeneration.precision).toBe('float32');
+    const resumedAgain = new Run(jobSpec, { checkpoint: secondGeneration });
+    resumedAgain.advance();
+    expect(resumedAgain.result()).toMatchObject({
+      iterations: 500,
+      f: fromGpu.f,
+      device: { kind: 'cpu', precision: 'float32', adapter: null },
+    });
 
     const cpuFirst = new Run(jobSpec);
     cpuFirst.advance(Number.POSITIVE_INFINITY, 300);
     const cpuCheckpoint = JSON.parse(JSON.stringify(cpuFirst.checkpoint())) as RunCheckpoint;
     const fromCpu = await (await onDevice(jobSpec, { checkpoint: cpuCheckpoint })).run.result();
     expect(fromCpu).toMatchObject({ stopReason: 'max_iterations', iterations: 500 });
+    expect(fromCpu.device).toEqual({ kind: 'gpu', precision: 'float32', adapter: gpu.adapter });
     expect(fromCpu.evaluations).toEqual(cpuWhole.evaluations);
     expect(relativeDifference(fromCpu.f, cpuWhole.f)).toBeLessThan(1e-4);
   });
