@@ -14,7 +14,8 @@ import { DENSE_WASM_BASE64 } from './wasm/dense-wasm.ts';
  * no bounds checks, no branches in relu. A 64×64×64 product runs at 10.5 GMAC/s against 2.35 for
  * the blocked scalar JavaScript loop it replaced, and the MLP bench (bench/models.ts: 20-64-64-10,
  * batch 64, Adam) went from 0.46 (relu) and 0.44 (tanh) of PyTorch's float64 samples/s on one
- * thread to 1.55 and 1.38, measured in the same runs on the two-core development machine.
+ * thread to 1.30–1.56 and 1.35–1.43 (four runs; PyTorch timed in the same runs, interleaved, on
+ * the shared two-core development machine).
  *
  * Where WebAssembly SIMD is not available, the JavaScript twins below compute the same numbers bit
  * for bit (a NaN's bits aside): each entry of a product is one sum in order of t, starting from 0,
