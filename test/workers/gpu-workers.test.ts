@@ -245,10 +245,13 @@ describeGpu('GPU workers', () => {
         'a checkpoint',
       );
       const [victim, survivor] = await holderOf(job.id, workers);
+      // Read before the kill: the survivor may take the job over (and checkpoint it further)
+      // before the victim's exit is seen, so only a checkpoint read earlier bounds the resume.
+      const beforeKill = await jobs.loadCheckpoint(job.id);
+      const checkpointAtKill = beforeKill?.iteration ?? 0;
+      expect(beforeKill?.precision).toBe('float32');
       victim.child.kill('SIGKILL');
       await victim.exited;
-      const checkpointAtKill = (await jobs.loadCheckpoint(job.id))?.iteration ?? 0;
-      expect((await jobs.loadCheckpoint(job.id))?.precision).toBe('float32');
 
       const finishedLine = await completedBy(job.id, survivor);
       expect(finishedLine.resumedFrom).toBeGreaterThanOrEqual(checkpointAtKill);
