@@ -33,5 +33,7 @@ export function toJobResource(record: JobRecord): Job {
       params: `${self}/params`,
       cancel: `${self}/cancel`,
     },
+    comparisonId: record.comparisonId ?? null,
+    webhook: record.webhook ?? null,
   };
 }

@@ -2,7 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import type { JobSpec } from '../../core/spec.ts';
-import { type JobQueue as BullQueue, createJobQueue, enqueueJob } from '../../queue/job-queue.ts';
+import {
+  type JobQueue as BullQueue,
+  createJobQueue,
+  enqueueJob,
+  enqueueJobs,
+  fairPriority,
+} from '../../queue/job-queue.ts';
 import { createWorkerRedis } from '../../redis/connection.ts';
 import type { FinishedJob } from '../../store/contract.ts';
 import { StoreKeys } from '../../store/keys.ts';
@@ -51,8 +57,13 @@ export class JobQueue {
    * Adds the job (options and payload of src/queue/job-queue.ts: `spec`, the record's, goes along for
    * a small run); a second add of the same id is a no-op.
    */
-  async enqueue(jobId: string, spec?: JobSpec): Promise<void> {
-    await enqueueJob(this.bull, jobId, spec);
+  async enqueue(jobId: string, spec?: JobSpec, position = 0): Promise<void> {
+    await enqueueJob(this.bull, jobId, spec, fairPriority(position));
+  }
+
+  /** Adds jobs in one round trip (addBulk), in fair order from `position` (src/queue/job-queue.ts). */
+  async enqueueMany(jobs: readonly { id: string; spec?: JobSpec }[], position: number): Promise<void> {
+    await enqueueJobs(this.bull, jobs, position);
   }
 
   /** Removes a job that has not started (cancelled while queued, or deleted); a no-op otherwise. */

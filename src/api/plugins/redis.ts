@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { createApiRedis, warnIfEvicting } from '../../redis/connection.ts';
+import { ComparisonStore } from '../../store/comparisons.ts';
 import { JobStore } from '../../store/jobs.ts';
 import { StoreKeys } from '../../store/keys.ts';
 import { TrajectoryStore } from '../../store/trajectory.ts';
@@ -14,6 +15,7 @@ declare module 'fastify' {
     redis: Redis;
     keys: StoreKeys;
     jobs: JobStore;
+    comparisons: ComparisonStore;
     trajectories: TrajectoryStore;
     workerRegistry: WorkerRegistry;
   }
@@ -39,13 +41,13 @@ async function redisPlugin(app: FastifyInstance, options: RedisPluginOptions) {
 
   app.decorate('redis', redis);
   app.decorate('keys', new StoreKeys(config.redisPrefix));
-  app.decorate(
-    'jobs',
-    new JobStore(redis, config.redisPrefix, {
-      finishedTtlSeconds: config.jobTtlSeconds,
-      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-    }),
-  );
+  const jobs = new JobStore(redis, config.redisPrefix, {
+    finishedTtlSeconds: config.jobTtlSeconds,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    maxActivePerTenant: config.maxActiveJobsPerTenant,
+  });
+  app.decorate('jobs', jobs);
+  app.decorate('comparisons', new ComparisonStore(redis, config.redisPrefix, jobs));
   app.decorate('trajectories', new TrajectoryStore(redis, config.redisPrefix));
   app.decorate('workerRegistry', new WorkerRegistry(redis, config.redisPrefix));
 

@@ -10,5 +10,7 @@ if ttl > 0 then
   redis.call('EXPIRE', KEYS[2], ttl)
   redis.call('EXPIRE', KEYS[4], ttl)
 end
+local releaseStatus, releaseIso, releaseTtl = ARGV[1], ARGV[4], ttl
+--#include _release.lua
 redis.call('PUBLISH', ARGV[8], ARGV[1])
 redis.call('PUBLISH', ARGV[9], ARGV[10])

@@ -9,6 +9,8 @@ if ttl > 0 then
   redis.call('EXPIRE', KEYS[1], ttl)
   redis.call('EXPIRE', KEYS[3], ttl)
 end
+local releaseStatus, releaseIso, releaseTtl = 'failed', ARGV[2], ttl
+--#include _release.lua
 redis.call('PUBLISH', ARGV[4], 'failed')
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
