@@ -11,9 +11,11 @@ import { JobStore } from '../src/store/jobs.ts';
 import { StoreKeys } from '../src/store/keys.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
 import { WorkerRegistry } from '../src/store/workers.ts';
+import type { Resolver } from '../src/webhooks/destination.ts';
 import { CANCEL, HAND_BACK, type JobOutcome } from './job-life.ts';
 import { createProcessor } from './processor.ts';
 import { RunThreads } from './run-threads.ts';
+import { startWebhooks } from './webhooks.ts';
 
 /**
  * A worker: a BullMQ Worker on `descent-jobs` with a plain processor (workers/processor.ts: a
@@ -37,6 +39,8 @@ export interface StartWorkerOptions {
   id?: string;
   /** How long to wait for Redis at start before giving up (default 60 s). */
   readyTimeoutMs?: number;
+  /** How webhook hosts are resolved at send time (tests inject one); default: the system's. */
+  webhookResolver?: Resolver;
 }
 
 export interface RunningWorker {
@@ -142,6 +146,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   });
   await subscriber.subscribe(keys.cancelChannel);
 
+  const webhooks = startWebhooks({ config, redis, logger, resolver: options.webhookResolver });
   const running = worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped'));
   const beat = () => {
     registry.heartbeat(id).catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
@@ -166,6 +171,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
         worker.cancelAllJobs(HAND_BACK);
         await closed;
         await running;
+        await webhooks.close();
         await threads.close();
         await subscriber.quit().catch(() => subscriber.disconnect());
         await registry.remove(id).catch(() => undefined);

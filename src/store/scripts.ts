@@ -29,6 +29,7 @@ const SCRIPT_FILES = {
   descentRemoveJob: 'remove-job.lua',
   descentSaveCheckpoint: 'save-checkpoint.lua',
   descentSetProgress: 'set-progress.lua',
+  descentSetWebhookLog: 'set-webhook-log.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

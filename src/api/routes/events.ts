@@ -18,6 +18,7 @@ export default async function eventRoutes(fastify: FastifyInstance) {
       exposeHeadRoute: false,
       schema: {
         tags: ['jobs'],
+        operationId: 'streamJobEvents',
         summary: 'Watch a job (Server-Sent Events)',
         description:
           '`event: status` (data: the Job) first and on every status change; `event: points` (data: ' +
