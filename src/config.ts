@@ -338,7 +338,7 @@ export const SETTINGS = {
   }),
   WEBHOOK_SECRET: setting({
     schema: z.string().min(16, 'must be at least 16 characters'),
-    defaultText: '(unset: webhooks refused)',
+    defaultText: '(unset: off)',
     description:
       "The key of the webhooks' HMAC-SHA256 signatures (Descent-Signature), shared with the receivers. " +
       'Unset: a spec with a webhook is refused (400). The API and the workers need the same value.',
