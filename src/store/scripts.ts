@@ -47,10 +47,13 @@ export function scriptSource(file: string, seen: readonly string[] = []): string
 
 const sources = new Map<ScriptName, string>();
 
+/** Whole-line comments: dropped from what is sent, since runScriptInOrder sends the source each call. */
+const COMMENT_LINE = /^[ \t]*--.*\n/gm;
+
 function sourceOf(name: ScriptName): string {
   let source = sources.get(name);
   if (source === undefined) {
-    source = scriptSource(SCRIPT_FILES[name]);
+    source = scriptSource(SCRIPT_FILES[name]).replace(COMMENT_LINE, '');
     sources.set(name, source);
   }
   return source;
