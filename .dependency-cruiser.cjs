@@ -54,9 +54,25 @@ module.exports = {
       to: { path: '^src/(api|cli)/' },
     },
     {
+      name: 'web-runs-only-the-core',
+      severity: 'error',
+      comment:
+        'The dashboard bundles web/, src/core (browser-safe) and npm packages; anything else of the repo ' +
+        'would be missing from the build hash (src/api/dashboard/build.ts) or pull Node into the page.',
+      from: { path: '^web/' },
+      to: { path: '^(src|workers|bench|scripts|test)/', pathNot: ['^src/core/', '^src/schemas/'] },
+    },
+    {
+      name: 'web-takes-only-types-from-schemas',
+      severity: 'error',
+      comment: "The page shares the API schemas' types (`import type`, erased), never zod at run time.",
+      from: { path: '^web/' },
+      to: { path: '^src/schemas/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'no-dev-deps-in-production-code',
       severity: 'error',
-      from: { path: '^(src|workers)/' },
+      from: { path: '^(src|workers|web)/' },
       to: { dependencyTypes: ['npm-dev'] },
     },
   ],

@@ -7,6 +7,7 @@ import type { Resolver } from '../webhooks/destination.ts';
 import authPlugin from './plugins/auth.ts';
 import configPlugin from './plugins/config.ts';
 import corsPlugin from './plugins/cors.ts';
+import dashboardPlugin from './plugins/dashboard.ts';
 import errorHandlerPlugin, { badRequest } from './plugins/error-handler.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import queuePlugin from './plugins/queue.ts';
@@ -46,7 +47,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Builds the API (fastify/demo style): infrastructure plugins first (config, CORS, schemas, errors,
- * Redis and stores, queue, auth, limits, metrics, SSE, docs), then the routes. server.ts runs it;
+ * Redis and stores, queue, auth, limits, metrics, SSE, docs, the dashboard's build), then the routes. server.ts runs it;
  * tests and scripts build it directly.
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -106,6 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(ssePlugin, { ssePollMs: options.ssePollMs });
   await app.register(webhooksPlugin, { resolver: options.webhookResolver });
   await app.register(swaggerPlugin);
+  await app.register(dashboardPlugin);
 
   await app.register(rootRoutes);
   await app.register(healthRoutes);

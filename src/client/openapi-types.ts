@@ -200,7 +200,7 @@ export interface paths {
         put?: never;
         /**
          * Evaluate an objective
-         * @description f(x), ∇f(x) and, when requested and the dimension allows, the Hessian ∇²f(x). The objective is validated exactly as in a job spec; for a builtin without `dim`, the dimension is the length of `x`.
+         * @description f(x), ∇f(x) and, when requested and the dimension allows, the Hessian ∇²f(x). The objective is validated exactly as in a job spec; for a builtin without `dim`, the dimension is the length of `x`. The grid form `{objective, grid: {x: [lo, hi, nx], y: [lo, hi, ny]}}` (a 2-D objective, nx·ny <= 262,144) answers `{f}`, row-major with x fastest: f[j·nx + i] = f(xᵢ, yⱼ), xᵢ = lo + i·(hi − lo)/(nx − 1); null where f is not finite.
          */
         post: operations["evaluateObjective"];
         delete?: never;
@@ -1758,30 +1758,50 @@ export interface components {
          * @enum {string}
          */
         ComparisonStatusInput: "queued" | "running" | "completed" | "cancelled" | "failed";
-        /**
-         * @example {
-         *       "objective": {
-         *         "type": "builtin",
-         *         "name": "rosenbrock"
-         *       },
-         *       "x": [
-         *         -1.2,
-         *         1
-         *       ]
-         *     }
-         * @example {
-         *       "objective": {
-         *         "type": "expression",
-         *         "expression": "sin(x) * cos(y) + x^2 / 10"
-         *       },
-         *       "x": [
-         *         0.5,
-         *         -1
-         *       ],
-         *       "hessian": true
-         *     }
-         */
-        EvaluateRequest: {
+        /** @description f on a grid of a 2-D objective, for contour plots. */
+        EvaluateGridRequest: {
+            /** @description The grid (nx·ny <= 262144) of a 2-D objective; a builtin without `dim` is 2-D. */
+            grid: {
+                /** @description [lo, hi, nx]: nx samples of the first variable, both ends included. */
+                x: [
+                    number,
+                    number,
+                    number
+                ];
+                /** @description [lo, hi, ny]: ny samples of the second variable, both ends included. */
+                y: [
+                    number,
+                    number,
+                    number
+                ];
+            };
+            objective: components["schemas"]["Objective"];
+            /** @description Seed of seeded objectives (a rotated quadratic); default 0. */
+            seed?: number;
+        };
+        /** @description f on a grid of a 2-D objective, for contour plots. */
+        EvaluateGridRequestInput: {
+            /** @description The grid (nx·ny <= 262144) of a 2-D objective; a builtin without `dim` is 2-D. */
+            grid: {
+                /** @description [lo, hi, nx]: nx samples of the first variable, both ends included. */
+                x: [
+                    number,
+                    number,
+                    number
+                ];
+                /** @description [lo, hi, ny]: ny samples of the second variable, both ends included. */
+                y: [
+                    number,
+                    number,
+                    number
+                ];
+            };
+            objective: components["schemas"]["ObjectiveInput"];
+            /** @description Seed of seeded objectives (a rotated quadratic); default 0. */
+            seed?: number;
+        };
+        /** @description f, ∇f and optionally ∇²f at one point. */
+        EvaluatePointRequest: {
             /** @description Include the Hessian (default: when dim <= 100; refused above 1000). */
             hessian?: boolean;
             objective: components["schemas"]["Objective"];
@@ -1790,7 +1810,18 @@ export interface components {
             /** @description The point; its length is the dimension. */
             x: number[];
         };
+        /** @description f, ∇f and optionally ∇²f at one point. */
+        EvaluatePointRequestInput: {
+            /** @description Include the Hessian (default: when dim <= 100; refused above 1000). */
+            hessian?: boolean;
+            objective: components["schemas"]["ObjectiveInput"];
+            /** @description Seed of seeded objectives (a rotated quadratic); default 0. */
+            seed?: number;
+            /** @description The point; its length is the dimension. */
+            x: number[];
+        };
         /**
+         * @description The point form `{objective, x}` or the grid form `{objective, grid}`.
          * @example {
          *       "objective": {
          *         "type": "builtin",
@@ -1812,16 +1843,69 @@ export interface components {
          *       ],
          *       "hessian": true
          *     }
+         * @example {
+         *       "objective": {
+         *         "type": "builtin",
+         *         "name": "rosenbrock"
+         *       },
+         *       "grid": {
+         *         "x": [
+         *           -2,
+         *           2,
+         *           5
+         *         ],
+         *         "y": [
+         *           -1,
+         *           3,
+         *           5
+         *         ]
+         *       }
+         *     }
          */
-        EvaluateRequestInput: {
-            /** @description Include the Hessian (default: when dim <= 100; refused above 1000). */
-            hessian?: boolean;
-            objective: components["schemas"]["ObjectiveInput"];
-            /** @description Seed of seeded objectives (a rotated quadratic); default 0. */
-            seed?: number;
-            /** @description The point; its length is the dimension. */
-            x: number[];
-        };
+        EvaluateRequest: components["schemas"]["EvaluatePointRequest"] | components["schemas"]["EvaluateGridRequest"];
+        /**
+         * @description The point form `{objective, x}` or the grid form `{objective, grid}`.
+         * @example {
+         *       "objective": {
+         *         "type": "builtin",
+         *         "name": "rosenbrock"
+         *       },
+         *       "x": [
+         *         -1.2,
+         *         1
+         *       ]
+         *     }
+         * @example {
+         *       "objective": {
+         *         "type": "expression",
+         *         "expression": "sin(x) * cos(y) + x^2 / 10"
+         *       },
+         *       "x": [
+         *         0.5,
+         *         -1
+         *       ],
+         *       "hessian": true
+         *     }
+         * @example {
+         *       "objective": {
+         *         "type": "builtin",
+         *         "name": "rosenbrock"
+         *       },
+         *       "grid": {
+         *         "x": [
+         *           -2,
+         *           2,
+         *           5
+         *         ],
+         *         "y": [
+         *           -1,
+         *           3,
+         *           5
+         *         ]
+         *       }
+         *     }
+         */
+        EvaluateRequestInput: components["schemas"]["EvaluatePointRequestInput"] | components["schemas"]["EvaluateGridRequestInput"];
         Evaluation: {
             /** @description f(x); null when not finite. */
             f: number | null;
@@ -1837,6 +1921,14 @@ export interface components {
             gradient: (number | null)[];
             /** @description The rows of ∇²f(x), when requested and available. */
             hessian?: (number | null)[][];
+        };
+        GridEvaluation: {
+            /** @description nx·ny values, row-major with x fastest: f[j·nx + i] = f(xᵢ, yⱼ), xᵢ = lo + i·(hi − lo)/(nx − 1); null where f is not finite. */
+            f: (number | null)[];
+        };
+        GridEvaluationInput: {
+            /** @description nx·ny values, row-major with x fastest: f[j·nx + i] = f(xᵢ, yⱼ), xᵢ = lo + i·(hi − lo)/(nx − 1); null where f is not finite. */
+            f: (number | null)[];
         };
         Job: {
             /** @description True once a cancel was requested: a queued job is cancelled at once, a running one stops within 100 ms (its status is still `running` in the answer to the cancel). */
@@ -3974,13 +4066,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description f, the gradient and (when requested) the Hessian at x. */
+            /** @description f, the gradient and (when requested) the Hessian at x; or, for the grid form, f over the grid. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Evaluation"];
+                    "application/json": components["schemas"]["Evaluation"] | components["schemas"]["GridEvaluation"];
                 };
             };
             /** @description Invalid input: `errors` names each offending field (unknown fields first); invalid JSON gives its line, column and offset. */

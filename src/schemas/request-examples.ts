@@ -41,6 +41,7 @@ export const EVALUATE_EXAMPLES = [
     x: [0.5, -1],
     hessian: true,
   },
+  { objective: { type: 'builtin', name: 'rosenbrock' }, grid: { x: [-2, 2, 5], y: [-1, 3, 5] } },
 ];
 
 export const COMPARISON_EXAMPLES = [

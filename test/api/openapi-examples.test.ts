@@ -116,7 +116,7 @@ describe('the examples of the OpenAPI document', () => {
     );
     expect(bodies.sort()).toEqual([
       ['POST /v1/comparisons', 2],
-      ['POST /v1/evaluate', 2],
+      ['POST /v1/evaluate', 3],
       ['POST /v1/jobs', 3],
       ['POST /v1/jobs/batch', 1],
     ]);
@@ -145,8 +145,8 @@ describe('the examples of the OpenAPI document', () => {
       }
     }
     expect(refused).toEqual([]);
-    // 8 bodies; 15 parameters: idempotency-key (jobs, batch, comparisons), label and limit (jobs,
+    // 9 bodies; 15 parameters: idempotency-key (jobs, batch, comparisons), label and limit (jobs,
     // comparisons), after, limit, format, which, after and last-event-id (jobs, comparisons).
-    expect(sent).toBe(23);
+    expect(sent).toBe(24);
   });
 });

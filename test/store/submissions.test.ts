@@ -32,7 +32,12 @@ const params = { final: new Float64Array([1, 1]), best: new Float64Array([1, 1])
 
 describe('the active count', () => {
   it('is raised by each created job and lowered by every way a job finishes', async () => {
-    const { jobs: created, position } = await jobs.createBatch('dora', [makeSpec(), makeSpec(), makeSpec(), makeSpec()]);
+    const { jobs: created, position } = await jobs.createBatch('dora', [
+      makeSpec(),
+      makeSpec(),
+      makeSpec(),
+      makeSpec(),
+    ]);
     expect(position).toBe(0);
     expect(await jobs.activeCount('dora')).toBe(4);
     const [a, b, c, d] = created.map((job) => job.id);
@@ -54,7 +59,13 @@ describe('the active count', () => {
   });
 
   it('refuses a submission that would go over the cap, writing nothing', async () => {
-    const { position } = await jobs.createBatch('erin', [makeSpec(), makeSpec(), makeSpec(), makeSpec(), makeSpec()]);
+    const { position } = await jobs.createBatch('erin', [
+      makeSpec(),
+      makeSpec(),
+      makeSpec(),
+      makeSpec(),
+      makeSpec(),
+    ]);
     expect(position).toBe(0);
     expect((await jobs.create('erin', makeSpec())).position).toBe(5);
     const error = await jobs.createBatch('erin', [makeSpec()]).catch((caught: unknown) => caught);

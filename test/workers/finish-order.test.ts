@@ -73,14 +73,19 @@ async function runTinyJob(): Promise<string> {
   return job.id;
 }
 
-/** Runs one job through a plain BullMQ worker of another queue: Redis knows BullMQ's scripts again. */
+/**
+ * Completes one job of another queue by hand (a worker without a processor, no blocking fetch):
+ * Redis knows BullMQ's completion script again. A running Worker's blocking BZPOPMIN, cut by its
+ * close, could confuse ioredis's reply queue on this shared connection.
+ */
 async function reloadBullmqScripts(): Promise<void> {
   const other = new Queue('other', { connection: redis, prefix: PREFIX });
-  const plain = new Worker('other', async () => 1, { connection: redis, prefix: PREFIX });
-  const completed = new Promise((resolve) => plain.once('completed', resolve));
+  const manual = new Worker('other', null, { connection: redis, prefix: PREFIX, autorun: false });
   await other.add('noop', {}, { removeOnComplete: true });
-  await completed;
-  await plain.close();
+  const job = await manual.getNextJob('reload', { block: false });
+  if (!job) throw new Error('the reload job was not fetched');
+  await job.moveToCompleted(1, 'reload', false);
+  await manual.close();
   await other.close();
 }
 

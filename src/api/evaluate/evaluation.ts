@@ -3,8 +3,9 @@ import type { ObjectiveSpec } from '../../core/spec.ts';
 
 /**
  * The computation of POST /v1/evaluate, the same on the event loop (small requests) and on an
- * evaluation thread (evaluate-pool.ts): f, ∇f and, when asked, the dense Hessian of a normalised
- * objective at x, with non-finite numbers as null (JSON has no NaN).
+ * evaluation thread (pool.ts): f, ∇f and, when asked, the dense Hessian of a normalised
+ * objective at x, or f over a grid (always on a thread), with non-finite numbers as null (JSON
+ * has no NaN).
  */
 
 export interface EvaluationTask {
@@ -41,4 +42,41 @@ export function evaluateObjective(task: EvaluationTask): Evaluation {
     );
   }
   return evaluation;
+}
+
+/** `[lo, hi, n]`: n samples from lo to hi, both included. */
+export type GridAxis = [lo: number, hi: number, count: number];
+
+export interface GridEvaluationTask {
+  /** A normalised 2-D objective. */
+  objective: ObjectiveSpec;
+  seed: number;
+  x: GridAxis;
+  y: GridAxis;
+}
+
+export interface GridEvaluation {
+  f: (number | null)[];
+}
+
+/** The k-th of n samples from lo to hi: lo + k·(hi − lo)/(n − 1), exactly hi at k = n − 1. */
+export function gridSample([lo, hi, count]: GridAxis, k: number): number {
+  return k === count - 1 ? hi : lo + (k * (hi - lo)) / (count - 1);
+}
+
+/** f[j·nx + i] = f(xᵢ, yⱼ): row-major, x fastest (src/schemas/evaluate.ts). */
+export function evaluateGrid(task: GridEvaluationTask): GridEvaluation {
+  const objective = createObjective(task.objective, task.seed);
+  const nx = task.x[2];
+  const ny = task.y[2];
+  const f = new Array<number | null>(nx * ny);
+  const point = new Float64Array(2);
+  for (let j = 0; j < ny; j++) {
+    point[1] = gridSample(task.y, j);
+    for (let i = 0; i < nx; i++) {
+      point[0] = gridSample(task.x, i);
+      f[j * nx + i] = finiteOrNull(objective.value(point));
+    }
+  }
+  return { f };
 }

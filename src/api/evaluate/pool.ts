@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import { INLINE_MAX_DIM, INLINE_MAX_EXPRESSION_LENGTH } from '../../queue/inline.ts';
-import type { EvaluationTask } from './evaluation.ts';
+import type { EvaluationTask, GridEvaluationTask } from './evaluation.ts';
 
 /**
  * Where POST /v1/evaluate computes: on the event loop when the work is certainly small, on an
@@ -14,6 +14,8 @@ import type { EvaluationTask } from './evaluation.ts';
  * do not. The pool (piscina) starts its threads on first use and lets them go after
  * IDLE_TIMEOUT_MS without work; at most MAX_THREADS run at once and MAX_QUEUE wait, past which a
  * request is refused with 429 (the route sets Retry-After).
+ *
+ * The grid form always runs here: up to 262,144 evaluations and as many numbers of JSON.
  */
 
 const MAX_THREADS = 2;
@@ -39,25 +41,33 @@ export class EvaluationQueueFull extends Error {
 export interface EvaluatePool {
   /** The evaluation as JSON text, computed on a thread. */
   run(task: EvaluationTask): Promise<string>;
+  /** f over the grid as JSON text (`{"f": [...]}`), computed on a thread. */
+  runGrid(task: GridEvaluationTask): Promise<string>;
   close(): Promise<void>;
 }
 
 export function createEvaluatePool(): EvaluatePool {
   let pool: Piscina | null = null;
+  function started(): Piscina {
+    pool ??= new Piscina({
+      filename: new URL('./evaluate-thread.mjs', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: MAX_THREADS,
+      maxQueue: MAX_QUEUE,
+      idleTimeout: IDLE_TIMEOUT_MS,
+      // The entry registers tsx itself; the API process's own options (V8 flags, --import)
+      // are not all accepted by a thread.
+      execArgv: [],
+    });
+    if (pool.queueSize >= MAX_QUEUE) throw new EvaluationQueueFull();
+    return pool;
+  }
   return {
     async run(task) {
-      pool ??= new Piscina({
-        filename: new URL('./evaluate-thread.mjs', import.meta.url).href,
-        minThreads: 0,
-        maxThreads: MAX_THREADS,
-        maxQueue: MAX_QUEUE,
-        idleTimeout: IDLE_TIMEOUT_MS,
-        // The entry registers tsx itself; the API process's own options (V8 flags, --import)
-        // are not all accepted by a thread.
-        execArgv: [],
-      });
-      if (pool.queueSize >= MAX_QUEUE) throw new EvaluationQueueFull();
-      return (await pool.run(task)) as string;
+      return (await started().run(task)) as string;
+    },
+    async runGrid(task) {
+      return (await started().run(task, { name: 'grid' })) as string;
     },
     async close() {
       await pool?.destroy();

@@ -1,17 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { builtins } from '../../core/objectives/builtins/index.ts';
+import { objectiveDim } from '../../core/spec.ts';
 import {
   EVALUATE_HESSIAN_DEFAULT_MAX_DIM,
   EVALUATE_HESSIAN_MAX_DIM,
   evaluateBodySchema,
   evaluateEnvelopeSchema,
+  evaluateGridEnvelopeSchema,
+  evaluateGridResponseSchema,
   evaluateResponseSchema,
 } from '../../schemas/evaluate.ts';
 import { normalizeJobSpec } from '../../schemas/job-spec.ts';
+import type { Limits } from '../../schemas/limits.ts';
 import { type FieldError, fieldErrorsFromZod } from '../../schemas/problem.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
-import { type Evaluation, type EvaluationTask, evaluateObjective } from '../evaluate/evaluation.ts';
+import {
+  type Evaluation,
+  type EvaluationTask,
+  evaluateObjective,
+  type GridEvaluationTask,
+} from '../evaluate/evaluation.ts';
 import { createEvaluatePool, EvaluationQueueFull, evaluatesInline } from '../evaluate/pool.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { badRequest, HttpProblem, problem } from '../plugins/error-handler.ts';
@@ -23,10 +33,45 @@ function toEvaluatePath(error: FieldError): FieldError {
 }
 
 /**
- * POST /v1/evaluate: f, ∇f and ∇²f of an objective at a point, for checking an objective.
- * Validation runs here; the computation runs on the event loop only when it is small, on an
- * evaluation thread otherwise (src/api/evaluate/pool.ts).
+ * The grid form's task: the envelope checked, the objective normalised (a builtin without `dim`
+ * is 2-D, its default) and required to be 2-D. Errors name the field.
  */
+function gridTask(body: unknown, limits: Limits): GridEvaluationTask {
+  const envelope = evaluateGridEnvelopeSchema.safeParse(body);
+  if (!envelope.success) throw badRequest(fieldErrorsFromZod(envelope.error));
+  const { objective, grid, seed } = envelope.data;
+  const normalized = normalizeJobSpec(
+    { objective, optimizer: { name: 'sgd' }, seed: seed ?? 0 },
+    { limits, checkStartValue: false },
+  );
+  if (!normalized.ok) throw badRequest(normalized.errors);
+  const dim = objectiveDim(normalized.spec.objective);
+  if (dim !== 2) {
+    throw badRequest([
+      { path: 'objective', message: `the grid form needs a 2-D objective; this one has dimension ${dim}` },
+    ]);
+  }
+  return { objective: normalized.spec.objective, seed: normalized.spec.seed, x: grid.x, y: grid.y };
+}
+
+/**
+ * POST /v1/evaluate: f, ∇f and ∇²f of an objective at a point, for checking an objective; or,
+ * with `grid` instead of `x`, f over a grid of a 2-D objective, for contour plots. Validation
+ * runs here; a point evaluation runs on the event loop only when it is small, on an evaluation
+ * thread otherwise, and a grid always on a thread (src/api/evaluate/pool.ts).
+ */
+/** The JSON text computed on a thread; a full queue is a 429 with Retry-After. */
+async function onThread(compute: () => Promise<string>): Promise<string> {
+  try {
+    return await compute();
+  } catch (error) {
+    if (!(error instanceof EvaluationQueueFull)) throw error;
+    throw new HttpProblem(problem(429, 'rate-limited', 'Too many requests', error.message), {
+      'retry-after': '1',
+    });
+  }
+}
+
 export default async function evaluateRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const pool = createEvaluatePool();
@@ -42,16 +87,29 @@ export default async function evaluateRoutes(fastify: FastifyInstance) {
         summary: 'Evaluate an objective',
         description:
           'f(x), ∇f(x) and, when requested and the dimension allows, the Hessian ∇²f(x). The objective is ' +
-          'validated exactly as in a job spec; for a builtin without `dim`, the dimension is the length of `x`.',
+          'validated exactly as in a job spec; for a builtin without `dim`, the dimension is the length of `x`. ' +
+          'The grid form `{objective, grid: {x: [lo, hi, nx], y: [lo, hi, ny]}}` (a 2-D objective, ' +
+          'nx·ny <= 262,144) answers `{f}`, row-major with x fastest: f[j·nx + i] = f(xᵢ, yⱼ), ' +
+          'xᵢ = lo + i·(hi − lo)/(nx − 1); null where f is not finite.',
         security: BEARER_OPTIONAL,
         body: evaluateBodySchema,
         response: {
-          200: jsonResponse(evaluateResponseSchema, 'f, the gradient and (when requested) the Hessian at x.'),
+          200: jsonResponse(
+            z.union([evaluateResponseSchema, evaluateGridResponseSchema]),
+            'f, the gradient and (when requested) the Hessian at x; or, for the grid form, f over the grid.',
+          ),
           ...problemResponses(400, 401, 413, 415, 429),
         },
       },
     },
     async (request, reply) => {
+      const body = request.body;
+      if (typeof body === 'object' && body !== null && Object.hasOwn(body, 'grid')) {
+        const task = gridTask(body, app.config.limits);
+        return reply
+          .type('application/json; charset=utf-8')
+          .send((await onThread(() => pool.runGrid(task))) as unknown as Evaluation);
+      }
       const envelope = evaluateEnvelopeSchema.safeParse(request.body);
       if (!envelope.success) throw badRequest(fieldErrorsFromZod(envelope.error));
       const { x, hessian: hessianWanted, seed } = envelope.data;
@@ -87,18 +145,11 @@ export default async function evaluateRoutes(fastify: FastifyInstance) {
         hessian: hessianWanted ?? dim <= EVALUATE_HESSIAN_DEFAULT_MAX_DIM,
       };
       if (evaluatesInline(task)) return evaluateObjective(task);
-      let json: string;
-      try {
-        json = await pool.run(task);
-      } catch (error) {
-        if (!(error instanceof EvaluationQueueFull)) throw error;
-        throw new HttpProblem(problem(429, 'rate-limited', 'Too many requests', error.message), {
-          'retry-after': '1',
-        });
-      }
       // Serialised on the thread (a dim² Hessian is megabytes of JSON): Fastify sends a JSON
       // string as it is, without the response serializer.
-      return reply.type('application/json; charset=utf-8').send(json as unknown as Evaluation);
+      return reply
+        .type('application/json; charset=utf-8')
+        .send((await onThread(() => pool.run(task))) as unknown as Evaluation);
     },
   );
 }

@@ -1,24 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 
-const PAGE = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>descent</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}</style></head>
-<body>
-<h1>descent</h1>
-<p>Optimization as a service: submit an objective and an optimizer, watch the run live.</p>
-<ul>
-<li><a href="/docs">Interactive API docs</a></li>
-<li><a href="/openapi.json">OpenAPI 3.1 document</a></li>
-<li><a href="/v1/catalog/objectives">Objectives</a> and <a href="/v1/catalog/optimizers">optimizers</a></li>
-</ul>
-</body>
+/** Served when the image has no web/ sources: where to go instead. */
+const NO_DASHBOARD = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>descent</title></head>
+<body><h1>descent</h1><p>This server has no dashboard build. See <a href="/docs">the API docs</a>.</p></body>
 </html>
 `;
 
-/** GET /: a placeholder until the dashboard (web/) is served here. */
+/**
+ * GET /: the dashboard's index.html (plugins/dashboard.ts), `no-cache` so that a new build's
+ * asset names are seen at the next load. Query strings (`/?job=<id>`, `/?comparison=<id>`) are
+ * the page's own state and reach the same document.
+ */
 export default async function rootRoutes(app: FastifyInstance) {
   app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(PAGE),
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(app.dashboard?.indexHtml ?? NO_DASHBOARD),
   );
 }

@@ -66,12 +66,19 @@ function hessianAt(objective: ExpressionObjective, point: Float64Array): Float64
   return h;
 }
 
-/** Whether the exact gradient barely moves in a small neighbourhood (no kink within reach). */
+/**
+ * Whether the exact gradient barely moves in a small neighbourhood (no kink within reach of the
+ * differences below). Probed along each axis on both sides, the directions the differences step
+ * in: a single diagonal probe never crosses a kink whose normal is orthogonal to it (min(x + y, z)
+ * along (1, 2, 3)), and such a kink within h/2 makes both difference quotients agree on the
+ * average slope while the exact derivative is one-sided.
+ */
 function smoothAround(objective: ExpressionObjective, point: Float64Array): boolean {
   const g = gradientAt(objective, point);
   const h = hessianAt(objective, point);
-  for (const sign of [1, -1]) {
-    const nearby = point.map((value, k) => value + sign * 1e-3 * (k + 1) * Math.max(1, Math.abs(value)));
+  for (const [axis, sign] of [0, 1, 2].flatMap((k) => [[k, 1] as const, [k, -1] as const])) {
+    const nearby = Float64Array.from(point);
+    nearby[axis]! += sign * 1e-3 * Math.max(1, Math.abs(point[axis]!));
     const gNearby = gradientAt(objective, nearby);
     const hNearby = hessianAt(objective, nearby);
     if (!finiteAll(gNearby) || !finiteAll(hNearby)) return false;
