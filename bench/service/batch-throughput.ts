@@ -1,13 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { QUEUE_JOB_OPTIONS } from '../../src/queue/job-queue.ts';
-import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import { StoreKeys } from '../../src/store/keys.ts';
 import { type BenchRow, median } from '../stats.ts';
-import { now, pool, TINY_SPEC, WORKER_CONCURRENCY, withTimeout } from './common.ts';
+import { now, pool, TINY_SPEC, withTimeout } from './common.ts';
 import type { HttpClient } from './http-client.ts';
 import { CpuTally } from './processes.ts';
+import { rawBullmqRound } from './raw-bullmq.ts';
 
 /**
  * (e) batch throughput. The service: BATCH_JOBS tiny jobs (TINY_SPEC) POSTed to /v1/jobs/batch in
@@ -64,42 +63,17 @@ async function serviceRound(
 }
 
 async function rawRound(redisUrl: string, prefix: string, round: number, jobs: number): Promise<number> {
-  const connection = new Redis({ ...redisOptionsFromUrl(redisUrl), maxRetriesPerRequest: null });
-  const name = `raw-bulk-${round}`;
-  const queue = new Queue(name, { connection, prefix });
-  let completed = 0;
-  let done: () => void = () => undefined;
-  const allDone = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const worker = new Worker(name, async () => undefined, {
-    connection,
-    prefix,
-    concurrency: WORKER_CONCURRENCY,
-  });
-  worker.on('completed', () => {
-    if (++completed === jobs) done();
-  });
-  await worker.waitUntilReady();
-  await queue.waitUntilReady();
-  try {
-    const start = performance.now();
-    await pool(jobs / BATCH_SIZE, BATCHES_IN_FLIGHT, async (k) => {
+  const measured = await rawBullmqRound(redisUrl, prefix, `raw-bulk-${round}`, jobs, (queue) =>
+    pool(jobs / BATCH_SIZE, BATCHES_IN_FLIGHT, async (k) => {
       await queue.addBulk(
         Array.from({ length: BATCH_SIZE }, (_, j) => {
           const jobId = `raw-bulk-${round}-${k * BATCH_SIZE + j}`;
           return { name: 'run', data: { jobId }, opts: { ...QUEUE_JOB_OPTIONS, jobId } };
         }),
       );
-    });
-    await withTimeout(allDone, 'raw BullMQ bulk jobs');
-    return (jobs / (performance.now() - start)) * 1000;
-  } finally {
-    await worker.close();
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-    await connection.quit().catch(() => connection.disconnect());
-  }
+    }),
+  );
+  return measured.jobsPerSecond;
 }
 
 export interface BatchThroughputSetup {

@@ -1,9 +1,7 @@
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { QUEUE_JOB_OPTIONS } from '../../src/queue/job-queue.ts';
-import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import { type BenchRow, median } from '../stats.ts';
-import { IN_FLIGHT, pool, WORKER_CONCURRENCY, withTimeout } from './common.ts';
+import { IN_FLIGHT, pool } from './common.ts';
+import { rawBullmqRound } from './raw-bullmq.ts';
 
 /**
  * (f) what the fair order's priorities cost BullMQ itself, an informational row: raw BullMQ
@@ -18,38 +16,14 @@ const JOBS = 3000;
 const ROUNDS = 4;
 
 async function round(redisUrl: string, prefix: string, name: string, prioritized: boolean): Promise<number> {
-  const connection = new Redis({ ...redisOptionsFromUrl(redisUrl), maxRetriesPerRequest: null });
-  const queue = new Queue(name, { connection, prefix });
-  let completed = 0;
-  let done: () => void = () => undefined;
-  const allDone = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const worker = new Worker(name, async () => undefined, {
-    connection,
-    prefix,
-    concurrency: WORKER_CONCURRENCY,
-  });
-  worker.on('completed', () => {
-    if (++completed === JOBS) done();
-  });
-  await worker.waitUntilReady();
-  await queue.waitUntilReady();
-  try {
-    const start = performance.now();
-    await pool(JOBS, IN_FLIGHT, async (k) => {
+  const measured = await rawBullmqRound(redisUrl, prefix, name, JOBS, (queue) =>
+    pool(JOBS, IN_FLIGHT, async (k) => {
       const jobId = `${name}-${k}`;
       const priority = prioritized ? { priority: k + 1 } : {};
       await queue.add('run', { jobId }, { ...QUEUE_JOB_OPTIONS, jobId, ...priority });
-    });
-    await withTimeout(allDone, 'raw BullMQ jobs');
-    return (JOBS / (performance.now() - start)) * 1000;
-  } finally {
-    await worker.close();
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-    await connection.quit().catch(() => connection.disconnect());
-  }
+    }),
+  );
+  return measured.jobsPerSecond;
 }
 
 export async function priorityCostRow(redisUrl: string, prefix: string): Promise<BenchRow> {

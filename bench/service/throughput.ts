@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { QUEUE_JOB_OPTIONS } from '../../src/queue/job-queue.ts';
-import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import { type BenchRow, median } from '../stats.ts';
 import { IN_FLIGHT, now, pool, TINY_SPEC, WORKER_CONCURRENCY, withTimeout } from './common.ts';
 import { freePort, HttpClient } from './http-client.ts';
 import { type Child, CpuTally, spawnTs, stopChild, waitForChild } from './processes.ts';
+import { rawBullmqRound } from './raw-bullmq.ts';
 
 /**
  * (a) tiny-job throughput. The service: N jobs `sphere dim 2, sgd, maxIterations 1` POSTed to
@@ -171,47 +169,19 @@ class CeilingService {
   }
 }
 
-async function rawRound(
+function rawRound(
   redisUrl: string,
   prefix: string,
   round: number,
   jobs: number,
 ): Promise<{ jobsPerSecond: number; ms: number }> {
-  // Like the service's worker (workers/service.ts): an ioredis connection that BullMQ duplicates.
-  const connection = new Redis({ ...redisOptionsFromUrl(redisUrl), maxRetriesPerRequest: null });
-  const name = `raw-noop-${round}`;
-  const queue = new Queue(name, { connection, prefix });
-  let completed = 0;
-  let done: () => void = () => undefined;
-  const allDone = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const worker = new Worker(name, async () => undefined, {
-    connection,
-    prefix,
-    concurrency: WORKER_CONCURRENCY,
-  });
-  worker.on('completed', () => {
-    if (++completed === jobs) done();
-  });
-  await worker.waitUntilReady();
-  await queue.waitUntilReady();
-  try {
-    const start = performance.now();
-    await pool(jobs, IN_FLIGHT, async (k) => {
+  return rawBullmqRound(redisUrl, prefix, `raw-noop-${round}`, jobs, (queue) =>
+    pool(jobs, IN_FLIGHT, async (k) => {
       // The service's job options (src/queue/job-queue.ts): own id, 2 attempts, removed on completion.
       const jobId = `raw-${round}-${k}`;
       await queue.add('run', { jobId }, { ...QUEUE_JOB_OPTIONS, jobId });
-    });
-    await withTimeout(allDone, 'raw BullMQ jobs');
-    const ms = performance.now() - start;
-    return { jobsPerSecond: (jobs / ms) * 1000, ms };
-  } finally {
-    await worker.close();
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-    await connection.quit().catch(() => connection.disconnect());
-  }
+    }),
+  );
 }
 
 export interface ThroughputSetup {

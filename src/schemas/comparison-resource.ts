@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { comparisonSpecSchema, MAX_COMPARISON_RUNS } from './comparison.ts';
-import { jobSchema, stopReasonSchema } from './job.ts';
+import { jobSchema, listJobsQuerySchema, stopReasonSchema } from './job.ts';
 import { jobSpecSchema } from './job-spec.ts';
 import { named } from './openapi-registry.ts';
 import { optimizerSchema } from './optimizer.ts';
@@ -105,7 +105,8 @@ export const comparisonIdParamsSchema = z.object({
   id: z.string().min(1).max(200).describe('The comparison id.'),
 });
 
-export const listComparisonsQuerySchema = z.strictObject({
+/** As GET /v1/jobs's query (limit, cursor), with the comparisons' status and label. */
+export const listComparisonsQuerySchema = listJobsQuerySchema.extend({
   status: comparisonStatusSchema.optional(),
   label: z
     .string()
@@ -113,14 +114,6 @@ export const listComparisonsQuerySchema = z.strictObject({
     .optional()
     .describe('Only comparisons with exactly this label.')
     .meta({ examples: ['docs-comparison'] }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .meta({ examples: [5] }),
-  cursor: z.string().max(200).optional().describe('The `nextCursor` of the previous page.'),
 });
 
 /** `v1.<i₀>.<i₁>.…`: the last point delivered per member, in run order (-1: none yet). */

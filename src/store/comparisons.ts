@@ -8,7 +8,7 @@ import {
   NO_DELIVERIES,
   type WebhookState,
 } from './contract.ts';
-import { type JobStore, listPage, newJobId, parseJson } from './jobs.ts';
+import { decodeWebhook, type JobStore, listPage, newJobId } from './jobs.ts';
 import { StoreKeys } from './keys.ts';
 import { runScript } from './scripts.ts';
 
@@ -57,9 +57,7 @@ export function decodeComparisonRecord(hash: Record<string, string>): Comparison
     createdAt: hash.createdAt,
     finishedAt: hash.finishedAt ?? null,
     cancelRequested: hash.cancelRequested === '1',
-    ...(hash.webhook === undefined
-      ? {}
-      : { webhook: { url: hash.webhook, deliveries: parseJson(hash.webhookLog) ?? NO_DELIVERIES } }),
+    ...decodeWebhook(hash),
   };
 }
 

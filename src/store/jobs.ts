@@ -12,6 +12,7 @@ import type {
   JobStoreContract,
   ListQuery,
   WebhookDeliveries,
+  WebhookState,
 } from './contract.ts';
 import { NO_DELIVERIES } from './contract.ts';
 import { float64Bytes, float64FromBytes } from './float64.ts';
@@ -149,15 +150,15 @@ export function decodeJobRecord(hash: Record<string, string>): JobRecord | null 
     finishedAt: hash.finishedAt ?? null,
     cancelRequested: hash.cancelRequested === '1',
     ...(hash.comparison === undefined ? {} : { comparisonId: hash.comparison }),
-    ...(hash.webhook === undefined
-      ? {}
-      : {
-          webhook: {
-            url: hash.webhook,
-            deliveries: parseJson<WebhookDeliveries>(hash.webhookLog) ?? NO_DELIVERIES,
-          },
-        }),
+    ...decodeWebhook(hash),
   };
+}
+
+/** `{webhook}` of a job or comparison hash (its `webhook` URL and `webhookLog`), or nothing. */
+export function decodeWebhook(hash: Record<string, string>): { webhook?: WebhookState } {
+  if (hash.webhook === undefined) return {};
+  const deliveries = parseJson<WebhookDeliveries>(hash.webhookLog) ?? NO_DELIVERIES;
+  return { webhook: { url: hash.webhook, deliveries } };
 }
 
 export class JobStore implements JobStoreContract {

@@ -47,13 +47,17 @@ export function scriptSource(file: string, seen: readonly string[] = []): string
 
 const sources = new Map<ScriptName, string>();
 
-/** Whole-line comments: dropped from what is sent, since runScriptInOrder sends the source each call. */
+/**
+ * Whole-line comments and indentation: dropped from what is sent, since runScriptInOrder sends
+ * the source on every call (a tiny job's finishUnstarted: 4.6 KB as written, 2.9 KB sent).
+ */
 const COMMENT_LINE = /^[ \t]*--.*\n/gm;
+const INDENTATION = /^[ \t]+/gm;
 
 function sourceOf(name: ScriptName): string {
   let source = sources.get(name);
   if (source === undefined) {
-    source = scriptSource(SCRIPT_FILES[name]).replace(COMMENT_LINE, '');
+    source = scriptSource(SCRIPT_FILES[name]).replace(COMMENT_LINE, '').replace(INDENTATION, '');
     sources.set(name, source);
   }
   return source;

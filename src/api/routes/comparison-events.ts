@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -12,6 +11,7 @@ import { toComparisonResource } from '../comparison-resource.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { badRequest, notFound } from '../plugins/error-handler.ts';
 import { ComparisonStream, parseResumeToken } from '../sse/comparison-stream.ts';
+import { openEventStream } from '../sse/event-stream-response.ts';
 
 /** GET /v1/comparisons/{id}/events: every run's events on one stream (src/api/sse/comparison-stream.ts). */
 export default async function comparisonEventRoutes(fastify: FastifyInstance) {
@@ -67,17 +67,7 @@ export default async function comparisonEventRoutes(fastify: FastifyInstance) {
         return found === null ? null : toComparisonResource(found.comparison, found.jobs);
       };
 
-      reply.hijack();
-      const response = reply.raw;
-      response.writeHead(200, {
-        ...(reply.getHeaders() as OutgoingHttpHeaders),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-request-id': String(request.id),
-      });
-      response.flushHeaders();
+      const response = openEventStream(request, reply);
       request.log.info({ comparisonId: id, after: token ?? null }, 'comparison event stream opened');
       const stream = new ComparisonStream(
         {

@@ -12,8 +12,9 @@ import {
 import { submitHeadersSchema } from '../../schemas/job.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
 import type { ComparisonRecord } from '../../store/comparisons.ts';
-import { InvalidCursorError, TenantCapError } from '../../store/jobs.ts';
+import { TenantCapError } from '../../store/jobs.ts';
 import { toComparisonResource } from '../comparison-resource.ts';
+import { readPage } from '../list-cursor.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { badRequest, conflict, notFound } from '../plugins/error-handler.ts';
 import { passThroughBody } from '../plugins/zod.ts';
@@ -101,18 +102,11 @@ export default async function comparisonRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      try {
-        const { items, nextCursor } = await app.comparisons.list(request.tenant, request.query);
-        return {
-          items: items.map(({ comparison, jobs }) => toComparisonResource(comparison, jobs)),
-          nextCursor,
-        };
-      } catch (error) {
-        if (error instanceof InvalidCursorError) {
-          throw badRequest([{ path: 'cursor', message: 'not a cursor from this API (use nextCursor)' }]);
-        }
-        throw error;
-      }
+      const { items, nextCursor } = await readPage(() => app.comparisons.list(request.tenant, request.query));
+      return {
+        items: items.map(({ comparison, jobs }) => toComparisonResource(comparison, jobs)),
+        nextCursor,
+      };
     },
   );
 

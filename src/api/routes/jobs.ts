@@ -16,8 +16,9 @@ import { type JobSpec, normalizeJobSpec } from '../../schemas/job-spec.ts';
 import type { FieldError } from '../../schemas/problem.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
 import { FINISHED_STATUSES, type JobRecord } from '../../store/contract.ts';
-import { InvalidCursorError, TenantCapError } from '../../store/jobs.ts';
+import { TenantCapError } from '../../store/jobs.ts';
 import { toJobResource } from '../job-resource.ts';
+import { readPage } from '../list-cursor.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { badRequest, conflict, notFound } from '../plugins/error-handler.ts';
 import { passThroughBody } from '../plugins/zod.ts';
@@ -167,15 +168,8 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      try {
-        const { items, nextCursor } = await app.jobs.list(request.tenant, request.query);
-        return { items: items.map(toJobResource), nextCursor };
-      } catch (error) {
-        if (error instanceof InvalidCursorError) {
-          throw badRequest([{ path: 'cursor', message: 'not a cursor from this API (use nextCursor)' }]);
-        }
-        throw error;
-      }
+      const { items, nextCursor } = await readPage(() => app.jobs.list(request.tenant, request.query));
+      return { items: items.map(toJobResource), nextCursor };
     },
   );
 

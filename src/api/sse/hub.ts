@@ -507,20 +507,7 @@ export class SseHub {
     if (this.options.retryMs !== undefined) response.write(formatRetry(this.options.retryMs));
     subscriber.sendStatus(record, this.statusText(record));
 
-    const onError = (error: unknown) => {
-      this.logger.warn({ err: error, jobId: record.id }, 'event stream failed');
-      subscriber.drop();
-    };
-    if (FINISHED_STATUSES.has(record.status)) {
-      subscriber
-        .replay(Promise.resolve())
-        .then(() =>
-          subscriber.deliver({ kind: 'end', record, text: formatEvent('end', this.resource(record)) }),
-        )
-        .catch(onError);
-      return;
-    }
-    this.follow(record, subscriber, onError);
+    this.start(record, subscriber, formatEvent('end', this.resource(record)));
   }
 
   /**
@@ -539,6 +526,15 @@ export class SseHub {
     }
     this.subscribers.add(subscriber);
     response.on('close', () => subscriber.detach());
+    this.start(record, subscriber, '');
+    return subscriber;
+  }
+
+  /**
+   * A finished job: replay, then `end` (its text: `endText`). Otherwise: attach `subscriber` to the
+   * job's feed (started on first use), replay, and go live.
+   */
+  private start(record: JobRecord, subscriber: Subscriber, endText: string): void {
     const onError = (error: unknown) => {
       this.logger.warn({ err: error, jobId: record.id }, 'event stream failed');
       subscriber.drop();
@@ -546,16 +542,10 @@ export class SseHub {
     if (FINISHED_STATUSES.has(record.status)) {
       subscriber
         .replay(Promise.resolve())
-        .then(() => subscriber.deliver({ kind: 'end', record, text: '' }))
+        .then(() => subscriber.deliver({ kind: 'end', record, text: endText }))
         .catch(onError);
-      return subscriber;
+      return;
     }
-    this.follow(record, subscriber, onError);
-    return subscriber;
-  }
-
-  /** Attaches `subscriber` to the job's feed (started on first use), then replays and goes live. */
-  private follow(record: JobRecord, subscriber: Subscriber, onError: (error: unknown) => void): void {
     let feed = this.feeds.get(record.id);
     if (feed === undefined) {
       feed = new JobFeed(this, record);
