@@ -5,6 +5,7 @@ import { buildApp } from '../../src/api/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createApiRedis, redisOptionsFromUrl, waitUntilReady } from '../../src/redis/connection.ts';
 import { type RedisServerHandle, spawnRedisServer } from '../../src/redis/embedded.ts';
+import { monitorCommands } from '../helpers/redis.ts';
 import { useTempDirs } from '../helpers/temp-dirs.ts';
 
 /**
@@ -44,10 +45,8 @@ describe('submit order: record before queue entry', () => {
     await waitUntilReady(apiRedis);
     const app = await buildApp({ config, redis: apiRedis, logger: false });
     const admin = new Redis(redisOptionsFromUrl(server.url));
-    const monitor = new Redis(redisOptionsFromUrl(server.url));
     const log: string[][] = [];
-    const session = await monitor.monitor();
-    session.on('monitor', (_time: string, args: string[]) => log.push(args));
+    const monitor = await monitorCommands(server.url, (args) => log.push(args));
     try {
       const body = {
         objective: { type: 'builtin', name: 'sphere' },
@@ -74,7 +73,6 @@ describe('submit order: record before queue entry', () => {
         expect(await admin.hget(`order:job:${id}`, 'status')).toBe('queued');
       }
     } finally {
-      session.disconnect();
       monitor.disconnect();
       admin.disconnect();
       await app.close();

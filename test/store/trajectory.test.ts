@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrajectoryPoint } from '../../src/core/types.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
-import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
+import { connectTestRedis, monitorCommands, testRedisUrl } from '../helpers/redis.ts';
 import { makeSpec } from '../helpers/specs.ts';
 
 let redis: Redis;
@@ -75,10 +75,8 @@ describe('TrajectoryStore', () => {
 
   it('appends a batch in one round trip', async () => {
     const id = await newJob();
-    const monitor = createTestRedis();
     const commands: string[] = [];
-    const session = await monitor.monitor();
-    session.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await monitorCommands(testRedisUrl(), (args) => {
       if (args.some((arg) => arg.includes(id))) commands.push(args[0].toLowerCase());
     });
     await trajectories.append(id, points(0, 499));
@@ -88,7 +86,6 @@ describe('TrajectoryStore', () => {
     // Inside the script the server runs one XADD per point; the client sent one command.
     const clientCommands = commands.filter((c) => c === 'evalsha' || c === 'eval');
     expect(clientCommands.length).toBeLessThanOrEqual(2); // NOSCRIPT then EVAL, at most once
-    session.disconnect();
     monitor.disconnect();
     expect(await redis.xlen(trajectories.keys.points(id))).toBe(500);
   });

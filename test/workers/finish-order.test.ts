@@ -8,6 +8,7 @@ import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import { type RedisServerHandle, spawnRedisServer } from '../../src/redis/embedded.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
+import { monitorCommands } from '../helpers/redis.ts';
 import { makeSpec } from '../helpers/specs.ts';
 import { useTempDirs } from '../helpers/temp-dirs.ts';
 import { waitFor } from './helpers.ts';
@@ -51,9 +52,7 @@ beforeAll(async () => {
       JOB_TTL_SECONDS: '0',
     }),
   );
-  monitor = new Redis(redisOptionsFromUrl(server.url));
-  const session = await monitor.monitor();
-  session.on('monitor', (_time: string, args: string[]) => log.push(args));
+  monitor = await monitorCommands(server.url, (args) => log.push(args));
 });
 
 afterAll(async () => {
