@@ -74,7 +74,7 @@ export async function benchService(): Promise<BenchRow[]> {
     );
 
     const pids = { api: api.process.pid, worker: worker.process.pid, redis: redisServer.pid ?? undefined };
-    rows.push(...(await throughputRows({ redisUrl: redisServer.url, prefix, http, pids })));
+    rows.push(...(await throughputRows({ redisUrl: redisServer.url, prefix, http, redis, pids })));
     rows.push(await batchThroughputRow({ redisUrl: redisServer.url, prefix, http, redis, pids }));
     rows.push(await priorityCostRow(redisServer.url, `${prefix}-prio`));
     rows.push(await cancelLatencyRow(http));

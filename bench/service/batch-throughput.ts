@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { QUEUE_JOB_OPTIONS } from '../../src/queue/job-queue.ts';
 import { StoreKeys } from '../../src/store/keys.ts';
 import { type BenchRow, median } from '../stats.ts';
-import { now, pool, TINY_SPEC, withTimeout } from './common.ts';
+import { now, pool, TINY_SPEC, untilTenantIdle, withTimeout } from './common.ts';
 import type { HttpClient } from './http-client.ts';
 import { CpuTally } from './processes.ts';
 import { rawBullmqRound } from './raw-bullmq.ts';
@@ -44,8 +43,7 @@ async function serviceRound(
     ids[k] = answer.items.map((item) => item.id);
   });
   const submitMs = now() - start;
-  // Every job of the bench's tenant has finished once its active count is back to 0.
-  while (Number((await redis.get(keys.active('default'))) ?? 0) > 0) await sleep(20);
+  await untilTenantIdle(redis, keys);
   const pipeline = redis.pipeline();
   for (const id of ids.flat()) pipeline.hmget(keys.job(id), 'status', 'finishedAt');
   let end = start;
