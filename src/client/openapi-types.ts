@@ -872,71 +872,7 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             nextCursor: string | null;
         };
-        /**
-         * @description Several runs on one objective: the shared fields of a job spec, and `runs` or a `sweep` (exactly one).
-         * @example {
-         *       "objective": {
-         *         "type": "builtin",
-         *         "name": "rosenbrock",
-         *         "dim": 2
-         *       },
-         *       "runs": [
-         *         {
-         *           "optimizer": {
-         *             "name": "adam",
-         *             "lr": 0.02
-         *           }
-         *         },
-         *         {
-         *           "optimizer": {
-         *             "name": "momentum",
-         *             "lr": 0.001,
-         *             "rho": 0.9
-         *           }
-         *         },
-         *         {
-         *           "optimizer": {
-         *             "name": "lbfgs"
-         *           }
-         *         },
-         *         {
-         *           "optimizer": {
-         *             "name": "newton"
-         *           }
-         *         }
-         *       ],
-         *       "stop": {
-         *         "maxIterations": 2000,
-         *         "gradTol": 0.000001
-         *       },
-         *       "seed": 1,
-         *       "label": "docs-comparison"
-         *     }
-         * @example {
-         *       "objective": {
-         *         "type": "builtin",
-         *         "name": "quadratic",
-         *         "dim": 10,
-         *         "params": {
-         *           "conditionNumber": 100
-         *         }
-         *       },
-         *       "sweep": {
-         *         "optimizer": {
-         *           "name": "sgd"
-         *         },
-         *         "param": "lr",
-         *         "logspace": [
-         *           0.0001,
-         *           0.1,
-         *           7
-         *         ]
-         *       },
-         *       "stop": {
-         *         "maxIterations": 500
-         *       }
-         *     }
-         */
+        /** @description Several runs on one objective: the shared fields of a job spec, and `runs` or a `sweep` (exactly one). */
         ComparisonSpec: {
             /**
              * @default auto
@@ -1820,48 +1756,7 @@ export interface components {
             /** @description The point; its length is the dimension. */
             x: number[];
         };
-        /**
-         * @description The point form `{objective, x}` or the grid form `{objective, grid}`.
-         * @example {
-         *       "objective": {
-         *         "type": "builtin",
-         *         "name": "rosenbrock"
-         *       },
-         *       "x": [
-         *         -1.2,
-         *         1
-         *       ]
-         *     }
-         * @example {
-         *       "objective": {
-         *         "type": "expression",
-         *         "expression": "sin(x) * cos(y) + x^2 / 10"
-         *       },
-         *       "x": [
-         *         0.5,
-         *         -1
-         *       ],
-         *       "hessian": true
-         *     }
-         * @example {
-         *       "objective": {
-         *         "type": "builtin",
-         *         "name": "rosenbrock"
-         *       },
-         *       "grid": {
-         *         "x": [
-         *           -2,
-         *           2,
-         *           5
-         *         ],
-         *         "y": [
-         *           -1,
-         *           3,
-         *           5
-         *         ]
-         *       }
-         *     }
-         */
+        /** @description The point form `{objective, x}` or the grid form `{objective, grid}`. */
         EvaluateRequest: components["schemas"]["EvaluatePointRequest"] | components["schemas"]["EvaluateGridRequest"];
         /**
          * @description The point form `{objective, x}` or the grid form `{objective, grid}`.
@@ -1980,47 +1875,7 @@ export interface components {
                 url: string;
             } | null;
         };
-        /**
-         * @description Job specs submitted together: all are stored and queued, or none (one invalid spec refuses the batch).
-         * @example {
-         *       "jobs": [
-         *         {
-         *           "objective": {
-         *             "type": "builtin",
-         *             "name": "rosenbrock",
-         *             "dim": 2
-         *           },
-         *           "optimizer": {
-         *             "name": "adam",
-         *             "lr": 0.02
-         *           },
-         *           "stop": {
-         *             "maxIterations": 2000,
-         *             "gradTol": 0.000001
-         *           },
-         *           "seed": 1,
-         *           "label": "docs-example"
-         *         },
-         *         {
-         *           "objective": {
-         *             "type": "builtin",
-         *             "name": "rosenbrock",
-         *             "dim": 2
-         *           },
-         *           "optimizer": {
-         *             "name": "adam",
-         *             "lr": 0.05
-         *           },
-         *           "stop": {
-         *             "maxIterations": 2000,
-         *             "gradTol": 0.000001
-         *           },
-         *           "seed": 1,
-         *           "label": "docs-example"
-         *         }
-         *       ]
-         *     }
-         */
+        /** @description Job specs submitted together: all are stored and queued, or none (one invalid spec refuses the batch). */
         JobBatch: {
             /** @description 1 to 1,000 job specs. */
             jobs: components["schemas"]["JobSpec"][];
@@ -2140,82 +1995,7 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             nextCursor: string | null;
         };
-        /**
-         * @description A job spec. In responses it is normalised: every default filled in and the seed resolved.
-         * @example {
-         *       "objective": {
-         *         "type": "builtin",
-         *         "name": "rosenbrock",
-         *         "dim": 2
-         *       },
-         *       "optimizer": {
-         *         "name": "adam",
-         *         "lr": 0.02
-         *       },
-         *       "stop": {
-         *         "maxIterations": 2000,
-         *         "gradTol": 0.000001
-         *       },
-         *       "seed": 1,
-         *       "label": "docs-example"
-         *     }
-         * @example {
-         *       "objective": {
-         *         "type": "expression",
-         *         "expression": "(1 - x)^2 + 100*(y - x^2)^2"
-         *       },
-         *       "optimizer": {
-         *         "name": "lbfgs"
-         *       },
-         *       "start": {
-         *         "x0": [
-         *           -1.2,
-         *           1
-         *         ]
-         *       }
-         *     }
-         * @example {
-         *       "objective": {
-         *         "type": "builtin",
-         *         "name": "quadratic",
-         *         "dim": 10,
-         *         "params": {
-         *           "conditionNumber": 100,
-         *           "rotate": true
-         *         }
-         *       },
-         *       "optimizer": {
-         *         "name": "momentum",
-         *         "lr": 0.01,
-         *         "rho": 0.9,
-         *         "nesterov": true
-         *       },
-         *       "schedule": {
-         *         "type": "cosine",
-         *         "minFactor": 0.01,
-         *         "warmup": {
-         *           "steps": 50,
-         *           "startFactor": 0.1
-         *         }
-         *       },
-         *       "start": {
-         *         "random": {
-         *           "distribution": "normal",
-         *           "scale": 1
-         *         }
-         *       },
-         *       "stop": {
-         *         "maxIterations": 1000
-         *       },
-         *       "gradientNoise": {
-         *         "std": 0.01
-         *       },
-         *       "record": {
-         *         "every": 10
-         *       },
-         *       "seed": 7
-         *     }
-         */
+        /** @description A job spec. In responses it is normalised: every default filled in and the seed resolved. */
         JobSpec: {
             /**
              * @default auto

@@ -31,6 +31,20 @@ export const OPENAPI_INFO = {
   license: { name: 'MIT', identifier: 'MIT' },
 };
 
+/**
+ * Request examples belong to the request side of a schema (`JobSpecInput`); the response side
+ * (`JobSpec`, normalised: every default filled in) would only show them failing its own required
+ * fields (redocly's no-invalid-schema-examples).
+ */
+function withoutResponseExamples<T>(document: T): T {
+  const schemas = (document as { components?: { schemas?: Record<string, { examples?: unknown }> } })
+    .components?.schemas;
+  for (const [name, schema] of Object.entries(schemas ?? {})) {
+    if (schemas?.[`${name}Input`] !== undefined) delete schema.examples;
+  }
+  return document;
+}
+
 async function swaggerPlugin(app: FastifyInstance) {
   await app.register(swagger, {
     openapi: {
@@ -60,7 +74,7 @@ async function swaggerPlugin(app: FastifyInstance) {
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => withoutResponseExamples(jsonSchemaTransformObject(input)),
   });
 
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } });
