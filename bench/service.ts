@@ -7,9 +7,11 @@ import { redisOptionsFromUrl } from '../src/redis/connection.ts';
 import { spawnRedisServer } from '../src/redis/embedded.ts';
 import { JobStore } from '../src/store/jobs.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
+import { batchThroughputRow } from './service/batch-throughput.ts';
 import { cancelLatencyRow } from './service/cancel-latency.ts';
 import { IN_FLIGHT, WORKER_CONCURRENCY } from './service/common.ts';
 import { freePort, HttpClient } from './service/http-client.ts';
+import { priorityCostRow } from './service/priority-cost.ts';
 import { type Child, spawnTs, stopChild, waitForChild } from './service/processes.ts';
 import { recoveryRow } from './service/recovery.ts';
 import { sseLagRow } from './service/sse-lag.ts';
@@ -24,6 +26,8 @@ import { type BenchRow, describeRow } from './stats.ts';
  * figure, in this order:
  *
  *   (a) tiny-job throughput ÷ raw BullMQ, and (a′) its ceiling  service/throughput.ts
+ *   (e) the same through /v1/jobs/batch ÷ raw BullMQ addBulk     service/batch-throughput.ts
+ *   (f) raw BullMQ with the fair order's priorities ÷ without     service/priority-cost.ts
  *   (b) cancel latency                                          service/cancel-latency.ts
  *   (d) SIGKILL recovery (two workers of its own)               service/recovery.ts
  *   (c) SSE p99 lag, 1,000 subscribers ÷ 1 (no worker running)  service/sse-lag.ts
@@ -70,7 +74,9 @@ export async function benchService(): Promise<BenchRow[]> {
     );
 
     const pids = { api: api.process.pid, worker: worker.process.pid, redis: redisServer.pid ?? undefined };
-    rows.push(...(await throughputRows({ redisUrl: redisServer.url, prefix, http, pids })));
+    rows.push(...(await throughputRows({ redisUrl: redisServer.url, prefix, http, redis, pids })));
+    rows.push(await batchThroughputRow({ redisUrl: redisServer.url, prefix, http, redis, pids }));
+    rows.push(await priorityCostRow(redisServer.url, `${prefix}-prio`));
     rows.push(await cancelLatencyRow(http));
     await stopChild(worker);
     rows.push(await recoveryRow({ http, redis, prefix, env }));

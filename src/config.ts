@@ -385,6 +385,57 @@ export const SETTINGS = {
     description:
       'Finished jobs, their trajectories and parameters expire this long after they finish; 0 keeps them forever.',
   }),
+  // 10,000: ten full batches of 1,000 (a notebook's grid), or two hundred 50-run comparisons, at
+  // once; records and queue entries of that many tiny jobs take ~20 MB of Redis. Fair order
+  // (src/queue/job-queue.ts) keeps one tenant's backlog from delaying the others; the cap keeps
+  // it from filling Redis.
+  MAX_ACTIVE_JOBS_PER_TENANT: setting({
+    schema: integer(0, 2 ** 21),
+    default: '10000',
+    description:
+      "A tenant's queued + running jobs at most (a batch or a comparison counts each of its jobs); a " +
+      'submission that would go over it is refused whole with 429 and Retry-After. 0: no cap.',
+  }),
+  WEBHOOK_SECRET: setting({
+    schema: z.string().min(16, 'must be at least 16 characters'),
+    defaultText: '(unset: off)',
+    description:
+      "The key of the webhooks' HMAC-SHA256 signatures (Descent-Signature), shared with the receivers. " +
+      'Unset: a spec with a webhook is refused (400). The API and the workers need the same value.',
+  }),
+  WEBHOOK_ALLOWED_HOSTS: setting({
+    schema: z
+      .string()
+      .trim()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((host) =>
+            host
+              .trim()
+              .toLowerCase()
+              .replace(/^\[(.*)\]$/, '$1'),
+          )
+          .filter((host) => host !== ''),
+      ),
+    defaultText: '(unset: none)',
+    description:
+      'Webhook hosts allowed although they are (or resolve to) loopback, private, link-local or metadata ' +
+      'addresses, and the only hosts allowed plain http: comma-separated names or addresses, e.g. ' +
+      '127.0.0.1,hooks.internal.',
+  }),
+  WEBHOOK_TIMEOUT_MS: setting({
+    schema: integer(1),
+    default: '10000',
+    description: 'How long a webhook delivery waits for an answer before the attempt counts as failed.',
+  }),
+  WEBHOOK_BACKOFF_MS: setting({
+    schema: integer(1),
+    default: '30000',
+    description:
+      'First wait before a failed webhook delivery is retried; doubled after each attempt, 8 attempts in all ' +
+      '(30 s: the last about 64 minutes after the first).',
+  }),
   IDEMPOTENCY_TTL_SECONDS: setting({
     schema: integer(1),
     default: String(24 * 3600),
@@ -437,6 +488,18 @@ export interface Config {
   /** 0: finished jobs never expire. */
   jobTtlSeconds: number;
   idempotencyTtlSeconds: number;
+  /** 0: no cap. */
+  maxActiveJobsPerTenant: number;
+  webhook: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** null: webhooks are refused. */
+  secret: string | null;
+  /** Lower-case names and addresses (IPv6 without brackets). */
+  allowedHosts: string[];
+  timeoutMs: number;
+  backoffMs: number;
 }
 
 export class ConfigError extends Error {
@@ -469,7 +532,8 @@ function parseSettings(
     if (parsed.success) values[name] = parsed.data;
     else {
       const message = parsed.error.issues.map((issue) => issue.message).join('; ');
-      const shown = name === 'API_KEYS' || name === 'REDIS_URL' ? '' : ` (got '${text}')`;
+      const secret = name === 'API_KEYS' || name === 'REDIS_URL' || name === 'WEBHOOK_SECRET';
+      const shown = secret ? '' : ` (got '${text}')`;
       issues.push(`${name}: ${message}${shown}`);
     }
   }
@@ -544,6 +608,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sseMaxBufferBytes: settings.SSE_MAX_BUFFER_BYTES,
     jobTtlSeconds: settings.JOB_TTL_SECONDS,
     idempotencyTtlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
+    maxActiveJobsPerTenant: settings.MAX_ACTIVE_JOBS_PER_TENANT,
+    webhook: {
+      secret: settings.WEBHOOK_SECRET ?? null,
+      allowedHosts: settings.WEBHOOK_ALLOWED_HOSTS ?? [],
+      timeoutMs: settings.WEBHOOK_TIMEOUT_MS,
+      backoffMs: settings.WEBHOOK_BACKOFF_MS,
+    },
   };
 }
 

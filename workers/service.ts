@@ -12,11 +12,13 @@ import { JobStore } from '../src/store/jobs.ts';
 import { StoreKeys } from '../src/store/keys.ts';
 import { TrajectoryStore } from '../src/store/trajectory.ts';
 import { type WorkerInfo, WorkerRegistry } from '../src/store/workers.ts';
+import type { Resolver } from '../src/webhooks/destination.ts';
 import { deviceJobs } from './device-jobs.ts';
 import { setUpDevices } from './devices.ts';
 import { CANCEL, HAND_BACK, type JobOutcome } from './job-life.ts';
 import { createProcessor } from './processor.ts';
 import { RunThreads } from './run-threads.ts';
+import { startWebhooks } from './webhooks.ts';
 
 /**
  * A worker: a BullMQ Worker on `descent-jobs` with a plain processor (workers/processor.ts: a
@@ -43,6 +45,8 @@ export interface StartWorkerOptions {
   id?: string;
   /** How long to wait for Redis at start before giving up (default 60 s). */
   readyTimeoutMs?: number;
+  /** How webhook hosts are resolved at send time (tests inject one); default: the system's. */
+  webhookResolver?: Resolver;
 }
 
 export interface RunningWorker {
@@ -176,6 +180,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   });
   await subscriber.subscribe(keys.cancelChannel);
 
+  const webhooks = startWebhooks({ config, redis, logger, resolver: options.webhookResolver });
   const running = Promise.all(
     workers.map((worker) =>
       worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped')),
@@ -214,6 +219,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
         for (const worker of workers) worker.cancelAllJobs(HAND_BACK);
         await Promise.all(closed);
         await running;
+        await webhooks.close();
         await threads.close();
         // Every run on the device has ended (handed back or finished) once the Workers are closed.
         gpu?.acquired.device.destroy();

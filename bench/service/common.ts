@@ -1,3 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { StoreKeys } from '../../src/store/keys.ts';
 /** What the service bench's figures share: the load they put on the service and small helpers. */
 
 export const WORKER_CONCURRENCY = 2;
@@ -14,6 +17,16 @@ export const TINY_SPEC = {
   seed: 1,
   label: 'bench-tiny',
 };
+
+/**
+ * Resolves once the bench's tenant (`default`: the service runs open) has no queued or running
+ * job: its active count, kept by the store's create and finishing scripts, is polled every 20 ms
+ * on the bench's own connection (no request to the service, so no CPU taken from it). Jobs need
+ * not finish in submission order (the fair order's priorities follow the tenant's active count).
+ */
+export async function untilTenantIdle(redis: Redis, keys: StoreKeys): Promise<void> {
+  while (Number((await redis.get(keys.active('default'))) ?? 0) > 0) await sleep(20);
+}
 
 /** Wall-clock ms with sub-ms resolution (one clock for writes and receipts in this process). */
 export function now(): number {

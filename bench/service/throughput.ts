@@ -1,20 +1,27 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { QUEUE_JOB_OPTIONS } from '../../src/queue/job-queue.ts';
-import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
+import { StoreKeys } from '../../src/store/keys.ts';
 import { type BenchRow, median } from '../stats.ts';
-import { IN_FLIGHT, now, pool, TINY_SPEC, WORKER_CONCURRENCY, withTimeout } from './common.ts';
+import {
+  IN_FLIGHT,
+  now,
+  pool,
+  TINY_SPEC,
+  untilTenantIdle,
+  WORKER_CONCURRENCY,
+  withTimeout,
+} from './common.ts';
 import { freePort, HttpClient } from './http-client.ts';
 import { type Child, CpuTally, spawnTs, stopChild, waitForChild } from './processes.ts';
+import { rawBullmqRound } from './raw-bullmq.ts';
 
 /**
  * (a) tiny-job throughput. The service: N jobs `sphere dim 2, sgd, maxIterations 1` POSTed to
  *     /v1/jobs (IN_FLIGHT requests in flight, each on its own keep-alive connection), from the
- *     first POST until every job is completed: the last-submitted job is polled every 20 ms until
- *     it reads `completed`, then every job is confirmed completed over HTTP (list pages), the
- *     window ending at the latest `finishedAt` (a job not listed yet ends it no earlier than when
- *     it is seen completed). The reference: raw BullMQ on the same Redis, `queue.add` of N no-op
+ *     first POST until every job is completed: the tenant's active-job count is polled on the
+ *     bench's Redis connection until it reads 0 (jobs need not finish in submission order), then
+ *     every job is confirmed completed over HTTP (list pages), the window ending at the latest
+ *     `finishedAt`. The reference: raw BullMQ on the same Redis, `queue.add` of N no-op
  *     jobs (IN_FLIGHT in flight, the service's job options) and a Worker with an empty processor
  *     at the same concurrency as the service's worker, in this process, from the first add to the
  *     Nth `completed`. Both sides first run THROUGHPUT_WARMUP_JOBS jobs: V8 needs a few thousand
@@ -38,6 +45,8 @@ const THROUGHPUT_ROUNDS = 5;
 
 async function serviceRound(
   http: HttpClient,
+  redis: Redis,
+  keys: StoreKeys,
   round: number,
   jobs: number,
 ): Promise<{ jobsPerSecond: number; submitJobsPerSecond: number; ms: number }> {
@@ -49,22 +58,13 @@ async function serviceRound(
     ids[k] = (await http.postJson<{ id: string }>('/v1/jobs', body)).id;
   });
   const submitMs = now() - start;
-  const status = async (id: string): Promise<string> => {
-    const response = await http.request('GET', `/v1/jobs/${id}`);
-    const job = JSON.parse(response.body) as { status: string };
-    if (job.status === 'failed' || job.status === 'cancelled') {
-      throw new Error(`bench/service: tiny job ${id} ended ${job.status}`);
-    }
-    return job.status;
-  };
-  // Jobs run in submission order: the last one is polled every 20 ms until it reads completed
-  // (a tighter poll would spend the service's CPU on the measurement itself). The window ends at
-  // the latest finishedAt of the round's jobs, stamped by the worker on this machine's clock, so
-  // the poll interval does not lengthen it. Every job is confirmed completed over HTTP, through
-  // the list endpoint (this round's label, status completed, 100 a page).
-  while ((await status(ids[jobs - 1])) !== 'completed') await sleep(20);
+  // Every job has finished once the tenant's active count is 0 (no HTTP request meanwhile). Then
+  // every job is confirmed completed over HTTP, through the list endpoint (this round's label,
+  // status completed, 100 a page), and the window ends at the latest finishedAt, stamped by the
+  // worker on this machine's clock, so the poll interval does not lengthen it.
+  await untilTenantIdle(redis, keys);
   let end = start;
-  let pending = new Set(ids);
+  const pending = new Set(ids);
   let cursor: string | null = null;
   do {
     const query = `status=completed&label=${label}&limit=100${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
@@ -79,18 +79,7 @@ async function serviceRound(
     }
     cursor = page.nextCursor;
   } while (cursor !== null && pending.size > 0);
-  // Not listed yet (unlikely: jobs finish in order): watched one by one, each ending the window
-  // no earlier than the time it is seen completed.
-  while (pending.size > 0) {
-    const still = new Set<string>();
-    const left = [...pending];
-    await pool(left.length, IN_FLIGHT, async (k) => {
-      if ((await status(left[k])) !== 'completed') still.add(left[k]);
-      else end = Math.max(end, now());
-    });
-    pending = still;
-    if (pending.size > 0) await sleep(20);
-  }
+  if (pending.size > 0) throw new Error(`bench/service: ${pending.size} tiny jobs did not complete`);
   const ms = end - start;
   return { jobsPerSecond: (jobs / ms) * 1000, submitJobsPerSecond: (jobs / submitMs) * 1000, ms };
 }
@@ -171,47 +160,19 @@ class CeilingService {
   }
 }
 
-async function rawRound(
+function rawRound(
   redisUrl: string,
   prefix: string,
   round: number,
   jobs: number,
 ): Promise<{ jobsPerSecond: number; ms: number }> {
-  // Like the service's worker (workers/service.ts): an ioredis connection that BullMQ duplicates.
-  const connection = new Redis({ ...redisOptionsFromUrl(redisUrl), maxRetriesPerRequest: null });
-  const name = `raw-noop-${round}`;
-  const queue = new Queue(name, { connection, prefix });
-  let completed = 0;
-  let done: () => void = () => undefined;
-  const allDone = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const worker = new Worker(name, async () => undefined, {
-    connection,
-    prefix,
-    concurrency: WORKER_CONCURRENCY,
-  });
-  worker.on('completed', () => {
-    if (++completed === jobs) done();
-  });
-  await worker.waitUntilReady();
-  await queue.waitUntilReady();
-  try {
-    const start = performance.now();
-    await pool(jobs, IN_FLIGHT, async (k) => {
+  return rawBullmqRound(redisUrl, prefix, `raw-noop-${round}`, jobs, (queue) =>
+    pool(jobs, IN_FLIGHT, async (k) => {
       // The service's job options (src/queue/job-queue.ts): own id, 2 attempts, removed on completion.
       const jobId = `raw-${round}-${k}`;
       await queue.add('run', { jobId }, { ...QUEUE_JOB_OPTIONS, jobId });
-    });
-    await withTimeout(allDone, 'raw BullMQ jobs');
-    const ms = performance.now() - start;
-    return { jobsPerSecond: (jobs / ms) * 1000, ms };
-  } finally {
-    await worker.close();
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-    await connection.quit().catch(() => connection.disconnect());
-  }
+    }),
+  );
 }
 
 export interface ThroughputSetup {
@@ -219,15 +180,18 @@ export interface ThroughputSetup {
   prefix: string;
   /** The service's API (IN_FLIGHT connections). */
   http: HttpClient;
+  /** The bench's own connection to the service's Redis (end-of-round checks). */
+  redis: Redis;
   pids: { api?: number; worker?: number; redis?: number };
 }
 
 /** Figures (a) and (a′): warm every path up, then alternate rounds. */
 export async function throughputRows(setup: ThroughputSetup): Promise<BenchRow[]> {
-  const { redisUrl, prefix, http, pids } = setup;
+  const { redisUrl, prefix, http, redis, pids } = setup;
+  const keys = new StoreKeys(prefix);
   const ceiling = await CeilingService.start(redisUrl, `${prefix}-ceiling`, THROUGHPUT_JOBS);
   try {
-    await withTimeout(serviceRound(http, 0, THROUGHPUT_WARMUP_JOBS), 'service warm-up');
+    await withTimeout(serviceRound(http, redis, keys, 0, THROUGHPUT_WARMUP_JOBS), 'service warm-up');
     await withTimeout(rawRound(redisUrl, `${prefix}-raw`, 0, THROUGHPUT_WARMUP_JOBS), 'raw warm-up');
     await ceiling.round(THROUGHPUT_WARMUP_JOBS);
     const rates = {
@@ -247,7 +211,7 @@ export async function throughputRows(setup: ThroughputSetup): Promise<BenchRow[]
     };
     for (let round = 1; round <= THROUGHPUT_ROUNDS; round++) {
       const measured = await cpu.service.during(() =>
-        withTimeout(serviceRound(http, round, THROUGHPUT_JOBS), 'service round'),
+        withTimeout(serviceRound(http, redis, keys, round, THROUGHPUT_JOBS), 'service round'),
       );
       rates.service.push(measured.jobsPerSecond);
       rates.submit.push(measured.submitJobsPerSecond);

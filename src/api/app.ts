@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import { jsonSyntaxError } from '../schemas/json-syntax.ts';
+import type { Resolver } from '../webhooks/destination.ts';
 import authPlugin from './plugins/auth.ts';
 import configPlugin from './plugins/config.ts';
 import corsPlugin from './plugins/cors.ts';
@@ -16,8 +17,11 @@ import ssePlugin from './plugins/sse.ts';
 import swaggerPlugin from './plugins/swagger.ts';
 import threadsPlugin from './plugins/threads.ts';
 import underPressurePlugin from './plugins/under-pressure.ts';
+import webhooksPlugin from './plugins/webhooks.ts';
 import zodPlugin from './plugins/zod.ts';
 import catalogRoutes from './routes/catalog.ts';
+import comparisonEventRoutes from './routes/comparison-events.ts';
+import comparisonRoutes from './routes/comparisons.ts';
 import datasetRoutes from './routes/datasets.ts';
 import evaluateRoutes from './routes/evaluate.ts';
 import eventRoutes from './routes/events.ts';
@@ -36,6 +40,8 @@ export interface BuildAppOptions {
   queueEvents?: boolean;
   /** Trajectory poll interval of the SSE readers (ms). */
   ssePollMs?: number;
+  /** How webhook hosts are resolved at validation (tests inject one); default: the system's. */
+  webhookResolver?: Resolver;
 }
 
 /** An incoming x-request-id is kept when it looks like an id; otherwise a fresh UUID. */
@@ -101,6 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(underPressurePlugin);
   await app.register(metricsPlugin);
   await app.register(ssePlugin, { ssePollMs: options.ssePollMs });
+  await app.register(webhooksPlugin, { resolver: options.webhookResolver });
   await app.register(swaggerPlugin);
   await app.register(threadsPlugin);
   await app.register(dashboardPlugin);
@@ -113,6 +120,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(datasetRoutes);
   await app.register(trajectoryRoutes);
   await app.register(eventRoutes);
+  await app.register(comparisonRoutes);
+  await app.register(comparisonEventRoutes);
 
   return app;
 }

@@ -48,5 +48,7 @@ export function toJobResource(record: JobRecord, waitingFor: string | null = nul
       params: `${self}/params`,
       cancel: `${self}/cancel`,
     },
+    comparisonId: record.comparisonId ?? null,
+    webhook: record.webhook ?? null,
   };
 }

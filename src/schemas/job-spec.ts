@@ -19,6 +19,7 @@ import {
 import { optimizerSchema } from './optimizer.ts';
 import { type FieldError, fieldErrorsFromZod } from './problem.ts';
 import { normalizeSchedule, scheduleSchema } from './schedule.ts';
+import { type WebhookSpec, webhookSpecSchema } from './webhook.ts';
 
 /**
  * The job spec of API.md (request body of POST /v1/jobs, input of `descent run`), and its
@@ -113,6 +114,7 @@ export function createJobSpecSchema(limits: Limits = DEFAULT_LIMITS) {
       .max(2 ** 32 - 1)
       .optional(),
     label: z.string().max(200).nullable().optional(),
+    webhook: webhookSpecSchema.optional(),
   });
 }
 
@@ -120,7 +122,8 @@ export const jobSpecSchema = createJobSpecSchema();
 export type JobSpecInput = z.input<typeof jobSpecSchema>;
 type ParsedJobSpec = z.output<typeof jobSpecSchema>;
 
-export type JobSpec = core.JobSpec;
+/** The core's spec, plus the service's own `webhook` (present only when given). */
+export type JobSpec = core.JobSpec & { webhook?: WebhookSpec };
 export type ObjectiveSpec = core.ObjectiveSpec;
 export type StartSpec = core.StartSpec;
 
@@ -290,6 +293,7 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
     device: spec.device,
     seed: spec.seed ?? (options.drawSeed ?? drawRandomSeed)(),
     label: spec.label ?? null,
+    ...(spec.webhook === undefined ? {} : { webhook: spec.webhook }),
   };
   const deviceError = deviceFieldError(normalized);
   if (deviceError !== null) return { ok: false, errors: [deviceError] };

@@ -5,6 +5,7 @@ import { jobSpecSchema } from './job-spec.ts';
 import { named } from './openapi-registry.ts';
 import { optimizerSchema } from './optimizer.ts';
 import { JOB_SPEC_EXAMPLES } from './request-examples.ts';
+import { webhookStateSchema } from './webhook-resource.ts';
 
 /**
  * The job resources of API.md ("Job", "Result", "Trajectory point") and the parameters of the
@@ -171,6 +172,11 @@ export const jobSchema = named(
           'which do not compute it).',
       ),
     links: jobLinksSchema,
+    comparisonId: z
+      .string()
+      .nullable()
+      .describe('The comparison this job is a run of; null for a job of its own.'),
+    webhook: webhookStateSchema,
   }),
   'Job',
 );
@@ -182,6 +188,23 @@ export const jobListSchema = named(
     nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
   }),
   'JobList',
+);
+
+/** Most specs in one POST /v1/jobs/batch. */
+export const MAX_BATCH_JOBS = 1000;
+
+export const jobBatchSchema = named(
+  z.object({
+    jobs: z.array(jobSpecDocumentSchema).min(1).max(MAX_BATCH_JOBS).describe('1 to 1,000 job specs.'),
+  }),
+  'JobBatch',
+  'Job specs submitted together: all are stored and queued, or none (one invalid spec refuses the batch).',
+  [{ jobs: [JOB_SPEC_EXAMPLES[0], { ...JOB_SPEC_EXAMPLES[0], optimizer: { name: 'adam', lr: 0.05 } }] }],
+);
+
+export const jobBatchResultSchema = named(
+  z.object({ items: z.array(jobSchema).describe('The jobs, in the order of the request.') }),
+  'JobBatchResult',
 );
 
 export const jobIdParamsSchema = z.object({ id: z.string().min(1).max(200).describe('The job id.') });

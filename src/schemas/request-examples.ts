@@ -85,3 +85,23 @@ export const DATASET_UPLOAD_EXAMPLES = [
     name: 'iris sample',
   },
 ];
+
+export const COMPARISON_EXAMPLES = [
+  {
+    objective: { type: 'builtin', name: 'rosenbrock', dim: 2 },
+    runs: [
+      { optimizer: { name: 'adam', lr: 0.02 } },
+      { optimizer: { name: 'momentum', lr: 0.001, rho: 0.9 } },
+      { optimizer: { name: 'lbfgs' } },
+      { optimizer: { name: 'newton' } },
+    ],
+    stop: { maxIterations: 2000, gradTol: 1e-6 },
+    seed: 1,
+    label: 'docs-comparison',
+  },
+  {
+    objective: { type: 'builtin', name: 'quadratic', dim: 10, params: { conditionNumber: 100 } },
+    sweep: { optimizer: { name: 'sgd' }, param: 'lr', logspace: [1e-4, 1e-1, 7] },
+    stop: { maxIterations: 500 },
+  },
+];

@@ -7,7 +7,9 @@ import type { Result, TrajectoryPoint } from '../core/types.ts';
  * Everything lives under a key prefix (config REDIS_PREFIX, default `descent`; tests use a random
  * one). Layout:
  *
- *   {p}:job:{id}              hash   the job record (fields below; JSON-encoded objects)
+ *   {p}:job:{id}              hash   the job record (fields below; JSON-encoded objects); also
+ *                                    `comparison` (its comparison's id), `webhook` (the URL) and
+ *                                    `webhookLog` (WebhookDeliveries JSON) when set
  *   {p}:jobs:{tenant}         zset   job ids scored by createdAt ms (list newest first, cursor pages)
  *   {p}:job:{id}:points       stream trajectory points; entry id `{i}-1` (derived from the iteration,
  *                                    so a retried job can never write a point twice: XADD of an id
@@ -15,6 +17,15 @@ import type { Result, TrajectoryPoint } from '../core/types.ts';
  *   {p}:job:{id}:checkpoint   string latest RunCheckpoint JSON (deleted when the job finishes)
  *   {p}:job:{id}:params       hash   `final` and `best` as little-endian float64 bytes (finished jobs)
  *   {p}:idem:{tenant}:{key}   string job id for an Idempotency-Key (SET NX, 24 h TTL)
+ *   {p}:idem-batch:{tenant}:{key}, {p}:idem-comparison:{tenant}:{key}
+ *                             string comma-joined job ids of a batch, or a comparison id
+ *   {p}:active:{tenant}       string the tenant's queued + running jobs (MAX_ACTIVE_JOBS_PER_TENANT):
+ *                                    raised by create-jobs.lua, lowered by the script that finishes a job
+ *   {p}:comparison:{id}       hash   a comparison (src/store/comparisons.ts): its members' ids, a count of
+ *                                    unfinished members that their finishing scripts count down
+ *   {p}:comparisons:{tenant}  zset   comparison ids scored by createdAt ms
+ *   {p}:webhook-outbox        zset   webhook deliveries to enqueue (`job-{id}`, `comparison-{id}`), put
+ *                                    there by the finishing scripts (src/webhooks/outbox.ts)
  *   {p}:cancel                pubsub channel; message = job id (workers stop that run within 100 ms)
  *   {p}:events:{id}           pubsub channel; message = new status (SSE readers wake on it)
  *   {p}:finished              pubsub channel; message = FinishedJob JSON, sent by the script that
@@ -78,7 +89,37 @@ export interface JobRecord {
   finishedAt: string | null;
   /** True once cancel was requested (a queued job is cancelled at once; a running one by its worker). */
   cancelRequested: boolean;
+  /** The comparison the job is a member of (absent: none). */
+  comparisonId?: string;
+  /** Where the job's webhook goes, and how its delivery went (absent: no webhook). */
+  webhook?: WebhookState;
 }
+
+/** A webhook's URL and its delivery log (written by the worker that delivers it). */
+export interface WebhookState {
+  url: string;
+  deliveries: WebhookDeliveries;
+}
+
+export interface WebhookDeliveries {
+  /** Attempts made so far (0 until the job or comparison has finished and the first POST went out). */
+  attempts: number;
+  /** The HTTP status of the last attempt; null before the first, or when it got no answer. */
+  lastStatus: number | null;
+  /** Why the last attempt failed (a timeout, a refused address, a non-2xx status); null when it succeeded. */
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  /** When a 2xx was received; null until then. */
+  deliveredAt: string | null;
+}
+
+export const NO_DELIVERIES: WebhookDeliveries = {
+  attempts: 0,
+  lastStatus: null,
+  lastError: null,
+  lastAttemptAt: null,
+  deliveredAt: null,
+};
 
 export interface ListQuery {
   status?: JobStatus;

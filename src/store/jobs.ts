@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RunCheckpoint } from '../core/run.ts';
-import type { JobSpec } from '../core/spec.ts';
 import type { Result, TrajectoryPoint } from '../core/types.ts';
 import { datasetIdOf } from '../data/resolve.ts';
+import type { JobSpec } from '../schemas/job-spec.ts';
 import type {
   FinishedJob,
   JobError,
@@ -12,7 +12,10 @@ import type {
   JobStatus,
   JobStoreContract,
   ListQuery,
+  WebhookDeliveries,
+  WebhookState,
 } from './contract.ts';
+import { NO_DELIVERIES } from './contract.ts';
 import { float64Bytes, float64FromBytes } from './float64.ts';
 import { StoreKeys } from './keys.ts';
 import { runScript, runScriptInOrder } from './scripts.ts';
@@ -31,17 +34,32 @@ const LIST_MAX_LIMIT = 100;
 const LIST_SCAN_BUDGET = 2000;
 
 export interface JobStoreOptions {
+  /** MAX_ACTIVE_JOBS_PER_TENANT: a tenant's queued + running jobs at most; 0: no cap. */
+  maxActivePerTenant?: number;
   /** Seconds a finished job (record, trajectory, params) is kept; 0: forever. */
   finishedTtlSeconds?: number;
   /** Seconds an Idempotency-Key keeps returning its job. */
   idempotencyTtlSeconds?: number;
 }
 
+/** A submission would take its tenant over MAX_ACTIVE_JOBS_PER_TENANT (the API answers 429). */
 /** The data set a job spec uses was deleted before the job could be created (the API answers 400). */
 export class DatasetGoneError extends Error {
   constructor(readonly datasetId: string) {
     super(`no data set '${datasetId}'`);
     this.name = 'DatasetGoneError';
+  }
+}
+
+/** A submission would take its tenant over MAX_ACTIVE_JOBS_PER_TENANT (the API answers 429). */
+export class TenantCapError extends Error {
+  constructor(
+    readonly active: number,
+    readonly requested: number,
+    readonly cap: number,
+  ) {
+    super(`the tenant has ${active} active jobs; ${requested} more would exceed the cap of ${cap}`);
+    this.name = 'TenantCapError';
   }
 }
 
@@ -81,14 +99,49 @@ function decodeCursor(cursor: string): { score: string; id: string } {
   return { score: match[1], id: match[2] };
 }
 
-function flatToObject(flat: unknown): Record<string, string> {
+export function flatToObject(flat: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!Array.isArray(flat)) return out;
   for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
   return out;
 }
 
-function parseJson<T>(text: string | undefined): T | null {
+/**
+ * One page of a tenant's index (`index`: a zset of ids scored by creation ms; records at
+ * `recordPrefix` + id, with `status` and `label` fields), newest first, as list-jobs.lua reads it:
+ * jobs and comparisons page alike.
+ */
+export async function listPage(
+  redis: Redis,
+  index: string,
+  recordPrefix: string,
+  query: ListQuery,
+): Promise<{ hashes: Record<string, string>[]; nextCursor: string | null }> {
+  const limit = Math.max(1, Math.min(LIST_MAX_LIMIT, Math.floor(query.limit)));
+  const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+  const reply = (await runScript(
+    redis,
+    'descentListJobs',
+    [index],
+    [
+      recordPrefix,
+      cursor ? cursor.score : '+inf',
+      cursor ? cursor.id : '',
+      query.status ?? '',
+      query.label !== undefined ? '1' : '0',
+      query.label ?? '',
+      limit,
+      LIST_SCAN_BUDGET,
+    ],
+  )) as unknown[];
+  const [score, id] = reply as [string | null, string | null];
+  return {
+    hashes: reply.slice(2).map(flatToObject),
+    nextCursor: score !== null && id !== null ? encodeCursor(score, id) : null,
+  };
+}
+
+export function parseJson<T>(text: string | undefined): T | null {
   return text === undefined || text === '' ? null : (JSON.parse(text) as T);
 }
 
@@ -106,7 +159,16 @@ export function decodeJobRecord(hash: Record<string, string>): JobRecord | null 
     startedAt: hash.startedAt ?? null,
     finishedAt: hash.finishedAt ?? null,
     cancelRequested: hash.cancelRequested === '1',
+    ...(hash.comparison === undefined ? {} : { comparisonId: hash.comparison }),
+    ...decodeWebhook(hash),
   };
+}
+
+/** `{webhook}` of a job or comparison hash (its `webhook` URL and `webhookLog`), or nothing. */
+export function decodeWebhook(hash: Record<string, string>): { webhook?: WebhookState } {
+  if (hash.webhook === undefined) return {};
+  const deliveries = parseJson<WebhookDeliveries>(hash.webhookLog) ?? NO_DELIVERIES;
+  return { webhook: { url: hash.webhook, deliveries } };
 }
 
 export class JobStore implements JobStoreContract {
@@ -114,55 +176,146 @@ export class JobStore implements JobStoreContract {
   private readonly redis: Redis;
   private readonly finishedTtlSeconds: number;
   private readonly idempotencyTtlSeconds: number;
+  private readonly maxActivePerTenant: number;
 
   constructor(redis: Redis, prefix: string, options: JobStoreOptions = {}) {
     this.redis = redis;
     this.keys = new StoreKeys(prefix);
     this.finishedTtlSeconds = options.finishedTtlSeconds ?? 0;
     this.idempotencyTtlSeconds = options.idempotencyTtlSeconds ?? 24 * 3600;
+    this.maxActivePerTenant = options.maxActivePerTenant ?? 0;
   }
 
+  /**
+   * Creates a queued job, or with an idempotency key returns the key's job instead (created:
+   * false). `position`: the tenant's active jobs before this one (its fair-order priority is
+   * position + 1: src/queue/job-queue.ts). Throws TenantCapError when the tenant is at its cap.
+   */
   async create(
     tenant: string,
     spec: JobSpec,
     idempotencyKey?: string,
     id: string = newJobId(),
-  ): Promise<{ job: JobRecord; created: boolean }> {
-    const now = new Date();
-    const job: JobRecord = {
-      id,
-      tenant,
-      status: 'queued',
-      spec,
-      progress: null,
-      result: null,
-      error: null,
-      createdAt: now.toISOString(),
-      startedAt: null,
-      finishedAt: null,
-      cancelRequested: false,
-    };
-    const fields = ['id', id, 'tenant', tenant, 'status', 'queued', 'spec', JSON.stringify(spec)];
-    fields.push('createdAt', job.createdAt, 'cancelRequested', '0');
-    if (spec.label !== null && spec.label !== undefined) fields.push('label', spec.label);
-    // A job on a stored data set holds it (the create script checks it exists and joins its users).
-    const datasetId = datasetIdOf(spec);
-    if (datasetId !== null) fields.push('dataset', this.keys.dataset(datasetId));
-    const keys = [this.keys.job(id), this.keys.tenantJobs(tenant)];
-    if (idempotencyKey !== undefined) keys.push(this.keys.idempotency(tenant, idempotencyKey));
-    const [created, jobId] = (await runScript(this.redis, 'descentCreateJob', keys, [
-      id,
-      now.getTime(),
-      this.idempotencyTtlSeconds,
-      this.keys.jobPrefix,
-      ...fields,
-    ])) as [number, string];
-    if (created === 1) return { job, created: true };
-    if (created === 2) throw new DatasetGoneError(datasetId as string);
-    const existing = await this.get(jobId, tenant);
+  ): Promise<{ job: JobRecord; created: boolean; position: number }> {
+    const idempotency =
+      idempotencyKey === undefined ? undefined : this.keys.idempotency(tenant, idempotencyKey);
+    const outcome = await this.createRecords(tenant, [{ id, spec }], { idempotency });
+    if (outcome.created) return { job: outcome.jobs[0], created: true, position: outcome.position };
+    const existing = await this.get(outcome.value, tenant);
     // Deleted between the two calls: a fresh job is what a first request would have got.
     if (existing === null) return this.create(tenant, spec, idempotencyKey);
-    return { job: existing, created: false };
+    return { job: existing, created: false, position: await this.activeCount(tenant) };
+  }
+
+  /**
+   * Creates queued jobs in one script, all or none (POST /v1/jobs/batch): records, the tenant's
+   * index and its active count. With an idempotency key, a replay returns the first call's jobs
+   * (created: false). Throws TenantCapError when they would take the tenant over its cap.
+   */
+  async createBatch(
+    tenant: string,
+    specs: readonly JobSpec[],
+    idempotencyKey?: string,
+  ): Promise<{ jobs: JobRecord[]; created: boolean; position: number }> {
+    const idempotency =
+      idempotencyKey === undefined ? undefined : this.keys.idempotencyOf('batch', tenant, idempotencyKey);
+    const outcome = await this.createRecords(
+      tenant,
+      specs.map((spec) => ({ id: newJobId(), spec })),
+      { idempotency },
+    );
+    if (outcome.created) return { jobs: outcome.jobs, created: true, position: outcome.position };
+    const jobs = await this.getMany(outcome.value.split(','));
+    if (jobs.some((job) => job === null)) return this.createBatch(tenant, specs);
+    return { jobs: jobs as JobRecord[], created: false, position: await this.activeCount(tenant) };
+  }
+
+  /**
+   * The one write of every submission (create-jobs.lua): job records (and, for a comparison, its
+   * record) in one script, checked against the tenant's cap. `idempotency`: the key to hold the
+   * submission's ids (or `value`), checked for a live first entry under `livePrefix`.
+   */
+  async createRecords(
+    tenant: string,
+    jobs: readonly { id: string; spec: JobSpec; comparisonId?: string }[],
+    options: {
+      idempotency?: string;
+      value?: string;
+      livePrefix?: string;
+      comparison?: { id: string; fields: string[] };
+    } = {},
+  ): Promise<{ created: true; jobs: JobRecord[]; position: number } | { created: false; value: string }> {
+    const now = new Date();
+    const createdAt = now.toISOString();
+    const keys = [this.keys.tenantJobs(tenant), this.keys.active(tenant)];
+    if (options.idempotency !== undefined) keys.push(options.idempotency);
+    const args: (string | number)[] = [
+      this.maxActivePerTenant,
+      now.getTime(),
+      this.idempotencyTtlSeconds,
+      options.value ?? jobs.map((job) => job.id).join(','),
+      options.livePrefix ?? this.keys.jobPrefix,
+      jobs.length,
+    ];
+    const records: JobRecord[] = new Array(jobs.length);
+    for (let k = 0; k < jobs.length; k++) {
+      const { id, spec, comparisonId } = jobs[k];
+      const fields = ['id', id, 'tenant', tenant, 'status', 'queued', 'spec', JSON.stringify(spec)];
+      fields.push('createdAt', createdAt, 'cancelRequested', '0');
+      if (spec.label !== null && spec.label !== undefined) fields.push('label', spec.label);
+      if (comparisonId !== undefined) fields.push('comparison', comparisonId);
+      // A job on a stored data set holds it (the create script checks it exists and joins its users).
+      const datasetId = datasetIdOf(spec);
+      if (datasetId !== null) fields.push('dataset', this.keys.dataset(datasetId));
+      const webhookUrl = spec.webhook?.url;
+      if (webhookUrl !== undefined) fields.push('webhook', webhookUrl);
+      args.push(fields.length, ...fields);
+      records[k] = {
+        id,
+        tenant,
+        status: 'queued',
+        spec,
+        progress: null,
+        result: null,
+        error: null,
+        createdAt,
+        startedAt: null,
+        finishedAt: null,
+        cancelRequested: false,
+        ...(comparisonId === undefined ? {} : { comparisonId }),
+        ...(webhookUrl === undefined ? {} : { webhook: { url: webhookUrl, deliveries: NO_DELIVERIES } }),
+      };
+    }
+    if (options.comparison !== undefined) {
+      const { id, fields } = options.comparison;
+      args.push(this.keys.comparison(id), this.keys.tenantComparisons(tenant), id, fields.length, ...fields);
+    }
+    const [code, value] = (await runScript(this.redis, 'descentCreateJobs', keys, args)) as [
+      number,
+      number | string,
+    ];
+    if (code === 2) throw new TenantCapError(Number(value), jobs.length, this.maxActivePerTenant);
+    if (code === 3) throw new DatasetGoneError(datasetIdOf(jobs[Number(value) - 1].spec) as string);
+    if (code === 0) return { created: false, value: String(value) };
+    return { created: true, jobs: records, position: Number(value) };
+  }
+
+  /** The tenant's active (queued + running) jobs. */
+  async activeCount(tenant: string): Promise<number> {
+    return Math.max(0, Number((await this.redis.get(this.keys.active(tenant))) ?? 0));
+  }
+
+  /** Records by id in one round trip, in order; null where missing (or another tenant's). */
+  async getMany(ids: readonly string[], tenant?: string): Promise<(JobRecord | null)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.keys.job(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([error, hash]) => {
+      if (error) throw error;
+      const record = decodeJobRecord(hash as Record<string, string>);
+      return record === null || (tenant !== undefined && record.tenant !== tenant) ? null : record;
+    });
   }
 
   async get(id: string, tenant?: string): Promise<JobRecord | null> {
@@ -173,30 +326,13 @@ export class JobStore implements JobStoreContract {
 
   /** Newest first; `cursor` is the `nextCursor` of the previous page (else InvalidCursorError). */
   async list(tenant: string, query: ListQuery): Promise<{ items: JobRecord[]; nextCursor: string | null }> {
-    const limit = Math.max(1, Math.min(LIST_MAX_LIMIT, Math.floor(query.limit)));
-    const cursor = query.cursor ? decodeCursor(query.cursor) : null;
-    const reply = (await runScript(
-      this.redis,
-      'descentListJobs',
-      [this.keys.tenantJobs(tenant)],
-      [
-        this.keys.jobPrefix,
-        cursor ? cursor.score : '+inf',
-        cursor ? cursor.id : '',
-        query.status ?? '',
-        query.label !== undefined ? '1' : '0',
-        query.label ?? '',
-        limit,
-        LIST_SCAN_BUDGET,
-      ],
-    )) as unknown[];
-    const [score, id] = reply as [string | null, string | null];
+    const page = await listPage(this.redis, this.keys.tenantJobs(tenant), this.keys.jobPrefix, query);
     const items: JobRecord[] = [];
-    for (const flat of reply.slice(2)) {
-      const record = decodeJobRecord(flatToObject(flat));
+    for (const hash of page.hashes) {
+      const record = decodeJobRecord(hash);
       if (record !== null) items.push(record);
     }
-    return { items, nextCursor: score !== null && id !== null ? encodeCursor(score, id) : null };
+    return { items, nextCursor: page.nextCursor };
   }
 
   /**

@@ -68,6 +68,34 @@ export class StoreKeys {
     return `${this.prefix}:datasets:${tenant}`;
   }
 
+  /** Count of the tenant's active (queued + running) jobs: MAX_ACTIVE_JOBS_PER_TENANT. */
+  active(tenant: string): string {
+    return `${this.prefix}:active:${tenant}`;
+  }
+
+  /** `{p}:comparison:` — comparisons' keys start with this. */
+  get comparisonPrefix(): string {
+    return `${this.prefix}:comparison:`;
+  }
+
+  comparison(id: string): string {
+    return `${this.prefix}:comparison:${id}`;
+  }
+
+  tenantComparisons(tenant: string): string {
+    return `${this.prefix}:comparisons:${tenant}`;
+  }
+
+  /** Idempotency-Key of a batch or a comparison (`kind`), apart from POST /v1/jobs's. */
+  idempotencyOf(kind: 'batch' | 'comparison', tenant: string, key: string): string {
+    return `${this.prefix}:idem-${kind}:${tenant}:${key}`;
+  }
+
+  /** Zset of webhook deliveries to enqueue (`job-{id}`, `comparison-{id}`), scored by when they may be taken. */
+  get webhookOutbox(): string {
+    return `${this.prefix}:webhook-outbox`;
+  }
+
   /** Zset of worker ids scored by their last heartbeat (ms). */
   get workers(): string {
     return `${this.prefix}:workers`;

@@ -18,15 +18,19 @@ const SCRIPT_FILES = {
   descentAppendPoints: 'append-points.lua',
   descentBeginJob: 'begin-job.lua',
   descentCancelJob: 'cancel-job.lua',
-  descentCreateJob: 'create-job.lua',
+  descentCancelComparison: 'cancel-comparison.lua',
+  descentClaimWebhooks: 'claim-webhooks.lua',
+  descentCreateJobs: 'create-jobs.lua',
   descentFailJob: 'fail-job.lua',
   descentFinishJob: 'finish-job.lua',
   descentFinishUnstartedJob: 'finish-unstarted-job.lua',
   descentListJobs: 'list-jobs.lua',
   descentRemoveDataset: 'remove-dataset.lua',
+  descentRemoveComparison: 'remove-comparison.lua',
   descentRemoveJob: 'remove-job.lua',
   descentSaveCheckpoint: 'save-checkpoint.lua',
   descentSetProgress: 'set-progress.lua',
+  descentSetWebhookLog: 'set-webhook-log.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
@@ -44,10 +48,17 @@ export function scriptSource(file: string, seen: readonly string[] = []): string
 
 const sources = new Map<ScriptName, string>();
 
+/**
+ * Whole-line comments and indentation: dropped from what is sent, since runScriptInOrder sends
+ * the source on every call (a tiny job's finishUnstarted: 4.6 KB as written, 2.9 KB sent).
+ */
+const COMMENT_LINE = /^[ \t]*--.*\n/gm;
+const INDENTATION = /^[ \t]+/gm;
+
 function sourceOf(name: ScriptName): string {
   let source = sources.get(name);
   if (source === undefined) {
-    source = scriptSource(SCRIPT_FILES[name]);
+    source = scriptSource(SCRIPT_FILES[name]).replace(COMMENT_LINE, '').replace(INDENTATION, '');
     sources.set(name, source);
   }
   return source;

@@ -28,6 +28,7 @@ interface Document {
 let service: TestService;
 let document: Document;
 let finishedJobId: string;
+let finishedComparisonId: string;
 
 beforeAll(async () => {
   service = await startTestService();
@@ -46,6 +47,23 @@ beforeAll(async () => {
   finishedJobId = await waitFor(async () => {
     const job = jobSchema.parse(await (await fetch(`${service.url}/v1/jobs/${id}`)).json());
     return FINISHED.has(job.status) ? job.id : undefined;
+  });
+  // A finished comparison of two runs (the resume-token examples name two).
+  const compared = await fetch(`${service.url}/v1/comparisons`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      objective: { type: 'builtin', name: 'booth' },
+      runs: [{ optimizer: { name: 'sgd', lr: 0.01 } }, { optimizer: { name: 'adam', lr: 0.1 } }],
+      stop: { maxIterations: 300, gradTol: 0 },
+    }),
+  });
+  const { id: comparisonId } = (await compared.json()) as { id: string };
+  finishedComparisonId = await waitFor(async () => {
+    const comparison = (await (await fetch(`${service.url}/v1/comparisons/${comparisonId}`)).json()) as {
+      status: string;
+    };
+    return FINISHED.has(comparison.status) ? comparisonId : undefined;
   });
 });
 
@@ -75,7 +93,8 @@ async function send(
   path: string,
   options: { query?: Record<string, string>; headers?: Record<string, string>; body?: unknown },
 ) {
-  const url = new URL(service.url + path.replace('{id}', finishedJobId));
+  const id = path.startsWith('/v1/comparisons/') ? finishedComparisonId : finishedJobId;
+  const url = new URL(service.url + path.replace('{id}', id));
   for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value);
   const response = await fetch(url, {
     method: method.toUpperCase(),
@@ -95,10 +114,12 @@ describe('the examples of the OpenAPI document', () => {
         .filter(([, operation]) => operation.requestBody?.content['application/json'] !== undefined)
         .map(([method, operation]) => [`${method.toUpperCase()} ${path}`, bodyExamples(operation).length]),
     );
-    expect(bodies).toEqual([
+    expect(bodies.sort()).toEqual([
+      ['POST /v1/comparisons', 2],
+      ['POST /v1/datasets', 1],
       ['POST /v1/evaluate', 4],
       ['POST /v1/jobs', 5],
-      ['POST /v1/datasets', 1],
+      ['POST /v1/jobs/batch', 1],
     ]);
   });
 
@@ -125,8 +146,9 @@ describe('the examples of the OpenAPI document', () => {
       }
     }
     expect(refused).toEqual([]);
-    // 10 bodies; 11 parameters: idempotency-key, label, limit, after, limit, format, which, after,
-    // last-event-id, and the data sets' target (CSV only: ignored by a JSON upload) and list limit.
-    expect(sent).toBe(21);
+    // 13 bodies; 17 parameters: idempotency-key (jobs, batch, comparisons), label and limit (jobs,
+    // comparisons), after, limit, format, which, after and last-event-id (jobs, comparisons), and
+    // the data sets' target (CSV only: ignored by a JSON upload) and list limit.
+    expect(sent).toBe(30);
   });
 });

@@ -138,6 +138,7 @@ describe('documents and pages', () => {
     expect(operations.sort()).toEqual(
       [
         'POST /v1/jobs',
+        'POST /v1/jobs/batch',
         'GET /v1/jobs',
         'GET /v1/jobs/{id}',
         'POST /v1/jobs/{id}/cancel',
@@ -145,6 +146,12 @@ describe('documents and pages', () => {
         'GET /v1/jobs/{id}/trajectory',
         'GET /v1/jobs/{id}/params',
         'GET /v1/jobs/{id}/events',
+        'POST /v1/comparisons',
+        'GET /v1/comparisons',
+        'GET /v1/comparisons/{id}',
+        'POST /v1/comparisons/{id}/cancel',
+        'DELETE /v1/comparisons/{id}',
+        'GET /v1/comparisons/{id}/events',
         'GET /v1/catalog/objectives',
         'GET /v1/catalog/optimizers',
         'GET /v1/catalog/models',

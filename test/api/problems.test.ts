@@ -42,7 +42,7 @@ describe('validation problems', () => {
         path: 'optimiser',
         message:
           "unknown field 'optimiser' (did you mean 'optimizer'?); allowed: 'objective', 'optimizer', " +
-          "'schedule', 'start', 'stop', 'gradientNoise', 'record', 'device', 'seed', 'label'",
+          "'schedule', 'start', 'stop', 'gradientNoise', 'record', 'device', 'seed', 'label', 'webhook'",
       },
       { path: 'optimizer', message: 'required' },
     ]);

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { createApiRedis, waitUntilReady } from '../../src/redis/connection.ts';
+import type { Resolver } from '../../src/webhooks/destination.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
 import { createTestRedis, deletePrefix, randomPrefix, testRedisUrl } from '../helpers/redis.ts';
 
@@ -17,6 +18,10 @@ export interface TestService {
   /** http://127.0.0.1:<port> */
   url: string;
   worker: RunningWorker | null;
+  /** Starts a worker (after `stopWorker`, or for a service started without one). */
+  startWorker(): Promise<RunningWorker>;
+  /** Closes the running worker (its jobs are handed back to the queue). */
+  stopWorker(): Promise<void>;
   /** A plain connection to the test Redis (for assertions on keys). */
   redis: Redis;
   close(): Promise<void>;
@@ -27,6 +32,8 @@ export interface TestServiceOptions {
   /** Start a worker (default true). */
   worker?: boolean;
   ssePollMs?: number;
+  /** How webhook hosts resolve, for the API's validation and the worker's send-time check. */
+  webhookResolver?: Resolver;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -46,19 +53,33 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const apiRedis = createApiRedis(config);
   // The API answers 503 until its connection is ready; tests start once it is.
   await waitUntilReady(apiRedis);
-  const app = await buildApp({ config, redis: apiRedis, logger: false, ssePollMs: options.ssePollMs });
+  const app = await buildApp({
+    config,
+    redis: apiRedis,
+    logger: false,
+    ssePollMs: options.ssePollMs,
+    webhookResolver: options.webhookResolver,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
-  const worker = options.worker === false ? null : await startWorker(config);
+  const launch = () => startWorker(config, { webhookResolver: options.webhookResolver });
   const redis = createTestRedis();
-  return {
+  const service: TestService = {
     app,
     config,
     url: `http://127.0.0.1:${port}`,
-    worker,
+    worker: options.worker === false ? null : await launch(),
     redis,
+    async startWorker() {
+      service.worker = await launch();
+      return service.worker;
+    },
+    async stopWorker() {
+      await service.worker?.close();
+      service.worker = null;
+    },
     async close() {
-      await worker?.close();
+      await service.worker?.close();
       await app.close();
       await apiRedis.quit().catch(() => apiRedis.disconnect());
       // A service started on a prefix given in `env` shares it with another: its keys stay.
@@ -66,6 +87,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       await redis.quit();
     },
   };
+  return service;
 }
 
 /** Polls `check` every `intervalMs` until it returns a value other than undefined. */

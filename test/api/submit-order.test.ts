@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createApiRedis, redisOptionsFromUrl, waitUntilReady } from '../../src/redis/connection.ts';
-import { monitorCommands } from '../helpers/monitor.ts';
 import { usePrivateRedisServer } from '../helpers/private-redis.ts';
+import { monitorCommands } from '../helpers/redis.ts';
 
 /**
  * POST /v1/jobs stores the job record before the BullMQ entry, in every case: a worker must never
@@ -29,8 +29,8 @@ describe('submit order: record before queue entry', () => {
     await waitUntilReady(apiRedis);
     const app = await buildApp({ config, redis: apiRedis, logger: false });
     const admin = new Redis(redisOptionsFromUrl(privateServer().url));
-    const monitor = new Redis(redisOptionsFromUrl(privateServer().url));
-    const { log, stop } = await monitorCommands(monitor);
+    const log: string[][] = [];
+    const monitor = await monitorCommands(privateServer().url, (args) => log.push(args));
     try {
       const body = {
         objective: { type: 'builtin', name: 'sphere' },
@@ -57,7 +57,6 @@ describe('submit order: record before queue entry', () => {
         expect(await admin.hget(`order:job:${id}`, 'status')).toBe('queued');
       }
     } finally {
-      stop();
       monitor.disconnect();
       admin.disconnect();
       await app.close();

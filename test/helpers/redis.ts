@@ -45,3 +45,23 @@ export function connectTestRedis(label?: string): { redis: Redis; prefix: string
     },
   };
 }
+
+/**
+ * MONITOR on a connection of its own to `url`; `onCommand` gets each command's arguments. ioredis
+ * sets its monitoring state one microtask after MONITOR's OK, so a command line that arrives in
+ * the same read as that OK is taken for a reply ("Command queue state error"): such a line is one
+ * of other clients' commands from before the caller's next one, and is dropped. Close the
+ * monitoring connection it returns with `disconnect`.
+ */
+export async function monitorCommands(url: string, onCommand: (args: string[]) => void): Promise<Redis> {
+  // As Redis#monitor() makes it, but with the error listener attached before MONITOR goes out.
+  const session = new Redis({ ...redisOptionsFromUrl(url), monitor: true, lazyConnect: true });
+  session.on('error', (error: Error) => {
+    if (!error.message.startsWith('Command queue state error')) throw error;
+  });
+  session.on('monitor', (_time: string, args: string[]) => onCommand(args));
+  const monitoring = new Promise<void>((resolve) => session.once('monitoring', () => resolve()));
+  await session.connect();
+  await monitoring;
+  return session;
+}

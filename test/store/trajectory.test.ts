@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrajectoryPoint } from '../../src/core/types.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
-import { monitorCommands } from '../helpers/monitor.ts';
-import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
+import { connectTestRedis, monitorCommands, testRedisUrl } from '../helpers/redis.ts';
 import { makeSpec } from '../helpers/specs.ts';
 
 let redis: Redis;
@@ -76,17 +75,17 @@ describe('TrajectoryStore', () => {
 
   it('appends a batch in one round trip', async () => {
     const id = await newJob();
-    const monitor = createTestRedis();
-    const { log, stop } = await monitorCommands(monitor, (args) => args.some((arg) => arg.includes(id)));
-    const commands = () => log.map((args) => args[0].toLowerCase());
+    const commands: string[] = [];
+    const monitor = await monitorCommands(testRedisUrl(), (args) => {
+      if (args.some((arg) => arg.includes(id))) commands.push(args[0].toLowerCase());
+    });
     await trajectories.append(id, points(0, 499));
     await expect
-      .poll(() => commands().filter((c) => c === 'evalsha' || c === 'eval').length)
+      .poll(() => commands.filter((c) => c === 'evalsha' || c === 'eval').length)
       .toBeGreaterThan(0);
     // Inside the script the server runs one XADD per point; the client sent one command.
-    const clientCommands = commands().filter((c) => c === 'evalsha' || c === 'eval');
+    const clientCommands = commands.filter((c) => c === 'evalsha' || c === 'eval');
     expect(clientCommands).toHaveLength(1);
-    stop();
     monitor.disconnect();
     expect(await redis.xlen(trajectories.keys.points(id))).toBe(500);
   });

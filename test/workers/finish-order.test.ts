@@ -6,8 +6,8 @@ import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-q
 import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
-import { monitorCommands } from '../helpers/monitor.ts';
 import { usePrivateRedisServer } from '../helpers/private-redis.ts';
+import { monitorCommands } from '../helpers/redis.ts';
 import { makeSpec } from '../helpers/specs.ts';
 import { waitFor } from './helpers.ts';
 
@@ -28,7 +28,7 @@ let monitor: Redis;
 let jobs: JobStore;
 let queue: JobQueue;
 let worker: RunningWorker;
-let log: string[][] = [];
+const log: string[][] = [];
 
 beforeAll(async () => {
   const server = privateServer();
@@ -45,8 +45,7 @@ beforeAll(async () => {
       JOB_TTL_SECONDS: '0',
     }),
   );
-  monitor = new Redis(redisOptionsFromUrl(server.url));
-  ({ log } = await monitorCommands(monitor));
+  monitor = await monitorCommands(server.url, (args) => log.push(args));
 });
 
 afterAll(async () => {

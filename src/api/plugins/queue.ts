@@ -4,7 +4,13 @@ import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { type AutoDeviceRule, autoWantsDevice } from '../../core/backends/device-choice.ts';
 import type { JobSpec } from '../../core/spec.ts';
-import { type JobQueue as BullQueue, createJobQueue, enqueueJob } from '../../queue/job-queue.ts';
+import {
+  type JobQueue as BullQueue,
+  createJobQueue,
+  enqueueJob,
+  enqueueJobs,
+  fairPriority,
+} from '../../queue/job-queue.ts';
 import { QUEUE_NAMES, type QueueKind, routeJob, waitingFor } from '../../queue/routing.ts';
 import { createWorkerRedis } from '../../redis/connection.ts';
 import type { FinishedJob, JobRecord } from '../../store/contract.ts';
@@ -80,22 +86,49 @@ export class JobQueue {
 
   /**
    * Adds the job to its queue (src/queue/routing.ts; options and payload of src/queue/job-queue.ts:
-   * `spec`, the record's, goes along for a small run); a second add of the same id is a no-op.
-   * An `auto` job that may go to either queue is first looked for in the other one, so a replayed
-   * submit never queues it twice when the GPU workers came or went in between. Resolves to the queue.
+   * `spec`, the record's, goes along for a small run), with the fair-order priority of its
+   * `position` among its tenant's active jobs; a second add of the same id is a no-op. An `auto`
+   * job that may go to either queue is first looked for in the other one, so a replayed submit
+   * never queues it twice when the GPU workers came or went in between. Resolves to the queue.
    */
-  async enqueue(jobId: string, spec?: JobSpec): Promise<QueueKind> {
-    const routing = this.routing;
-    const kind =
-      spec === undefined || routing === undefined
-        ? 'cpu'
-        : await routeJob(spec, routing.rule, () => this.workersSeen());
-    if (spec?.device === 'auto' && routing !== undefined && autoWantsDevice(spec, routing.rule.minDim)) {
+  async enqueue(jobId: string, spec?: JobSpec, position = 0): Promise<QueueKind> {
+    const kind = await this.route(spec);
+    if (
+      spec?.device === 'auto' &&
+      this.routing !== undefined &&
+      autoWantsDevice(spec, this.routing.rule.minDim)
+    ) {
       const other: QueueKind = kind === 'gpu' ? 'cpu' : 'gpu';
       if ((await this.bull(other).getJob(jobId)) !== undefined) return other;
     }
-    await enqueueJob(this.bull(kind), jobId, spec);
+    await enqueueJob(this.bull(kind), jobId, spec, fairPriority(position));
     return kind;
+  }
+
+  /**
+   * Adds new jobs (a batch, a comparison's members) with one addBulk per queue they route to, in
+   * fair order from `position`: job k takes position + k (src/queue/job-queue.ts).
+   */
+  async enqueueMany(jobs: readonly { id: string; spec?: JobSpec }[], position: number): Promise<void> {
+    const byKind: Record<QueueKind, { id: string; spec?: JobSpec; position: number }[]> = {
+      cpu: [],
+      gpu: [],
+    };
+    for (let k = 0; k < jobs.length; k++) {
+      byKind[await this.route(jobs[k].spec)].push({ ...jobs[k], position: position + k });
+    }
+    await Promise.all(
+      (Object.keys(byKind) as QueueKind[])
+        .filter((kind) => byKind[kind].length > 0)
+        .map((kind) => enqueueJobs(this.bull(kind), byKind[kind])),
+    );
+  }
+
+  /** The queue a spec goes to (the CPU one when routing is off or the spec is unknown). */
+  private route(spec: JobSpec | undefined): Promise<QueueKind> | QueueKind {
+    const routing = this.routing;
+    if (spec === undefined || routing === undefined) return 'cpu';
+    return routeJob(spec, routing.rule, () => this.workersSeen());
   }
 
   /** Removes a job that has not started (cancelled while queued, or deleted) from either queue; a no-op otherwise. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { createApiRedis, warnIfEvicting } from '../../redis/connection.ts';
+import { ComparisonStore } from '../../store/comparisons.ts';
 import { DatasetStore } from '../../store/datasets.ts';
 import { JobStore } from '../../store/jobs.ts';
 import { StoreKeys } from '../../store/keys.ts';
@@ -16,6 +17,7 @@ declare module 'fastify' {
     keys: StoreKeys;
     jobs: JobStore;
     datasets: DatasetStore;
+    comparisons: ComparisonStore;
     trajectories: TrajectoryStore;
     workerRegistry: WorkerRegistry;
   }
@@ -41,14 +43,14 @@ async function redisPlugin(app: FastifyInstance, options: RedisPluginOptions) {
 
   app.decorate('redis', redis);
   app.decorate('keys', new StoreKeys(config.redisPrefix));
-  app.decorate(
-    'jobs',
-    new JobStore(redis, config.redisPrefix, {
-      finishedTtlSeconds: config.jobTtlSeconds,
-      idempotencyTtlSeconds: config.idempotencyTtlSeconds,
-    }),
-  );
+  const jobs = new JobStore(redis, config.redisPrefix, {
+    finishedTtlSeconds: config.jobTtlSeconds,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    maxActivePerTenant: config.maxActiveJobsPerTenant,
+  });
+  app.decorate('jobs', jobs);
   app.decorate('datasets', new DatasetStore(redis, config.redisPrefix));
+  app.decorate('comparisons', new ComparisonStore(redis, config.redisPrefix, jobs));
   app.decorate('trajectories', new TrajectoryStore(redis, config.redisPrefix));
   app.decorate('workerRegistry', new WorkerRegistry(redis, config.redisPrefix));
 

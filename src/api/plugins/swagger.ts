@@ -22,7 +22,13 @@ export const OPENAPI_INFO = {
   description:
     'Optimization as a service: submit an objective and an optimizer, watch the run live over ' +
     'Server-Sent Events, page or download its trajectory. Errors are RFC 9457 problem+json. ' +
-    'When the server is configured with API keys, every /v1 call needs `Authorization: Bearer <key>`.',
+    'When the server is configured with API keys, every /v1 call needs `Authorization: Bearer <key>`.\n\n' +
+    'Webhooks: a job or comparison spec with `webhook: {url}` gets one POST when it finishes, body ' +
+    '`{"type": "job.finished" | "comparison.finished", "data": <the final Job or Comparison>}`, headers ' +
+    '`Descent-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the server\'s WEBHOOK_SECRET>` ' +
+    'and `Descent-Delivery: <id>` (the same on every attempt). A non-2xx answer or a timeout (10 s) is retried ' +
+    'with exponential backoff, 8 attempts over about an hour.',
+  license: { name: 'MIT', identifier: 'MIT' },
 };
 
 /** The CSV form of a request body that also takes `text/csv` (a route whose schema `consumes` it). */
@@ -50,13 +56,34 @@ const transform: typeof jsonSchemaTransform = (document) => {
   return transformed;
 };
 
+/**
+ * Request examples belong to the request side of a schema (`JobSpecInput`); the response side
+ * (`JobSpec`, normalised: every default filled in) would only show them failing its own required
+ * fields (redocly's no-invalid-schema-examples).
+ */
+function withoutResponseExamples<T>(document: T): T {
+  const schemas = (document as { components?: { schemas?: Record<string, { examples?: unknown }> } })
+    .components?.schemas;
+  for (const [name, schema] of Object.entries(schemas ?? {})) {
+    if (schemas?.[`${name}Input`] !== undefined) delete schema.examples;
+  }
+  return document;
+}
+
 async function swaggerPlugin(app: FastifyInstance) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: OPENAPI_INFO,
+      // Relative: the document describes whichever server serves it.
+      servers: [{ url: '/', description: 'The server that serves this document.' }],
       tags: [
         { name: 'jobs', description: 'Submit, list, watch and manage optimization jobs.' },
+        {
+          name: 'comparisons',
+          description:
+            'Several runs on one objective (optimizers side by side, or a parameter sweep), ranked.',
+        },
         { name: 'catalog', description: 'What the server offers: objectives and optimizers.' },
         { name: 'datasets', description: 'Upload data sets (JSON or CSV) for model objectives.' },
         { name: 'evaluate', description: 'Check an objective at a point.' },
@@ -73,7 +100,7 @@ async function swaggerPlugin(app: FastifyInstance) {
       },
     },
     transform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => withoutResponseExamples(jsonSchemaTransformObject(input)),
   });
 
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json' } });

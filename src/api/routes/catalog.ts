@@ -23,6 +23,7 @@ export default async function catalogRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['catalog'],
+        operationId: 'listObjectives',
         summary: 'Builtin objectives',
         description:
           'Every builtin: formula (LaTeX), parameters, default dimension, default start, known minimisers and ' +
@@ -42,6 +43,7 @@ export default async function catalogRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['catalog'],
+        operationId: 'listOptimizers',
         summary: 'Optimizers',
         description: 'Every optimizer: parameters with defaults and valid ranges, and its update rule.',
         security: BEARER_OPTIONAL,

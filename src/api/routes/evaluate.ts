@@ -92,6 +92,7 @@ export default async function evaluateRoutes(fastify: FastifyInstance) {
       validatorCompiler: passThroughBody,
       schema: {
         tags: ['evaluate'],
+        operationId: 'evaluateObjective',
         summary: 'Evaluate an objective',
         description:
           'f(x), ∇f(x) and, when requested and the dimension allows, the Hessian ∇²f(x). The objective is ' +

@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -6,6 +5,7 @@ import { eventsHeadersSchema, eventsQuerySchema, jobIdParamsSchema } from '../..
 import { problemResponses } from '../../schemas/problem-document.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
 import { notFound } from '../plugins/error-handler.ts';
+import { openEventStream } from '../sse/event-stream-response.ts';
 
 /** GET /v1/jobs/{id}/events: Server-Sent Events through the hub (src/api/sse/hub.ts). */
 export default async function eventRoutes(fastify: FastifyInstance) {
@@ -18,6 +18,7 @@ export default async function eventRoutes(fastify: FastifyInstance) {
       exposeHeadRoute: false,
       schema: {
         tags: ['jobs'],
+        operationId: 'streamJobEvents',
         summary: 'Watch a job (Server-Sent Events)',
         description:
           '`event: status` (data: the Job) first and on every status change; `event: points` (data: ' +
@@ -43,18 +44,7 @@ export default async function eventRoutes(fastify: FastifyInstance) {
       const lastEventId = request.headers['last-event-id'];
       const after = lastEventId !== undefined ? Number(lastEventId) : (request.query.after ?? -1);
 
-      reply.hijack();
-      const response = reply.raw;
-      response.writeHead(200, {
-        // What hooks set so far (CORS, rate-limit headers): a hijacked reply sends only these.
-        ...(reply.getHeaders() as OutgoingHttpHeaders),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-request-id': String(request.id),
-      });
-      response.flushHeaders();
+      const response = openEventStream(request, reply);
       request.log.info({ jobId: record.id, after }, 'event stream opened');
       response.on('close', () => request.log.info({ jobId: record.id }, 'event stream closed'));
       app.sseHub.open(record, Math.max(-1, after), response);

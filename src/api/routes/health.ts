@@ -34,6 +34,8 @@ export default async function healthRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['operations'],
+        operationId: 'getHealth',
+        security: [],
         summary: 'Liveness',
         description: 'The process serves HTTP. Says nothing about Redis or workers (see /readyz).',
         response: { 200: jsonResponse(livenessSchema, 'The process is alive.') },
@@ -47,6 +49,8 @@ export default async function healthRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['operations'],
+        operationId: 'getReadiness',
+        security: [],
         summary: 'Readiness',
         description:
           'Ready when Redis answers PING and a worker heartbeat is at most WORKER_SEEN_WITHIN_MS old; else 503. ' +
@@ -89,6 +93,8 @@ export default async function healthRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['operations'],
+        operationId: 'getMetrics',
+        security: [],
         summary: 'Prometheus metrics',
         response: {
           200: {

@@ -101,6 +101,7 @@ export default async function trajectoryRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['jobs'],
+        operationId: 'getTrajectory',
         summary: 'Read the trajectory',
         description:
           'Points with `i > after`, in order, `limit` at a time (default 1000, at most 10000). `next` is the ' +
@@ -155,6 +156,7 @@ export default async function trajectoryRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['jobs'],
+        operationId: 'getParams',
         summary: 'Final or best parameters',
         description:
           'The final (`which=final`, default) or best parameters of a finished job: a JSON array, or ' +

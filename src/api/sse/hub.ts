@@ -81,12 +81,25 @@ const STATUS_RANK: Record<JobStatus, number> = {
   cancelled: 2,
 };
 
+/**
+ * A subscriber that is one member of a multiplexed stream (a comparison's): the stream decides
+ * how its points are encoded (`pointsText`, called with the subscriber's sentI already advanced
+ * past them), what a status change or the member's end does, and `stop` ends the whole stream
+ * without an `end` event (the job was deleted, or the server is shutting down).
+ */
+export interface MemberHooks {
+  pointsText(points: TrajectoryPoint[]): string;
+  status(record: JobRecord): void;
+  end(record: JobRecord): void;
+  stop(): void;
+}
+
 type QueuedEvent =
   | { kind: 'points'; points: TrajectoryPoint[]; text: string }
   | { kind: 'status'; record: JobRecord; text: string }
   | { kind: 'end'; record: JobRecord; text: string };
 
-class Subscriber {
+export class Subscriber {
   /** The last point `i` sent (or the resume point). */
   private sentI: number;
   private statusRank = -1;
@@ -101,8 +114,25 @@ class Subscriber {
     readonly id: string,
     readonly response: ServerResponse,
     after: number,
+    private readonly member: MemberHooks | null = null,
   ) {
     this.sentI = after;
+  }
+
+  /** The last point `i` written to the client (or the resume point). */
+  get lastSent(): number {
+    return this.sentI;
+  }
+
+  /** Takes `record`'s status as already known (a member's first status is its stream's business). */
+  knowStatus(record: JobRecord): void {
+    this.statusRank = STATUS_RANK[record.status];
+  }
+
+  /** The text of a points event for `points`, which end at sentI (the shared encoding when given). */
+  private pointsText(points: TrajectoryPoint[], shared?: string): string {
+    if (this.member !== null) return this.member.pointsText(points);
+    return shared ?? formatEvent('points', { points }, this.sentI);
   }
 
   /** Replays the stream after `sentI`, then goes live with what the feed queued meanwhile. */
@@ -116,8 +146,7 @@ class Subscriber {
         const fresh = page.filter((point) => point.i > this.sentI);
         if (fresh.length > 0) {
           this.sentI = fresh[fresh.length - 1].i;
-          if (!this.response.write(formatEvent('points', { points: fresh }, this.sentI)))
-            await this.drained();
+          if (!this.response.write(this.pointsText(fresh))) await this.drained();
         }
       }
       if (page.length < pageSize) break;
@@ -168,18 +197,21 @@ class Subscriber {
         const last = points[points.length - 1].i;
         if (last <= this.sentI) return;
         // Live subscribers are in step with the feed, so the shared encoding is the usual case.
-        const text =
-          points[0].i > this.sentI
-            ? event.text
-            : formatEvent('points', { points: points.filter((point) => point.i > this.sentI) }, last);
+        const fresh = points[0].i > this.sentI ? points : points.filter((point) => point.i > this.sentI);
         this.sentI = last;
-        this.write(text);
+        this.write(this.pointsText(fresh, fresh === points ? event.text : undefined));
         return;
       }
       case 'status':
         this.sendStatus(event.record, event.text);
         return;
       case 'end':
+        if (this.member !== null) {
+          this.statusRank = STATUS_RANK[event.record.status];
+          this.detach();
+          this.member.end(event.record);
+          return;
+        }
         this.sendStatus(event.record, this.hub.statusText(event.record));
         if (this.closed) return;
         this.write(event.text);
@@ -193,7 +225,8 @@ class Subscriber {
     const rank = STATUS_RANK[record.status];
     if (rank <= this.statusRank) return;
     this.statusRank = rank;
-    this.write(text);
+    if (this.member !== null) this.member.status(record);
+    else this.write(text);
   }
 
   /**
@@ -211,7 +244,8 @@ class Subscriber {
   }
 
   ping(): void {
-    this.write(PING);
+    // A multiplexed stream pings for itself (src/api/sse/comparison-stream.ts).
+    if (this.member === null) this.write(PING);
   }
 
   /** Too slow: give up on this client rather than buffer without bound. */
@@ -229,7 +263,8 @@ class Subscriber {
   close(): void {
     if (this.closed) return;
     this.detach();
-    if (!this.response.writableEnded) this.response.end();
+    if (this.member !== null) this.member.stop();
+    else if (!this.response.writableEnded) this.response.end();
   }
 
   detach(): void {
@@ -472,6 +507,34 @@ export class SseHub {
     if (this.options.retryMs !== undefined) response.write(formatRetry(this.options.retryMs));
     subscriber.sendStatus(record, this.statusText(record));
 
+    this.start(record, subscriber, formatEvent('end', this.resource(record)));
+  }
+
+  /**
+   * Streams `record`'s points after `after` into a multiplexed stream (`response`, headers already
+   * written, shared with the other members): through the job's one feed, like `open`, but with
+   * the stream's encoding and no status of its own until the job's status changes (`hooks`).
+   * Returns the subscriber, whose `lastSent` is the member's part of the stream's resume token.
+   */
+  openMember(record: JobRecord, after: number, response: ServerResponse, hooks: MemberHooks): Subscriber {
+    const subscriber = new Subscriber(this, record.id, response, after, hooks);
+    subscriber.knowStatus(record);
+    if (this.closed) {
+      subscriber.detach();
+      queueMicrotask(() => hooks.stop());
+      return subscriber;
+    }
+    this.subscribers.add(subscriber);
+    response.on('close', () => subscriber.detach());
+    this.start(record, subscriber, '');
+    return subscriber;
+  }
+
+  /**
+   * A finished job: replay, then `end` (its text: `endText`). Otherwise: attach `subscriber` to the
+   * job's feed (started on first use), replay, and go live.
+   */
+  private start(record: JobRecord, subscriber: Subscriber, endText: string): void {
     const onError = (error: unknown) => {
       this.logger.warn({ err: error, jobId: record.id }, 'event stream failed');
       subscriber.drop();
@@ -479,9 +542,7 @@ export class SseHub {
     if (FINISHED_STATUSES.has(record.status)) {
       subscriber
         .replay(Promise.resolve())
-        .then(() =>
-          subscriber.deliver({ kind: 'end', record, text: formatEvent('end', this.resource(record)) }),
-        )
+        .then(() => subscriber.deliver({ kind: 'end', record, text: endText }))
         .catch(onError);
       return;
     }

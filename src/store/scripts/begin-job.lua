@@ -7,5 +7,11 @@ if status ~= 'running' then
   redis.call('HSET', KEYS[1], 'status', 'running')
   redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[1])
   redis.call('PUBLISH', ARGV[2], 'running')
+  -- A comparison is running from its first member's start.
+  local comparison = redis.call('HGET', KEYS[1], 'comparison')
+  if comparison then
+    local key = string.match(KEYS[1], '^(.*):job:[^:]+$') .. ':comparison:' .. comparison
+    if redis.call('HGET', key, 'status') == 'queued' then redis.call('HSET', key, 'status', 'running') end
+  end
 end
 return {redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[2])}

@@ -4,9 +4,10 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return false end
 if status == 'queued' then
   redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelRequested', '1', 'finishedAt', ARGV[1])
---#include _release-dataset.lua
   local ttl = tonumber(ARGV[2])
   if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+  local releaseStatus, releaseIso, releaseTtl = 'cancelled', ARGV[1], ttl
+--#include _release.lua
   redis.call('PUBLISH', ARGV[3], 'cancelled')
 elseif status == 'running' then
   redis.call('HSET', KEYS[1], 'cancelRequested', '1')
