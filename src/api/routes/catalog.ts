@@ -60,6 +60,7 @@ export default async function catalogRoutes(fastify: FastifyInstance) {
     '/v1/catalog/models',
     {
       schema: {
+        operationId: 'listModels',
         tags: ['catalog'],
         summary: 'Models and built-in data sets',
         description:

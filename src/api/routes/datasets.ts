@@ -65,6 +65,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
       bodyLimit,
       validatorCompiler: passThroughBody,
       schema: {
+        operationId: 'createDataset',
         tags: ['datasets'],
         summary: 'Upload a data set',
         description:
@@ -121,6 +122,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
     '/v1/datasets',
     {
       schema: {
+        operationId: 'listDatasets',
         tags: ['datasets'],
         summary: 'List data sets',
         description: 'Newest first, in pages of `limit` (at most 100).',
@@ -145,6 +147,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
     '/v1/datasets/:id',
     {
       schema: {
+        operationId: 'getDataset',
         tags: ['datasets'],
         summary: 'Get a data set',
         description: 'Its metadata: shape, columns, task, classes and their labels.',
@@ -167,6 +170,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
     '/v1/datasets/:id',
     {
       schema: {
+        operationId: 'deleteDataset',
         tags: ['datasets'],
         summary: 'Delete a data set',
         description:
