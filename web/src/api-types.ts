@@ -1,11 +1,14 @@
 /**
  * The resources the page reads and sends, typed from the API's own zod schemas (`import type`:
- * erased from the bundle). What is not on main yet, comparisons (#13) and model objectives
- * (#12), is typed here from their contract (/work/brief-comparisons.md, API.md), to be replaced
- * by their schemas' types when they land.
+ * erased from the bundle), so the page and the API cannot drift apart.
  */
 import type { z } from 'zod';
 import type { objectiveCatalogEntrySchema, optimizerCatalogEntrySchema } from '../../src/schemas/catalog.ts';
+import type {
+  Comparison,
+  comparisonListSchema,
+  RankingEntry,
+} from '../../src/schemas/comparison-resource.ts';
 import type { evaluateGridResponseSchema, evaluateResponseSchema } from '../../src/schemas/evaluate.ts';
 import type {
   jobListSchema,
@@ -29,70 +32,20 @@ export type Evaluation = z.output<typeof evaluateResponseSchema>;
 export type GridEvaluation = z.output<typeof evaluateGridResponseSchema>;
 export type { Problem, ScheduleInput };
 
-/** A model objective (API.md "Objective", `type: "model"`). */
-export interface ModelObjectiveInput {
-  type: 'model';
-  model: string;
-  data: { builtin: string; samples?: number; noise?: number } | { datasetId: string };
-  hidden?: number[];
-  activation?: string;
-  l2?: number;
-  batchSize?: number;
-  validationFraction?: number;
-  standardize?: boolean;
-}
-
-export type ObjectiveInput = JobSpecInput['objective'] | ModelObjectiveInput;
+export type ObjectiveInput = JobSpecInput['objective'];
+export type ModelObjectiveInput = Extract<ObjectiveInput, { type: 'model' }>;
 export type OptimizerInput = JobSpecInput['optimizer'];
 
 /** A job spec as the page sends it (model objectives included). */
-export type RunSpecInput = Omit<JobSpecInput, 'objective'> & { objective: ObjectiveInput };
+export type RunSpecInput = JobSpecInput;
 
 /** Result.validation (model objectives). */
-export interface Validation {
-  loss: number;
-  accuracy: number | null;
-  bestIteration: number;
-}
+export type Validation = NonNullable<Result['validation']>;
 
-export interface RankingRow {
-  rank: number;
-  jobId: string;
-  label: string;
-  optimizer: string;
-  param?: { name: string; value: number };
-  stopReason: string;
-  converged: boolean;
-  f: number;
-  bestF: number;
-  gap: number | null;
-  iterations: number;
-  wallMs: number;
-  reason: string | null;
-}
-
-export type ComparisonStatus = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
-
-export interface Comparison {
-  id: string;
-  status: ComparisonStatus;
-  label: string | null;
-  spec: {
-    objective: ObjectiveInput;
-    runs: { optimizer: OptimizerInput; schedule?: unknown; label: string }[];
-    sweep: { optimizer: OptimizerInput; param: string; values: number[] } | null;
-    [field: string]: unknown;
-  };
-  jobs: Job[];
-  ranking: RankingRow[];
-  createdAt: string;
-  finishedAt: string | null;
-}
-
-export interface ComparisonList {
-  items: Comparison[];
-  nextCursor: string | null;
-}
+export type RankingRow = RankingEntry;
+export type ComparisonStatus = Comparison['status'];
+export type ComparisonList = z.output<typeof comparisonListSchema>;
+export type { Comparison };
 
 /** POST /v1/comparisons: listed runs or an lr sweep. */
 export type ComparisonInput = Omit<RunSpecInput, 'optimizer' | 'schedule' | 'label'> & {

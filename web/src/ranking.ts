@@ -17,13 +17,18 @@ function lastRank(row: RankingRow): number {
   return index < 0 ? -1 : index;
 }
 
+/** Ascending, a missing value (a failed run has no f) after every number. */
+function orderOf(a: number | null, b: number | null): number {
+  return (a ?? Number.POSITIVE_INFINITY) - (b ?? Number.POSITIVE_INFINITY) || 0;
+}
+
 /** Rows for runs that are not a comparison's (computed from their Job resources). */
 export function rankRuns(runs: Run[], knownMinimum: (run: Run) => number | null): RankingRow[] {
   const rows: RankingRow[] = runs.flatMap((run) => {
     const job = run.job;
     const result = job?.result;
     if (!job || !isFinished(run)) return [];
-    const stopReason = result?.stopReason ?? job.status;
+    const stopReason = result?.stopReason ?? null;
     const reason =
       job.status === 'failed'
         ? 'failed'
@@ -39,11 +44,12 @@ export function rankRuns(runs: Run[], knownMinimum: (run: Run) => number | null)
         optimizer: (job.spec.optimizer as { name: string }).name,
         stopReason,
         converged: result?.converged ?? false,
-        f: result?.f ?? Number.NaN,
-        bestF: result?.best.f ?? Number.NaN,
+        f: result?.f ?? null,
+        bestF: result?.best.f ?? null,
         gap: minimum === null || !result ? null : result.f - minimum,
-        iterations: result?.iterations ?? 0,
-        wallMs: result?.wallMs ?? 0,
+        iterations: result?.iterations ?? null,
+        evaluations: result?.evaluations ?? null,
+        wallMs: result?.wallMs ?? null,
         reason,
       },
     ];
@@ -52,9 +58,9 @@ export function rankRuns(runs: Run[], knownMinimum: (run: Run) => number | null)
     (a, b) =>
       lastRank(a) - lastRank(b) ||
       Number(b.converged) - Number(a.converged) ||
-      a.f - b.f ||
-      a.iterations - b.iterations ||
-      a.wallMs - b.wallMs,
+      orderOf(a.f, b.f) ||
+      orderOf(a.iterations, b.iterations) ||
+      orderOf(a.wallMs, b.wallMs),
   );
   rows.forEach((row, k) => {
     row.rank = k + 1;

@@ -23,10 +23,14 @@ export interface SweepPoint {
 
 export function sweepPoints(rows: RankingRow[], colorOf: (jobId: string) => string): SweepPoint[] {
   return rows
-    .filter((row) => row.param !== undefined && Number.isFinite(row.bestF))
-    .map((row) => ({
-      lr: row.param!.value,
-      bestF: row.bestF,
+    .flatMap((row) =>
+      row.param !== undefined && row.bestF !== null && Number.isFinite(row.bestF)
+        ? [{ row, lr: row.param.value, bestF: row.bestF }]
+        : [],
+    )
+    .map(({ row, lr, bestF }) => ({
+      lr,
+      bestF,
       diverged: row.stopReason === 'diverged',
       color: colorOf(row.jobId),
     }))
