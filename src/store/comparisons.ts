@@ -8,8 +8,11 @@ import {
   NO_DELIVERIES,
   type WebhookState,
 } from './contract.ts';
-import { decodeWebhook, type JobStore, listPage, newJobId } from './jobs.ts';
+import { newId } from './ids.ts';
+import { decodeWebhook } from './job-codec.ts';
+import type { JobStore } from './jobs.ts';
 import { StoreKeys } from './keys.ts';
+import { listPage } from './list-page.ts';
 import { runScript } from './scripts.ts';
 
 /**
@@ -84,8 +87,8 @@ export class ComparisonStore {
     members: readonly JobSpec[],
     idempotencyKey?: string,
   ): Promise<{ comparison: ComparisonRecord; jobs: JobRecord[]; created: boolean; position: number }> {
-    const id = newJobId();
-    const jobs = members.map((member) => ({ id: newJobId(), spec: member, comparisonId: id }));
+    const id = newId();
+    const jobs = members.map((member) => ({ id: newId(), spec: member, comparisonId: id }));
     const createdAt = new Date().toISOString();
     const comparison: ComparisonRecord = {
       id,

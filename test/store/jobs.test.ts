@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Run } from '../../src/core/run.ts';
-import { InvalidCursorError, JobStore } from '../../src/store/jobs.ts';
+import { JobStore } from '../../src/store/jobs.ts';
+import { InvalidCursorError } from '../../src/store/list-page.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
 import { sampleResult } from '../helpers/results.ts';
