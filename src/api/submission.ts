@@ -203,7 +203,7 @@ export async function enqueueStored(
     if (!retryable) {
       await Promise.all(
         queued.map((job) =>
-          app.jobs
+          app.jobRuns
             .fail(job.id, { code: 'enqueue_failed', message: 'the job could not be queued' })
             .catch(() => {}),
         ),

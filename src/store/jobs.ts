@@ -1,24 +1,14 @@
 import type { Redis } from 'ioredis';
-import type { RunCheckpoint } from '../core/run.ts';
-import type { Result, TrajectoryPoint } from '../core/types.ts';
 import { datasetIdOf } from '../data/resolve.ts';
 import type { JobSpec } from '../schemas/job-spec.ts';
-import type {
-  FinishedJob,
-  JobError,
-  JobProgress,
-  JobRecord,
-  JobStoreContract,
-  ListQuery,
-} from './contract.ts';
+import type { JobRecord, JobStoreContract, ListQuery } from './contract.ts';
 import { NO_DELIVERIES } from './contract.ts';
-import { float64Bytes, float64FromBytes } from './float64.ts';
+import { float64FromBytes } from './float64.ts';
 import { newId } from './ids.ts';
-import { decodeJobRecord, flatToObject, parseJson } from './job-codec.ts';
+import { decodeJobRecord, flatToObject } from './job-codec.ts';
 import { StoreKeys } from './keys.ts';
 import { listPage } from './list-page.ts';
-import { runScript, runScriptInOrder } from './scripts.ts';
-import { pointArgs } from './trajectory.ts';
+import { runScript } from './scripts.ts';
 
 /**
  * Job records in Redis (layout in contract.ts). Every status transition is one Lua script, so
@@ -221,155 +211,6 @@ export class JobStore implements JobStoreContract {
     return { items, nextCursor: page.nextCursor };
   }
 
-  /**
-   * queued → running and the checkpoint, in one round trip (what a worker does first with a job);
-   * null when the job is gone or already finished.
-   */
-  async begin(id: string): Promise<{ record: JobRecord; checkpoint: RunCheckpoint | null } | null> {
-    const reply = (await runScript(
-      this.redis,
-      'descentBeginJob',
-      [this.keys.job(id), this.keys.checkpoint(id)],
-      [new Date().toISOString(), this.keys.events(id)],
-    )) as [unknown, string | null] | null;
-    if (!reply) return null;
-    const record = decodeJobRecord(flatToObject(reply[0]));
-    if (record === null) return null;
-    return { record, checkpoint: parseJson<RunCheckpoint>(reply[1] ?? undefined) };
-  }
-
-  /** Stores progress of a running job; resolves to true when a cancel was requested meanwhile. */
-  async setProgress(id: string, progress: JobProgress): Promise<boolean> {
-    const reply = await runScript(
-      this.redis,
-      'descentSetProgress',
-      [this.keys.job(id)],
-      [JSON.stringify(progress)],
-    );
-    return reply === 1;
-  }
-
-  /**
-   * running → completed | cancelled; resolves to false when the job was not running (no change).
-   * The final progress is derived from the result; `maxIterations` (the spec's) saves reading it.
-   * `points`, the run's last points (at most a batch), are appended in the same script, before
-   * the status changes.
-   */
-  async finish(
-    id: string,
-    status: 'completed' | 'cancelled',
-    result: Result,
-    params: { final: Float64Array; best: Float64Array },
-    maxIterations?: number,
-    points: readonly TrajectoryPoint[] = [],
-  ): Promise<boolean> {
-    const reply = (await runScript(
-      this.redis,
-      'descentFinishJob',
-      this.finishKeys(id),
-      await this.finishArgs(id, status, result, params, maxIterations, points),
-    )) as [number, number];
-    return reply[0] === 1;
-  }
-
-  /**
-   * Finishes a run that was never begun: queued (or running, from an attempt that stopped)
-   * → completed | cancelled in one script: startedAt (when not set yet), points, result, params,
-   * status and notifications, as `finish`. A worker runs a small job straight from its queue
-   * entry's spec and stores it this way, one round trip in all. Resolves to `finished`, `gone`
-   * (missing or already finished: nothing written) or `cancel_requested` (a cancel reached the
-   * job while an earlier attempt ran it: nothing written; the caller runs it the usual way, which
-   * honours the cancel). The script goes out synchronously, as EVAL, so Redis runs it before any
-   * command sent after this call on the same connection, whatever its script cache holds.
-   */
-  finishUnstarted(
-    id: string,
-    status: 'completed' | 'cancelled',
-    result: Result,
-    params: { final: Float64Array; best: Float64Array },
-    maxIterations: number,
-    points: readonly TrajectoryPoint[] = [],
-  ): Promise<'finished' | 'gone' | 'cancel_requested'> {
-    // Sent at once, as EVAL (never answered NOSCRIPT and resent: scripts.ts), so that a command
-    // the caller issues after this call runs after it in Redis (see workers/job-life.ts).
-    const reply = runScriptInOrder(
-      this.redis,
-      'descentFinishUnstartedJob',
-      this.finishKeys(id),
-      this.finishArgsKnown(id, status, result, params, maxIterations, points, true),
-    ) as Promise<[number, number]>;
-    return reply.then(([code]) => (code === 1 ? 'finished' : code === 2 ? 'cancel_requested' : 'gone'));
-  }
-
-  private finishKeys(id: string): string[] {
-    return [this.keys.job(id), this.keys.params(id), this.keys.checkpoint(id), this.keys.points(id)];
-  }
-
-  private async finishArgs(
-    id: string,
-    status: 'completed' | 'cancelled',
-    result: Result,
-    params: { final: Float64Array; best: Float64Array },
-    maxIterations: number | undefined,
-    points: readonly TrajectoryPoint[],
-  ): Promise<(string | number | Buffer)[]> {
-    if (maxIterations === undefined) {
-      const spec = await this.redis.hget(this.keys.job(id), 'spec');
-      maxIterations = spec ? (JSON.parse(spec) as JobSpec).stop.maxIterations : result.iterations;
-    }
-    return this.finishArgsKnown(id, status, result, params, maxIterations, points);
-  }
-
-  private finishArgsKnown(
-    id: string,
-    status: 'completed' | 'cancelled',
-    result: Result,
-    params: { final: Float64Array; best: Float64Array },
-    maxIterations: number,
-    points: readonly TrajectoryPoint[],
-    hexParams = false,
-  ): (string | number | Buffer)[] {
-    const encode = hexParams ? (values: Float64Array) => float64Bytes(values).toString('hex') : float64Bytes;
-    const progress: JobProgress = {
-      iteration: result.iterations,
-      maxIterations,
-      f: result.f,
-      gradNorm: result.gradNorm,
-    };
-    const finished: FinishedJob = { id, status, iterations: result.iterations, wallMs: result.wallMs };
-    const args: (string | number | Buffer)[] = [
-      status,
-      JSON.stringify(result),
-      JSON.stringify(progress),
-      new Date().toISOString(),
-      encode(params.final),
-      encode(params.best),
-      this.finishedTtlSeconds,
-      this.keys.events(id),
-      this.keys.finishedChannel,
-      JSON.stringify(finished),
-    ];
-    return pointArgs(points, args);
-  }
-
-  /** queued | running → failed; resolves to false when the job had already finished. */
-  async fail(id: string, error: JobError): Promise<boolean> {
-    const reply = await runScript(
-      this.redis,
-      'descentFailJob',
-      [this.keys.job(id), this.keys.checkpoint(id), this.keys.points(id)],
-      [
-        JSON.stringify(error),
-        new Date().toISOString(),
-        this.finishedTtlSeconds,
-        this.keys.events(id),
-        this.keys.finishedChannel,
-        JSON.stringify({ id, status: 'failed', iterations: null, wallMs: null } satisfies FinishedJob),
-      ],
-    );
-    return reply === 1;
-  }
-
   async requestCancel(id: string): Promise<JobRecord | null> {
     const flat = await runScript(
       this.redis,
@@ -387,20 +228,6 @@ export class JobStore implements JobStoreContract {
       [this.keys.job(id), this.keys.points(id), this.keys.checkpoint(id), this.keys.params(id)],
       [`${this.keys.prefix}:jobs:`, id],
     );
-  }
-
-  /** Saved only while the job is running (a late write never outlives its finished job). */
-  async saveCheckpoint(id: string, checkpoint: RunCheckpoint): Promise<void> {
-    await runScript(
-      this.redis,
-      'descentSaveCheckpoint',
-      [this.keys.job(id), this.keys.checkpoint(id)],
-      [JSON.stringify(checkpoint)],
-    );
-  }
-
-  async loadCheckpoint(id: string): Promise<RunCheckpoint | null> {
-    return parseJson<RunCheckpoint>((await this.redis.get(this.keys.checkpoint(id))) ?? undefined);
   }
 
   async params(id: string, which: 'final' | 'best'): Promise<Float64Array | null> {

@@ -5,6 +5,7 @@ import { datasetFromJson } from '../../src/data/json-table.ts';
 import type { TabularDataset } from '../../src/data/tabular.ts';
 import { normalizeJobSpec } from '../../src/schemas/job-spec.ts';
 import { DatasetStore } from '../../src/store/datasets.ts';
+import { JobRuns } from '../../src/store/job-runs.ts';
 import { DatasetGoneError, JobStore } from '../../src/store/jobs.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { sampleResult } from '../helpers/results.ts';
@@ -14,11 +15,13 @@ let prefix: string;
 let cleanup: () => Promise<void>;
 let datasets: DatasetStore;
 let jobs: JobStore;
+let runs: JobRuns;
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('datasets'));
   datasets = new DatasetStore(redis, prefix);
   jobs = new JobStore(redis, prefix);
+  runs = new JobRuns(redis, prefix);
 });
 
 afterAll(async () => {
@@ -107,11 +110,11 @@ describe('DatasetStore', () => {
         jobId: job.id,
       });
       if (ending === 'finish') {
-        await jobs.begin(job.id);
+        await runs.begin(job.id);
         expect(await datasets.remove(record.id, 'alice')).toMatchObject({ removed: false, reason: 'in_use' });
-        await jobs.finish(job.id, 'completed', sampleResult(), params, 100);
+        await runs.finish(job.id, 'completed', sampleResult(), params, 100);
       } else if (ending === 'fail') {
-        await jobs.fail(job.id, { code: 'worker_error', message: 'boom' });
+        await runs.fail(job.id, { code: 'worker_error', message: 'boom' });
       } else {
         expect((await jobs.requestCancel(job.id))?.status).toBe('cancelled');
       }

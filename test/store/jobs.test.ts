@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Run } from '../../src/core/run.ts';
+import { JobRuns } from '../../src/store/job-runs.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { InvalidCursorError } from '../../src/store/list-page.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
@@ -12,10 +13,12 @@ let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
 let store: JobStore;
+let runs: JobRuns;
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('jobs'));
   store = new JobStore(redis, prefix);
+  runs = new JobRuns(redis, prefix);
 });
 
 afterAll(async () => {
@@ -168,7 +171,7 @@ describe('JobStore.list', () => {
     );
 
     const running = created[3].id;
-    await store.begin(running);
+    await runs.begin(running);
     const runningPage = await store.list(tenant, { status: 'running', limit: 10 });
     expect(runningPage.items.map((item) => item.id)).toEqual([running]);
     expect(runningPage.nextCursor).toBeNull();
@@ -211,10 +214,10 @@ describe('JobStore.list', () => {
 describe('status transitions', () => {
   it('runs queued → running → completed, storing result, progress and params', async () => {
     const { job } = await store.create('alice', makeSpec());
-    const running = (await store.begin(job.id))?.record ?? null;
+    const running = (await runs.begin(job.id))?.record ?? null;
     expect(running?.status).toBe('running');
     expect(running?.startedAt).not.toBeNull();
-    expect(await store.setProgress(job.id, { iteration: 5, maxIterations: 1000, f: 2, gradNorm: 3 })).toBe(
+    expect(await runs.setProgress(job.id, { iteration: 5, maxIterations: 1000, f: 2, gradNorm: 3 })).toBe(
       false,
     );
     expect((await store.get(job.id))?.progress).toEqual({
@@ -224,7 +227,7 @@ describe('status transitions', () => {
       gradNorm: 3,
     });
 
-    expect(await store.finish(job.id, 'completed', sampleResult(), params)).toBe(true);
+    expect(await runs.finish(job.id, 'completed', sampleResult(), params)).toBe(true);
     const done = await store.get(job.id);
     expect(done?.status).toBe('completed');
     expect(done?.result).toEqual(sampleResult());
@@ -236,25 +239,23 @@ describe('status transitions', () => {
 
   it('keeps startedAt from the first start when a retried job is marked running again', async () => {
     const { job } = await store.create('alice', makeSpec());
-    const first = (await store.begin(job.id))?.record ?? null;
+    const first = (await runs.begin(job.id))?.record ?? null;
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const again = (await store.begin(job.id))?.record ?? null;
+    const again = (await runs.begin(job.id))?.record ?? null;
     expect(again?.status).toBe('running');
     expect(again?.startedAt).toBe(first?.startedAt);
   });
 
   it('never moves a finished job back to running, nor finishes it twice', async () => {
     const { job } = await store.create('alice', makeSpec());
-    await store.begin(job.id);
-    expect(await store.finish(job.id, 'completed', sampleResult(), params)).toBe(true);
-    expect((await store.begin(job.id))?.record ?? null).toBeNull();
-    expect(await store.finish(job.id, 'cancelled', sampleResult({ stopReason: 'cancelled' }), params)).toBe(
+    await runs.begin(job.id);
+    expect(await runs.finish(job.id, 'completed', sampleResult(), params)).toBe(true);
+    expect((await runs.begin(job.id))?.record ?? null).toBeNull();
+    expect(await runs.finish(job.id, 'cancelled', sampleResult({ stopReason: 'cancelled' }), params)).toBe(
       false,
     );
-    expect(await store.fail(job.id, { code: 'x', message: 'y' })).toBe(false);
-    expect(await store.setProgress(job.id, { iteration: 1, maxIterations: 1, f: 0, gradNorm: 0 })).toBe(
-      false,
-    );
+    expect(await runs.fail(job.id, { code: 'x', message: 'y' })).toBe(false);
+    expect(await runs.setProgress(job.id, { iteration: 1, maxIterations: 1, f: 0, gradNorm: 0 })).toBe(false);
     const record = await store.get(job.id);
     expect(record?.status).toBe('completed');
     expect(record?.result?.stopReason).toBe('max_iterations');
@@ -262,14 +263,14 @@ describe('status transitions', () => {
 
   it('does not finish a job that never ran', async () => {
     const { job } = await store.create('alice', makeSpec());
-    expect(await store.finish(job.id, 'completed', sampleResult(), params)).toBe(false);
+    expect(await runs.finish(job.id, 'completed', sampleResult(), params)).toBe(false);
     expect((await store.get(job.id))?.status).toBe('queued');
   });
 
   it('fails queued or running jobs with an error', async () => {
     const { job } = await store.create('alice', makeSpec());
-    await store.begin(job.id);
-    expect(await store.fail(job.id, { code: 'worker_error', message: 'boom' })).toBe(true);
+    await runs.begin(job.id);
+    expect(await runs.fail(job.id, { code: 'worker_error', message: 'boom' })).toBe(true);
     const record = await store.get(job.id);
     expect(record?.status).toBe('failed');
     expect(record?.error).toEqual({ code: 'worker_error', message: 'boom' });
@@ -277,16 +278,15 @@ describe('status transitions', () => {
   });
 
   it('returns null for transitions of unknown jobs', async () => {
-    expect((await store.begin('missing'))?.record ?? null).toBeNull();
+    expect((await runs.begin('missing'))?.record ?? null).toBeNull();
     expect(await store.requestCancel('missing')).toBeNull();
   });
 
   it('applies the finished-job TTL to the record, trajectory and params', async () => {
-    const expiring = new JobStore(redis, prefix, { finishedTtlSeconds: 3600 });
-    const trajectories = new TrajectoryStore(redis, prefix);
-    const { job } = await expiring.create('alice', makeSpec());
+    const expiring = new JobRuns(redis, prefix, { finishedTtlSeconds: 3600 });
+    const { job } = await store.create('alice', makeSpec());
     await expiring.begin(job.id);
-    await trajectories.append(job.id, [{ i: 0, f: 1, gradNorm: 1, lr: 0.1, t: 0 }]);
+    await expiring.append(job.id, [{ i: 0, f: 1, gradNorm: 1, lr: 0.1, t: 0 }]);
     await expiring.finish(job.id, 'completed', sampleResult(), params);
     for (const key of [
       expiring.keys.job(job.id),
@@ -306,12 +306,12 @@ describe('cancel', () => {
     expect(cancelled?.status).toBe('cancelled');
     expect(cancelled?.cancelRequested).toBe(true);
     expect(cancelled?.finishedAt).not.toBeNull();
-    expect((await store.begin(job.id))?.record ?? null).toBeNull();
+    expect((await runs.begin(job.id))?.record ?? null).toBeNull();
   });
 
   it('signals a running job on the cancel channel and flags the record; idempotent', async () => {
     const { job } = await store.create('alice', makeSpec());
-    await store.begin(job.id);
+    await runs.begin(job.id);
     const subscriber = createTestRedis();
     const messages: string[] = [];
     await subscriber.subscribe(store.keys.cancelChannel);
@@ -321,17 +321,15 @@ describe('cancel', () => {
     expect(first?.status).toBe('running');
     expect(first?.cancelRequested).toBe(true);
     expect(second?.status).toBe('running');
-    expect(await store.setProgress(job.id, { iteration: 1, maxIterations: 10, f: 0, gradNorm: 0 })).toBe(
-      true,
-    );
+    expect(await runs.setProgress(job.id, { iteration: 1, maxIterations: 10, f: 0, gradNorm: 0 })).toBe(true);
     await expect.poll(() => messages).toEqual([job.id, job.id]);
     await subscriber.quit();
   });
 
   it('leaves a finished job alone', async () => {
     const { job } = await store.create('alice', makeSpec());
-    await store.begin(job.id);
-    await store.finish(job.id, 'completed', sampleResult(), params);
+    await runs.begin(job.id);
+    await runs.finish(job.id, 'completed', sampleResult(), params);
     const after = await store.requestCancel(job.id);
     expect(after?.status).toBe('completed');
     expect(after?.cancelRequested).toBe(false);
@@ -340,10 +338,10 @@ describe('cancel', () => {
   it('lets exactly one of a racing cancel and finish decide a running job', async () => {
     for (let round = 0; round < 10; round++) {
       const { job } = await store.create('alice', makeSpec());
-      await store.begin(job.id);
+      await runs.begin(job.id);
       await Promise.all([
         store.requestCancel(job.id),
-        store.finish(job.id, 'completed', sampleResult(), params),
+        runs.finish(job.id, 'completed', sampleResult(), params),
       ]);
       const record = await store.get(job.id);
       expect(record?.status).toBe('completed');
@@ -356,8 +354,8 @@ describe('cancel', () => {
     const messages: string[] = [];
     await subscriber.subscribe(store.keys.events(job.id));
     subscriber.on('message', (_channel, message) => messages.push(message));
-    await store.begin(job.id);
-    await store.finish(job.id, 'cancelled', sampleResult({ stopReason: 'cancelled' }), params);
+    await runs.begin(job.id);
+    await runs.finish(job.id, 'cancelled', sampleResult({ stopReason: 'cancelled' }), params);
     await expect.poll(() => messages).toEqual(['running', 'cancelled']);
     await subscriber.quit();
   });
@@ -369,9 +367,9 @@ describe('finishing with the last points', () => {
   it('finish stores the last points with the result in one script, skipping points already stored', async () => {
     const trajectories = new TrajectoryStore(redis, prefix);
     const { job } = await store.create('alice', makeSpec());
-    await store.begin(job.id);
-    await trajectories.append(job.id, [point(0), point(1)]);
-    expect(await store.finish(job.id, 'completed', sampleResult(), params, 10, [point(1), point(2)])).toBe(
+    await runs.begin(job.id);
+    await runs.append(job.id, [point(0), point(1)]);
+    expect(await runs.finish(job.id, 'completed', sampleResult(), params, 10, [point(1), point(2)])).toBe(
       true,
     );
     expect((await trajectories.read(job.id, -1, 10)).map((p) => p.i)).toEqual([0, 1, 2]);
@@ -384,12 +382,12 @@ describe('finishing with the last points', () => {
     await subscriber.subscribe(store.keys.finishedChannel);
     subscriber.on('message', (_channel, message) => messages.push(JSON.parse(message)));
     const done = (await store.create('alice', makeSpec())).job;
-    await store.begin(done.id);
-    await store.finish(done.id, 'completed', sampleResult(), params, 10);
-    await store.finish(done.id, 'completed', sampleResult(), params, 10);
+    await runs.begin(done.id);
+    await runs.finish(done.id, 'completed', sampleResult(), params, 10);
+    await runs.finish(done.id, 'completed', sampleResult(), params, 10);
     const failed = (await store.create('alice', makeSpec())).job;
-    await store.fail(failed.id, { code: 'x', message: 'y' });
-    await store.fail(failed.id, { code: 'x', message: 'y' });
+    await runs.fail(failed.id, { code: 'x', message: 'y' });
+    await runs.fail(failed.id, { code: 'x', message: 'y' });
     await expect
       .poll(() => messages)
       .toEqual([
@@ -407,7 +405,7 @@ describe('finishing with the last points', () => {
     await subscriber.subscribe(store.keys.events(job.id));
     subscriber.on('message', (_channel, message) => messages.push(message));
     expect(
-      await store.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000, [point(0), point(1)]),
+      await runs.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000, [point(0), point(1)]),
     ).toBe('finished');
     const record = await store.get(job.id);
     expect(record?.status).toBe('completed');
@@ -420,7 +418,7 @@ describe('finishing with the last points', () => {
     await expect.poll(() => messages).toEqual(['completed']);
     await subscriber.quit();
     // Finished: a second attempt changes nothing.
-    expect(await store.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000, [point(2)])).toBe(
+    expect(await runs.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000, [point(2)])).toBe(
       'gone',
     );
     expect(await trajectories.lastIteration(job.id)).toBe(1);
@@ -428,13 +426,13 @@ describe('finishing with the last points', () => {
 
   it('finishUnstarted also finishes a job an earlier attempt left running, keeping its startedAt', async () => {
     const { job } = await store.create('alice', makeSpec());
-    const running = (await store.begin(job.id))?.record ?? null;
-    await store.saveCheckpoint(job.id, new Run(makeSpec()).checkpoint());
-    expect(await store.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000)).toBe('finished');
+    const running = (await runs.begin(job.id))?.record ?? null;
+    await runs.saveCheckpoint(job.id, new Run(makeSpec()).checkpoint());
+    expect(await runs.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000)).toBe('finished');
     const record = await store.get(job.id);
     expect(record?.status).toBe('completed');
     expect(record?.startedAt).toBe(running?.startedAt);
-    expect(await store.loadCheckpoint(job.id)).toBeNull();
+    expect(await runs.loadCheckpoint(job.id)).toBeNull();
   });
 
   it('finishUnstarted writes nothing for a cancelled or missing job, or one with a cancel request', async () => {
@@ -442,21 +440,21 @@ describe('finishing with the last points', () => {
     const cancelled = (await store.create('alice', makeSpec())).job;
     await store.requestCancel(cancelled.id);
     expect(
-      await store.finishUnstarted(cancelled.id, 'completed', sampleResult(), params, 1000, [point(0)]),
+      await runs.finishUnstarted(cancelled.id, 'completed', sampleResult(), params, 1000, [point(0)]),
     ).toBe('gone');
     expect((await store.get(cancelled.id))?.status).toBe('cancelled');
     expect(await redis.exists(store.keys.points(cancelled.id), store.keys.params(cancelled.id))).toBe(0);
 
-    expect(
-      await store.finishUnstarted('missing', 'completed', sampleResult(), params, 1000, [point(0)]),
-    ).toBe('gone');
+    expect(await runs.finishUnstarted('missing', 'completed', sampleResult(), params, 1000, [point(0)])).toBe(
+      'gone',
+    );
     expect(await redis.exists(store.keys.points('missing'), store.keys.job('missing'))).toBe(0);
 
     const flagged = (await store.create('alice', makeSpec())).job;
-    await store.begin(flagged.id);
+    await runs.begin(flagged.id);
     await store.requestCancel(flagged.id);
     expect(
-      await store.finishUnstarted(flagged.id, 'completed', sampleResult(), params, 1000, [point(0)]),
+      await runs.finishUnstarted(flagged.id, 'completed', sampleResult(), params, 1000, [point(0)]),
     ).toBe('cancel_requested');
     expect((await store.get(flagged.id))?.status).toBe('running');
     expect(await trajectories.lastIteration(flagged.id)).toBe(-1);
@@ -467,13 +465,13 @@ describe('checkpoints', () => {
   it('round-trips a run checkpoint, and a run resumed from it ends as an uninterrupted one', async () => {
     const spec = makeSpec({ stop: { maxIterations: 200_000, gradTol: 0 } });
     const { job } = await store.create('alice', spec);
-    await store.begin(job.id);
+    await runs.begin(job.id);
     const run = new Run(spec);
     while (run.iteration < 100) run.advance(0);
     expect(run.done).toBe(false);
     const checkpoint = run.checkpoint();
-    await store.saveCheckpoint(job.id, checkpoint);
-    const loaded = await store.loadCheckpoint(job.id);
+    await runs.saveCheckpoint(job.id, checkpoint);
+    const loaded = await runs.loadCheckpoint(job.id);
     expect(loaded).toEqual(checkpoint);
 
     const resumed = new Run(spec, { checkpoint: loaded! });
@@ -487,16 +485,16 @@ describe('checkpoints', () => {
   it('begins a job: marks it running and returns its checkpoint in one call', async () => {
     const spec = makeSpec();
     const { job } = await store.create('alice', spec);
-    const first = await store.begin(job.id);
+    const first = await runs.begin(job.id);
     expect(first?.record.status).toBe('running');
     expect(first?.checkpoint).toBeNull();
     const checkpoint = new Run(spec).checkpoint();
-    await store.saveCheckpoint(job.id, checkpoint);
-    const again = await store.begin(job.id);
+    await runs.saveCheckpoint(job.id, checkpoint);
+    const again = await runs.begin(job.id);
     expect(again?.checkpoint).toEqual(checkpoint);
     expect(again?.record.startedAt).toBe(first?.record.startedAt);
-    await store.finish(job.id, 'completed', sampleResult(), params, 1000);
-    expect(await store.begin(job.id)).toBeNull();
+    await runs.finish(job.id, 'completed', sampleResult(), params, 1000);
+    expect(await runs.begin(job.id)).toBeNull();
     expect((await store.get(job.id))?.progress?.maxIterations).toBe(1000);
   });
 
@@ -504,13 +502,13 @@ describe('checkpoints', () => {
     const spec = makeSpec();
     const { job } = await store.create('alice', spec);
     const checkpoint = new Run(spec).checkpoint();
-    await store.saveCheckpoint(job.id, checkpoint);
-    expect(await store.loadCheckpoint(job.id)).toBeNull();
-    await store.begin(job.id);
-    await store.saveCheckpoint(job.id, checkpoint);
-    expect(await store.loadCheckpoint(job.id)).not.toBeNull();
-    await store.finish(job.id, 'completed', sampleResult(), params);
-    expect(await store.loadCheckpoint(job.id)).toBeNull();
+    await runs.saveCheckpoint(job.id, checkpoint);
+    expect(await runs.loadCheckpoint(job.id)).toBeNull();
+    await runs.begin(job.id);
+    await runs.saveCheckpoint(job.id, checkpoint);
+    expect(await runs.loadCheckpoint(job.id)).not.toBeNull();
+    await runs.finish(job.id, 'completed', sampleResult(), params);
+    expect(await runs.loadCheckpoint(job.id)).toBeNull();
   });
 });
 
@@ -518,9 +516,9 @@ describe('remove', () => {
   it('removes the record, trajectory, params, checkpoint and list entry', async () => {
     const trajectories = new TrajectoryStore(redis, prefix);
     const { job } = await store.create('remover', makeSpec());
-    await store.begin(job.id);
-    await trajectories.append(job.id, [{ i: 0, f: 1, gradNorm: 1, lr: 0.1, t: 0 }]);
-    await store.finish(job.id, 'completed', sampleResult(), params);
+    await runs.begin(job.id);
+    await runs.append(job.id, [{ i: 0, f: 1, gradNorm: 1, lr: 0.1, t: 0 }]);
+    await runs.finish(job.id, 'completed', sampleResult(), params);
     await store.remove(job.id);
     expect(await store.get(job.id)).toBeNull();
     expect(await trajectories.lastIteration(job.id)).toBe(-1);

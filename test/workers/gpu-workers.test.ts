@@ -4,6 +4,7 @@ import { runOnDeviceToCompletion } from '../../src/core/backends/gpu-run.ts';
 import type { RunOutput } from '../../src/core/run.ts';
 import { createJobQueue, GPU_QUEUE_NAME, type JobQueue } from '../../src/queue/job-queue.ts';
 import type { Job } from '../../src/schemas/job.ts';
+import { JobRuns } from '../../src/store/job-runs.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { startTestService, type TestService } from '../api/service.ts';
@@ -26,6 +27,7 @@ const AUTO_ENV = { GPU_AUTO_MIN_DIM: '1000', GPU_AUTO_SOFTWARE: 'true' };
 let service: TestService;
 let processes: WorkerProcesses;
 let jobs: JobStore;
+let runs: JobRuns;
 let trajectories: TrajectoryStore;
 let gpuQueue: JobQueue;
 
@@ -33,6 +35,7 @@ beforeAll(async () => {
   service = await startTestService({ worker: false, env: { ...AUTO_ENV, WORKER_HEARTBEAT_MS: '100' } });
   processes = new WorkerProcesses(service.config.redisPrefix);
   jobs = new JobStore(service.redis, service.config.redisPrefix);
+  runs = new JobRuns(service.redis, service.config.redisPrefix);
   trajectories = new TrajectoryStore(service.redis, service.config.redisPrefix);
   gpuQueue = createJobQueue(service.redis, service.config.redisPrefix, GPU_QUEUE_NAME);
 });
@@ -240,14 +243,14 @@ describeGpu('GPU workers', () => {
       const { job } = await jobs.create('default', spec);
       await service.app.jobQueue.enqueue(job.id, spec);
       await waitFor(
-        async () => ((await jobs.loadCheckpoint(job.id))?.iteration ?? 0) > 1500,
+        async () => ((await runs.loadCheckpoint(job.id))?.iteration ?? 0) > 1500,
         60_000,
         'a checkpoint',
       );
       const [victim, survivor] = await holderOf(job.id, workers);
       // Read before the kill: the survivor may take the job over (and checkpoint it further)
       // before the victim's exit is seen, so only a checkpoint read earlier bounds the resume.
-      const beforeKill = await jobs.loadCheckpoint(job.id);
+      const beforeKill = await runs.loadCheckpoint(job.id);
       const checkpointAtKill = beforeKill?.iteration ?? 0;
       expect(beforeKill?.precision).toBe('float32');
       victim.child.kill('SIGKILL');

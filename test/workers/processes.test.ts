@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../src/core/run.ts';
 import type { TrajectoryPoint } from '../../src/core/types.ts';
 import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
+import { JobRuns } from '../../src/store/job-runs.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { WorkerRegistry } from '../../src/store/workers.ts';
@@ -28,6 +29,7 @@ let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
 let jobs: JobStore;
+let runs: JobRuns;
 let trajectories: TrajectoryStore;
 let registry: WorkerRegistry;
 let queue: JobQueue;
@@ -62,6 +64,7 @@ function expectUninterruptedResult(
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('processes'));
   jobs = new JobStore(redis, prefix);
+  runs = new JobRuns(redis, prefix);
   trajectories = new TrajectoryStore(redis, prefix);
   registry = new WorkerRegistry(redis, prefix);
   queue = createJobQueue(redis, prefix);
@@ -112,7 +115,7 @@ describe('worker processes', { timeout: 90_000 }, () => {
     await enqueueJob(queue, job.id);
     // Killed after a checkpoint and well into the run, with points past the checkpoint stored.
     await waitFor(
-      async () => ((await jobs.loadCheckpoint(job.id))?.iteration ?? 0) > 150_000,
+      async () => ((await runs.loadCheckpoint(job.id))?.iteration ?? 0) > 150_000,
       30_000,
       'a checkpoint',
     );
@@ -121,7 +124,7 @@ describe('worker processes', { timeout: 90_000 }, () => {
     const killedAt = performance.now();
     await victim.exited;
     const storedAtKill = await trajectories.lastIteration(job.id);
-    const checkpointAtKill = (await jobs.loadCheckpoint(job.id))?.iteration ?? 0;
+    const checkpointAtKill = (await runs.loadCheckpoint(job.id))?.iteration ?? 0;
 
     const { record, at } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled'], 60_000);
     console.log(

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../src/core/run.ts';
+import { JobRuns } from '../../src/store/job-runs.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { CANCEL, HAND_BACK } from '../../workers/job-life.ts';
@@ -14,6 +15,7 @@ import { waitFor } from './helpers.ts';
 let redis: Redis;
 let cleanup: () => Promise<void>;
 let jobs: JobStore;
+let runs: JobRuns;
 let trajectories: TrajectoryStore;
 let settings: ThreadSettings;
 
@@ -27,6 +29,7 @@ beforeAll(() => {
   let prefix: string;
   ({ redis, prefix, cleanup } = connectTestRedis('run-threads'));
   jobs = new JobStore(redis, prefix);
+  runs = new JobRuns(redis, prefix);
   trajectories = new TrajectoryStore(redis, prefix);
   settings = {
     redisUrl: testRedisUrl(),
@@ -84,7 +87,7 @@ describe('RunThreads', () => {
       expect(handBack.outcome).toBe('handed_back');
       if (handBack.outcome !== 'handed_back') return;
       expect(handBack.iteration).toBeGreaterThan(0);
-      expect((await jobs.loadCheckpoint(handedBack))?.iteration).toBe(handBack.iteration);
+      expect((await runs.loadCheckpoint(handedBack))?.iteration).toBe(handBack.iteration);
       expect((await jobs.get(handedBack))?.status).toBe('running');
     } finally {
       await threads.close();

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../src/core/run.ts';
 import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
+import { JobRuns } from '../../src/store/job-runs.ts';
 import { JobStore } from '../../src/store/jobs.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { WorkerRegistry } from '../../src/store/workers.ts';
@@ -14,6 +15,7 @@ let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
 let jobs: JobStore;
+let runs: JobRuns;
 let trajectories: TrajectoryStore;
 let queue: JobQueue;
 let worker: RunningWorker;
@@ -21,6 +23,7 @@ let worker: RunningWorker;
 beforeAll(async () => {
   ({ redis, prefix, cleanup } = connectTestRedis('worker'));
   jobs = new JobStore(redis, prefix);
+  runs = new JobRuns(redis, prefix);
   trajectories = new TrajectoryStore(redis, prefix);
   queue = createJobQueue(redis, prefix);
   worker = await startWorker(testConfig(prefix));
@@ -58,7 +61,7 @@ async function expectSameAsLocalRun(id: string, spec: ReturnType<typeof makeSpec
   });
   expect(Array.from((await jobs.params(id, 'final'))!)).toEqual(expected.result.x);
   expect(Array.from((await jobs.params(id, 'best'))!)).toEqual(expected.result.best.x);
-  expect(await jobs.loadCheckpoint(id)).toBeNull();
+  expect(await runs.loadCheckpoint(id)).toBeNull();
 }
 
 describe('worker', () => {

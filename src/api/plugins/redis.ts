@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { createApiRedis, warnIfEvicting } from '../../redis/connection.ts';
 import { ComparisonStore } from '../../store/comparisons.ts';
 import { DatasetStore } from '../../store/datasets.ts';
+import { JobRuns } from '../../store/job-runs.ts';
 import { JobStore } from '../../store/jobs.ts';
 import { StoreKeys } from '../../store/keys.ts';
 import { TrajectoryStore } from '../../store/trajectory.ts';
@@ -16,6 +17,8 @@ declare module 'fastify' {
     redis: Redis;
     keys: StoreKeys;
     jobs: JobStore;
+    /** Runs' transitions, for the one the API makes: a record whose enqueue failed is failed (src/api/submission.ts). */
+    jobRuns: JobRuns;
     datasets: DatasetStore;
     comparisons: ComparisonStore;
     trajectories: TrajectoryStore;
@@ -49,6 +52,10 @@ async function redisPlugin(app: FastifyInstance, options: RedisPluginOptions) {
     maxActivePerTenant: config.maxActiveJobsPerTenant,
   });
   app.decorate('jobs', jobs);
+  app.decorate(
+    'jobRuns',
+    new JobRuns(redis, config.redisPrefix, { finishedTtlSeconds: config.jobTtlSeconds }),
+  );
   app.decorate('datasets', new DatasetStore(redis, config.redisPrefix));
   app.decorate('comparisons', new ComparisonStore(redis, config.redisPrefix, jobs));
   app.decorate('trajectories', new TrajectoryStore(redis, config.redisPrefix));
