@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, Pool } from 'undici';
 import type { Result, TrajectoryPoint } from '../../src/core/types.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
 import type { JobRuns } from '../../src/store/job-runs.ts';
-import type { JobStore } from '../../src/store/jobs.ts';
 import type { BenchRow } from '../stats.ts';
 import { now, quantile, TINY_SPEC, withTimeout } from './common.ts';
 import type { HttpClient } from './http-client.ts';
@@ -161,7 +161,7 @@ function countdown(count: number): { done: Promise<void>; tick: () => void } {
 async function fanout(
   http: HttpClient,
   runs: JobRuns,
-  jobs: JobStore,
+  jobs: JobRecords,
   clients: number,
   seed: number,
 ): Promise<FanoutResult> {
@@ -252,7 +252,7 @@ async function fanout(
 }
 
 /** Figure (c); no worker may be running (this process plays the worker's writes). */
-export async function sseLagRow(http: HttpClient, runs: JobRuns, jobs: JobStore): Promise<BenchRow> {
+export async function sseLagRow(http: HttpClient, runs: JobRuns, jobs: JobRecords): Promise<BenchRow> {
   const single = await fanout(http, runs, jobs, 1, 12_345);
   const many = await fanout(http, runs, jobs, FANOUT_CLIENTS, 12_345);
   return {

@@ -60,8 +60,8 @@ export interface JobProgress {
 
 /**
  * The `{p}:finished` message: a job's final status and, for a run that finished, its size.
- * Published by JobStore.finish and JobStore.fail in the same script as the transition, so each
- * finished job is announced once (a job cancelled while queued is counted by the API itself).
+ * Published by JobRuns.finish, JobRuns.finishUnstarted and JobRuns.fail in the same script as
+ * the transition, so each finished job is announced once (a job cancelled while queued is counted by the API itself).
  */
 export interface FinishedJob {
   id: string;
@@ -128,7 +128,8 @@ export interface ListQuery {
   cursor?: string;
 }
 
-export interface JobStoreContract {
+/** A job's first write (src/store/job-submissions.ts). */
+export interface JobSubmissionsContract {
   /**
    * Creates a queued job; with an idempotency key, returns the existing job instead (created: false).
    * `id` (default: a fresh unguessable one) lets the caller issue the enqueue right behind the
@@ -140,6 +141,10 @@ export interface JobStoreContract {
     idempotencyKey?: string,
     id?: string,
   ): Promise<{ job: JobRecord; created: boolean }>;
+}
+
+/** What the API reads and does with a written record (src/store/job-records.ts). */
+export interface JobRecordsContract {
   /** The record, or null when missing or owned by another tenant (`tenant` undefined: any). */
   get(id: string, tenant?: string): Promise<JobRecord | null>;
   list(tenant: string, query: ListQuery): Promise<{ items: JobRecord[]; nextCursor: string | null }>;

@@ -5,9 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toJobResource } from '../../src/api/job-resource.ts';
 import { SseHub } from '../../src/api/sse/hub.ts';
 import type { TrajectoryPoint } from '../../src/core/types.ts';
-import { JobRuns } from '../../src/store/job-runs.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
 import { sampleResult } from '../helpers/results.ts';
 import { makeSpec } from '../helpers/specs.ts';
@@ -24,15 +26,15 @@ let redis: Redis;
 let pubsub: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
 let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('sse-hub'));
   pubsub = createTestRedis();
-  jobs = new JobStore(redis, prefix);
-  runs = new JobRuns(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
 });
 
@@ -131,7 +133,7 @@ const params = { final: new Float64Array([1, 1]), best: new Float64Array([1, 1])
 
 /** A running job with points 0..99 stored. */
 async function runningJob(): Promise<string> {
-  const { job } = await jobs.create('default', makeSpec({ stop: { maxIterations: 199 } }));
+  const { job } = await submissions.create('default', makeSpec({ stop: { maxIterations: 199 } }));
   await runs.begin(job.id);
   await runs.append(job.id, points(0, 99));
   return job.id;

@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Run } from '../../src/core/run.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
 import { JobRuns } from '../../src/store/job-runs.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { InvalidCursorError } from '../../src/store/list-page.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
 import { sampleResult } from '../helpers/results.ts';
 import { makeSpec } from '../helpers/specs.ts';
@@ -12,13 +14,13 @@ import { makeSpec } from '../helpers/specs.ts';
 let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
-let store: JobStore;
+let store: JobRecords;
 let runs: JobRuns;
+let submissions: JobSubmissions;
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('jobs'));
-  store = new JobStore(redis, prefix);
-  runs = new JobRuns(redis, prefix);
+  ({ jobs: store, submissions, runs } = jobStores(redis, prefix));
 });
 
 afterAll(async () => {
@@ -27,10 +29,10 @@ afterAll(async () => {
 
 const params = { final: new Float64Array([1, 2]), best: new Float64Array([3, -0.5]) };
 
-describe('JobStore.create and get', () => {
+describe('JobSubmissions.create and JobRecords.get', () => {
   it('creates a queued job with an unguessable id and reads it back', async () => {
     const spec = makeSpec({ label: 'first' });
-    const { job, created } = await store.create('alice', spec);
+    const { job, created } = await submissions.create('alice', spec);
     expect(created).toBe(true);
     expect(job.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(await store.get(job.id)).toEqual({
@@ -50,12 +52,12 @@ describe('JobStore.create and get', () => {
 
   it('gives distinct ids to distinct jobs', async () => {
     const ids = new Set<string>();
-    for (let k = 0; k < 20; k++) ids.add((await store.create('alice', makeSpec())).job.id);
+    for (let k = 0; k < 20; k++) ids.add((await submissions.create('alice', makeSpec())).job.id);
     expect(ids.size).toBe(20);
   });
 
   it("hides another tenant's job and unknown ids", async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     expect(await store.get(job.id, 'bob')).toBeNull();
     expect((await store.get(job.id, 'alice'))?.id).toBe(job.id);
     expect(await store.get('no-such-job')).toBeNull();
@@ -64,8 +66,8 @@ describe('JobStore.create and get', () => {
 
 describe('idempotency', () => {
   it('returns the same job for the same key and tenant', async () => {
-    const first = await store.create('alice', makeSpec(), 'key-1');
-    const second = await store.create('alice', makeSpec({ seed: 99 }), 'key-1');
+    const first = await submissions.create('alice', makeSpec(), 'key-1');
+    const second = await submissions.create('alice', makeSpec({ seed: 99 }), 'key-1');
     expect(first.created).toBe(true);
     expect(second.created).toBe(false);
     expect(second.job.id).toBe(first.job.id);
@@ -73,30 +75,30 @@ describe('idempotency', () => {
   });
 
   it('scopes keys per tenant', async () => {
-    const alice = await store.create('alice', makeSpec(), 'shared-key');
-    const bob = await store.create('bob', makeSpec(), 'shared-key');
+    const alice = await submissions.create('alice', makeSpec(), 'shared-key');
+    const bob = await submissions.create('bob', makeSpec(), 'shared-key');
     expect(bob.created).toBe(true);
     expect(bob.job.id).not.toBe(alice.job.id);
   });
 
   it('creates one job when the same key races', async () => {
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => store.create('carol', makeSpec(), 'race-key')),
+      Array.from({ length: 10 }, () => submissions.create('carol', makeSpec(), 'race-key')),
     );
     expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
   });
 
   it('creates a new job when the keyed job was removed', async () => {
-    const first = await store.create('alice', makeSpec(), 'key-removed');
+    const first = await submissions.create('alice', makeSpec(), 'key-removed');
     await store.remove(first.job.id);
-    const second = await store.create('alice', makeSpec(), 'key-removed');
+    const second = await submissions.create('alice', makeSpec(), 'key-removed');
     expect(second.created).toBe(true);
     expect(second.job.id).not.toBe(first.job.id);
   });
 
   it('expires keys after the idempotency TTL', async () => {
-    const short = new JobStore(redis, prefix, { idempotencyTtlSeconds: 100 });
+    const short = jobStores(redis, prefix, { idempotencyTtlSeconds: 100 }).submissions;
     await short.create('alice', makeSpec(), 'key-ttl');
     const ttl = await redis.ttl(short.keys.idempotency('alice', 'key-ttl'));
     expect(ttl).toBeGreaterThan(90);
@@ -104,7 +106,7 @@ describe('idempotency', () => {
   });
 });
 
-describe('JobStore.list', () => {
+describe('JobRecords.list', () => {
   const tenant = 'lister';
   const created: { id: string; label: string }[] = [];
 
@@ -112,7 +114,7 @@ describe('JobStore.list', () => {
     // 25 jobs in 5 distinct milliseconds: ties on the score must still page without gaps.
     for (let k = 0; k < 25; k++) {
       const label = k % 2 === 0 ? 'even' : 'odd';
-      const { job } = await store.create(tenant, makeSpec({ label }));
+      const { job } = await submissions.create(tenant, makeSpec({ label }));
       created.push({ id: job.id, label });
       if (k % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 3));
     }
@@ -181,7 +183,7 @@ describe('JobStore.list', () => {
 
   it('does not shift pages when jobs are created meanwhile', async () => {
     const first = await store.list(tenant, { limit: 5 });
-    await store.create(tenant, makeSpec({ label: 'late' }));
+    await submissions.create(tenant, makeSpec({ label: 'late' }));
     const second = await store.list(tenant, { limit: 5, cursor: first.nextCursor! });
     const everything = await store.list(tenant, { limit: 100 });
     const withoutLate = everything.items.filter((item) => item.spec.label !== 'late').map((item) => item.id);
@@ -201,7 +203,7 @@ describe('JobStore.list', () => {
 
   it('clamps the limit to 100', async () => {
     const many = 'bulk';
-    for (let k = 0; k < 105; k++) await store.create(many, makeSpec());
+    for (let k = 0; k < 105; k++) await submissions.create(many, makeSpec());
     const page = await store.list(many, { limit: 1000 });
     expect(page.items).toHaveLength(100);
     expect(page.nextCursor).not.toBeNull();
@@ -213,7 +215,7 @@ describe('JobStore.list', () => {
 
 describe('status transitions', () => {
   it('runs queued → running → completed, storing result, progress and params', async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     const running = (await runs.begin(job.id))?.record ?? null;
     expect(running?.status).toBe('running');
     expect(running?.startedAt).not.toBeNull();
@@ -238,7 +240,7 @@ describe('status transitions', () => {
   });
 
   it('keeps startedAt from the first start when a retried job is marked running again', async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     const first = (await runs.begin(job.id))?.record ?? null;
     await new Promise((resolve) => setTimeout(resolve, 5));
     const again = (await runs.begin(job.id))?.record ?? null;
@@ -247,7 +249,7 @@ describe('status transitions', () => {
   });
 
   it('never moves a finished job back to running, nor finishes it twice', async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     await runs.begin(job.id);
     expect(await runs.finish(job.id, 'completed', sampleResult(), params)).toBe(true);
     expect((await runs.begin(job.id))?.record ?? null).toBeNull();
@@ -262,13 +264,13 @@ describe('status transitions', () => {
   });
 
   it('does not finish a job that never ran', async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     expect(await runs.finish(job.id, 'completed', sampleResult(), params)).toBe(false);
     expect((await store.get(job.id))?.status).toBe('queued');
   });
 
   it('fails queued or running jobs with an error', async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     await runs.begin(job.id);
     expect(await runs.fail(job.id, { code: 'worker_error', message: 'boom' })).toBe(true);
     const record = await store.get(job.id);
@@ -284,7 +286,7 @@ describe('status transitions', () => {
 
   it('applies the finished-job TTL to the record, trajectory and params', async () => {
     const expiring = new JobRuns(redis, prefix, { finishedTtlSeconds: 3600 });
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     await expiring.begin(job.id);
     await expiring.append(job.id, [{ i: 0, f: 1, gradNorm: 1, lr: 0.1, t: 0 }]);
     await expiring.finish(job.id, 'completed', sampleResult(), params);
@@ -301,7 +303,7 @@ describe('status transitions', () => {
 
 describe('cancel', () => {
   it('cancels a queued job at once', async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     const cancelled = await store.requestCancel(job.id);
     expect(cancelled?.status).toBe('cancelled');
     expect(cancelled?.cancelRequested).toBe(true);
@@ -310,7 +312,7 @@ describe('cancel', () => {
   });
 
   it('signals a running job on the cancel channel and flags the record; idempotent', async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     await runs.begin(job.id);
     const subscriber = createTestRedis();
     const messages: string[] = [];
@@ -327,7 +329,7 @@ describe('cancel', () => {
   });
 
   it('leaves a finished job alone', async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     await runs.begin(job.id);
     await runs.finish(job.id, 'completed', sampleResult(), params);
     const after = await store.requestCancel(job.id);
@@ -337,7 +339,7 @@ describe('cancel', () => {
 
   it('lets exactly one of a racing cancel and finish decide a running job', async () => {
     for (let round = 0; round < 10; round++) {
-      const { job } = await store.create('alice', makeSpec());
+      const { job } = await submissions.create('alice', makeSpec());
       await runs.begin(job.id);
       await Promise.all([
         store.requestCancel(job.id),
@@ -349,7 +351,7 @@ describe('cancel', () => {
   });
 
   it('publishes status changes on the job events channel', async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     const subscriber = createTestRedis();
     const messages: string[] = [];
     await subscriber.subscribe(store.keys.events(job.id));
@@ -366,7 +368,7 @@ describe('finishing with the last points', () => {
 
   it('finish stores the last points with the result in one script, skipping points already stored', async () => {
     const trajectories = new TrajectoryStore(redis, prefix);
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     await runs.begin(job.id);
     await runs.append(job.id, [point(0), point(1)]);
     expect(await runs.finish(job.id, 'completed', sampleResult(), params, 10, [point(1), point(2)])).toBe(
@@ -381,11 +383,11 @@ describe('finishing with the last points', () => {
     const messages: unknown[] = [];
     await subscriber.subscribe(store.keys.finishedChannel);
     subscriber.on('message', (_channel, message) => messages.push(JSON.parse(message)));
-    const done = (await store.create('alice', makeSpec())).job;
+    const done = (await submissions.create('alice', makeSpec())).job;
     await runs.begin(done.id);
     await runs.finish(done.id, 'completed', sampleResult(), params, 10);
     await runs.finish(done.id, 'completed', sampleResult(), params, 10);
-    const failed = (await store.create('alice', makeSpec())).job;
+    const failed = (await submissions.create('alice', makeSpec())).job;
     await runs.fail(failed.id, { code: 'x', message: 'y' });
     await runs.fail(failed.id, { code: 'x', message: 'y' });
     await expect
@@ -399,7 +401,7 @@ describe('finishing with the last points', () => {
 
   it('finishUnstarted finishes a queued job in one script: startedAt, points, result, params, status', async () => {
     const trajectories = new TrajectoryStore(redis, prefix);
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     const subscriber = createTestRedis();
     const messages: string[] = [];
     await subscriber.subscribe(store.keys.events(job.id));
@@ -425,7 +427,7 @@ describe('finishing with the last points', () => {
   });
 
   it('finishUnstarted also finishes a job an earlier attempt left running, keeping its startedAt', async () => {
-    const { job } = await store.create('alice', makeSpec());
+    const { job } = await submissions.create('alice', makeSpec());
     const running = (await runs.begin(job.id))?.record ?? null;
     await runs.saveCheckpoint(job.id, new Run(makeSpec()).checkpoint());
     expect(await runs.finishUnstarted(job.id, 'completed', sampleResult(), params, 1000)).toBe('finished');
@@ -437,7 +439,7 @@ describe('finishing with the last points', () => {
 
   it('finishUnstarted writes nothing for a cancelled or missing job, or one with a cancel request', async () => {
     const trajectories = new TrajectoryStore(redis, prefix);
-    const cancelled = (await store.create('alice', makeSpec())).job;
+    const cancelled = (await submissions.create('alice', makeSpec())).job;
     await store.requestCancel(cancelled.id);
     expect(
       await runs.finishUnstarted(cancelled.id, 'completed', sampleResult(), params, 1000, [point(0)]),
@@ -450,7 +452,7 @@ describe('finishing with the last points', () => {
     );
     expect(await redis.exists(store.keys.points('missing'), store.keys.job('missing'))).toBe(0);
 
-    const flagged = (await store.create('alice', makeSpec())).job;
+    const flagged = (await submissions.create('alice', makeSpec())).job;
     await runs.begin(flagged.id);
     await store.requestCancel(flagged.id);
     expect(
@@ -464,7 +466,7 @@ describe('finishing with the last points', () => {
 describe('checkpoints', () => {
   it('round-trips a run checkpoint, and a run resumed from it ends as an uninterrupted one', async () => {
     const spec = makeSpec({ stop: { maxIterations: 200_000, gradTol: 0 } });
-    const { job } = await store.create('alice', spec);
+    const { job } = await submissions.create('alice', spec);
     await runs.begin(job.id);
     const run = new Run(spec);
     while (run.iteration < 100) run.advance(0);
@@ -484,7 +486,7 @@ describe('checkpoints', () => {
 
   it('begins a job: marks it running and returns its checkpoint in one call', async () => {
     const spec = makeSpec();
-    const { job } = await store.create('alice', spec);
+    const { job } = await submissions.create('alice', spec);
     const first = await runs.begin(job.id);
     expect(first?.record.status).toBe('running');
     expect(first?.checkpoint).toBeNull();
@@ -500,7 +502,7 @@ describe('checkpoints', () => {
 
   it('writes no checkpoint for a job that is not running, and deletes it when the job finishes', async () => {
     const spec = makeSpec();
-    const { job } = await store.create('alice', spec);
+    const { job } = await submissions.create('alice', spec);
     const checkpoint = new Run(spec).checkpoint();
     await runs.saveCheckpoint(job.id, checkpoint);
     expect(await runs.loadCheckpoint(job.id)).toBeNull();
@@ -515,7 +517,7 @@ describe('checkpoints', () => {
 describe('remove', () => {
   it('removes the record, trajectory, params, checkpoint and list entry', async () => {
     const trajectories = new TrajectoryStore(redis, prefix);
-    const { job } = await store.create('remover', makeSpec());
+    const { job } = await submissions.create('remover', makeSpec());
     await runs.begin(job.id);
     await runs.append(job.id, [{ i: 0, f: 1, gradNorm: 1, lr: 0.1, t: 0 }]);
     await runs.finish(job.id, 'completed', sampleResult(), params);

@@ -2,8 +2,10 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeComparisonSpec } from '../../src/schemas/comparison.ts';
 import { ComparisonStore } from '../../src/store/comparisons.ts';
-import { JobRuns } from '../../src/store/job-runs.ts';
-import { JobStore, TenantCapError } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import { type JobSubmissions, TenantCapError } from '../../src/store/job-submissions.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { sampleResult } from '../helpers/results.ts';
 import { makeSpec } from '../helpers/specs.ts';
@@ -16,15 +18,15 @@ import { makeSpec } from '../helpers/specs.ts';
 let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
 let runs: JobRuns;
+let submissions: JobSubmissions;
 let comparisons: ComparisonStore;
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('submissions'));
-  jobs = new JobStore(redis, prefix, { maxActivePerTenant: 6 });
-  runs = new JobRuns(redis, prefix);
-  comparisons = new ComparisonStore(redis, prefix, jobs);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix, { maxActivePerTenant: 6 }));
+  comparisons = new ComparisonStore(redis, prefix, jobs, submissions);
 });
 
 afterAll(async () => {
@@ -35,7 +37,7 @@ const params = { final: new Float64Array([1, 1]), best: new Float64Array([1, 1])
 
 describe('the active count', () => {
   it('is raised by each created job and lowered by every way a job finishes', async () => {
-    const { jobs: created, position } = await jobs.createBatch('dora', [
+    const { jobs: created, position } = await submissions.createBatch('dora', [
       makeSpec(),
       makeSpec(),
       makeSpec(),
@@ -62,7 +64,7 @@ describe('the active count', () => {
   });
 
   it('refuses a submission that would go over the cap, writing nothing', async () => {
-    const { position } = await jobs.createBatch('erin', [
+    const { position } = await submissions.createBatch('erin', [
       makeSpec(),
       makeSpec(),
       makeSpec(),
@@ -70,8 +72,8 @@ describe('the active count', () => {
       makeSpec(),
     ]);
     expect(position).toBe(0);
-    expect((await jobs.create('erin', makeSpec())).position).toBe(5);
-    const error = await jobs.createBatch('erin', [makeSpec()]).catch((caught: unknown) => caught);
+    expect((await submissions.create('erin', makeSpec())).position).toBe(5);
+    const error = await submissions.createBatch('erin', [makeSpec()]).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TenantCapError);
     expect(error).toMatchObject({ active: 6, requested: 1, cap: 6 });
     expect(await redis.zcard(`${prefix}:jobs:erin`)).toBe(6);

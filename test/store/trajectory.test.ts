@@ -1,23 +1,25 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrajectoryPoint } from '../../src/core/types.ts';
-import { JobRuns } from '../../src/store/job-runs.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis, monitorCommands, testRedisUrl } from '../helpers/redis.ts';
 import { makeSpec } from '../helpers/specs.ts';
 
 let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
 let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('trajectory'));
-  jobs = new JobStore(redis, prefix);
-  runs = new JobRuns(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
 });
 
@@ -36,7 +38,7 @@ function points(from: number, to: number, withX = true): TrajectoryPoint[] {
 }
 
 async function newJob(): Promise<string> {
-  return (await jobs.create('alice', makeSpec())).job.id;
+  return (await submissions.create('alice', makeSpec())).job.id;
 }
 
 describe('JobRuns.append and TrajectoryStore.read', () => {

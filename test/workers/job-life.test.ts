@@ -2,10 +2,12 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../src/core/run.ts';
 import type { JobSpec } from '../../src/core/spec.ts';
-import { JobRuns } from '../../src/store/job-runs.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { CANCEL, HAND_BACK, type Handover, JobLife, type LifeContext } from '../../workers/job-life.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { makeSpec, withoutTime } from '../helpers/specs.ts';
 
@@ -17,8 +19,9 @@ import { makeSpec, withoutTime } from '../helpers/specs.ts';
 
 let redis: Redis;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
 let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 let context: LifeContext;
 
@@ -32,8 +35,7 @@ const TINY = makeSpec({ stop: { maxIterations: 50 } });
 beforeAll(() => {
   let prefix: string;
   ({ redis, prefix, cleanup } = connectTestRedis('job-life'));
-  jobs = new JobStore(redis, prefix);
-  runs = new JobRuns(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
   context = { runs, checkpointIntervalMs: 50, inlineParamsMaxDim: 100 };
 });
@@ -43,7 +45,7 @@ afterAll(async () => {
 });
 
 async function create(spec: JobSpec): Promise<string> {
-  return (await jobs.create('default', spec)).job.id;
+  return (await submissions.create('default', spec)).job.id;
 }
 
 /** The stored job equals an uninterrupted local run: trajectory, result, status. */

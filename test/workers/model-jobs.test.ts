@@ -7,11 +7,13 @@ import { modelDataFor } from '../../src/data/resolve.ts';
 import type { TabularDataset } from '../../src/data/tabular.ts';
 import { normalizeJobSpec } from '../../src/schemas/job-spec.ts';
 import { DatasetStore } from '../../src/store/datasets.ts';
-import { JobRuns } from '../../src/store/job-runs.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { DatasetCache } from '../../workers/dataset-cache.ts';
 import { HAND_BACK, JobLife, type LifeContext } from '../../workers/job-life.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { withoutTime } from '../helpers/specs.ts';
 
@@ -20,16 +22,16 @@ import { withoutTime } from '../helpers/specs.ts';
 let redis: Redis;
 let cleanup: () => Promise<void>;
 let datasets: DatasetStore;
-let jobs: JobStore;
+let jobs: JobRecords;
 let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 
 beforeAll(() => {
   let prefix: string;
   ({ redis, prefix, cleanup } = connectTestRedis('model-jobs'));
   datasets = new DatasetStore(redis, prefix);
-  jobs = new JobStore(redis, prefix);
-  runs = new JobRuns(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
 });
 
@@ -111,7 +113,7 @@ describe('a model job on a run thread', () => {
     );
     if (!normalized.ok) throw new Error(JSON.stringify(normalized.errors));
     const spec: JobSpec = normalized.spec;
-    const id = (await jobs.create('default', spec)).job.id;
+    const id = (await submissions.create('default', spec)).job.id;
 
     const context = (cache: DatasetCache): LifeContext => ({
       runs,

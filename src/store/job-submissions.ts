@@ -1,28 +1,24 @@
 import type { Redis } from 'ioredis';
 import { datasetIdOf } from '../data/resolve.ts';
 import type { JobSpec } from '../schemas/job-spec.ts';
-import type { JobRecord, JobStoreContract, ListQuery } from './contract.ts';
+import type { JobRecord, JobSubmissionsContract } from './contract.ts';
 import { NO_DELIVERIES } from './contract.ts';
-import { float64FromBytes } from './float64.ts';
 import { newId } from './ids.ts';
-import { decodeJobRecord, flatToObject } from './job-codec.ts';
+import type { JobRecords } from './job-records.ts';
 import { StoreKeys } from './keys.ts';
-import { listPage } from './list-page.ts';
 import { runScript } from './scripts.ts';
 
 /**
- * Job records in Redis (layout in contract.ts). Every status transition is one Lua script, so
- * transitions are atomic: a finished job never goes back to running, and of a cancel racing a
- * finish exactly one wins. A record's hash holds only the fields that are set (null fields are
- * absent): id, tenant, status, spec, label, progress, result, error, createdAt, startedAt,
- * finishedAt, cancelRequested.
+ * A job's first write: the records of a submission (one job, a batch, or a comparison's members
+ * with its record), written by one script, create-jobs.lua, within the tenant's cap and under an
+ * Idempotency-Key. The API awaits its reply before it adds the queue entry, so a worker never
+ * fetches a job whose record is not there. What follows is the worker's (job-runs.ts), then the
+ * readers' (job-records.ts); layout in contract.ts.
  */
 
-export interface JobStoreOptions {
+export interface JobSubmissionsOptions {
   /** MAX_ACTIVE_JOBS_PER_TENANT: a tenant's queued + running jobs at most; 0: no cap. */
   maxActivePerTenant?: number;
-  /** Seconds a finished job (record, trajectory, params) is kept; 0: forever. */
-  finishedTtlSeconds?: number;
   /** Seconds an Idempotency-Key keeps returning its job. */
   idempotencyTtlSeconds?: number;
 }
@@ -47,17 +43,21 @@ export class TenantCapError extends Error {
   }
 }
 
-export class JobStore implements JobStoreContract {
+export class JobSubmissions implements JobSubmissionsContract {
   readonly keys: StoreKeys;
   private readonly redis: Redis;
-  private readonly finishedTtlSeconds: number;
   private readonly idempotencyTtlSeconds: number;
   private readonly maxActivePerTenant: number;
 
-  constructor(redis: Redis, prefix: string, options: JobStoreOptions = {}) {
+  /** `records`: where a replayed Idempotency-Key reads the jobs it returns. */
+  constructor(
+    redis: Redis,
+    prefix: string,
+    private readonly records: JobRecords,
+    options: JobSubmissionsOptions = {},
+  ) {
     this.redis = redis;
     this.keys = new StoreKeys(prefix);
-    this.finishedTtlSeconds = options.finishedTtlSeconds ?? 0;
     this.idempotencyTtlSeconds = options.idempotencyTtlSeconds ?? 24 * 3600;
     this.maxActivePerTenant = options.maxActivePerTenant ?? 0;
   }
@@ -77,10 +77,10 @@ export class JobStore implements JobStoreContract {
       idempotencyKey === undefined ? undefined : this.keys.idempotency(tenant, idempotencyKey);
     const outcome = await this.createRecords(tenant, [{ id, spec }], { idempotency });
     if (outcome.created) return { job: outcome.jobs[0], created: true, position: outcome.position };
-    const existing = await this.get(outcome.value, tenant);
+    const existing = await this.records.get(outcome.value, tenant);
     // Deleted between the two calls: a fresh job is what a first request would have got.
     if (existing === null) return this.create(tenant, spec, idempotencyKey);
-    return { job: existing, created: false, position: await this.activeCount(tenant) };
+    return { job: existing, created: false, position: await this.records.activeCount(tenant) };
   }
 
   /**
@@ -101,9 +101,9 @@ export class JobStore implements JobStoreContract {
       { idempotency },
     );
     if (outcome.created) return { jobs: outcome.jobs, created: true, position: outcome.position };
-    const jobs = await this.getMany(outcome.value.split(','));
+    const jobs = await this.records.getMany(outcome.value.split(','));
     if (jobs.some((job) => job === null)) return this.createBatch(tenant, specs);
-    return { jobs: jobs as JobRecord[], created: false, position: await this.activeCount(tenant) };
+    return { jobs: jobs as JobRecord[], created: false, position: await this.records.activeCount(tenant) };
   }
 
   /**
@@ -174,64 +174,5 @@ export class JobStore implements JobStoreContract {
     if (code === 3) throw new DatasetGoneError(datasetIdOf(jobs[Number(value) - 1].spec) as string);
     if (code === 0) return { created: false, value: String(value) };
     return { created: true, jobs: records, position: Number(value) };
-  }
-
-  /** The tenant's active (queued + running) jobs. */
-  async activeCount(tenant: string): Promise<number> {
-    return Math.max(0, Number((await this.redis.get(this.keys.active(tenant))) ?? 0));
-  }
-
-  /** Records by id in one round trip, in order; null where missing (or another tenant's). */
-  async getMany(ids: readonly string[], tenant?: string): Promise<(JobRecord | null)[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.job(id));
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, hash]) => {
-      if (error) throw error;
-      const record = decodeJobRecord(hash as Record<string, string>);
-      return record === null || (tenant !== undefined && record.tenant !== tenant) ? null : record;
-    });
-  }
-
-  async get(id: string, tenant?: string): Promise<JobRecord | null> {
-    const record = decodeJobRecord(await this.redis.hgetall(this.keys.job(id)));
-    if (record === null || (tenant !== undefined && record.tenant !== tenant)) return null;
-    return record;
-  }
-
-  /** Newest first; `cursor` is the `nextCursor` of the previous page (else InvalidCursorError). */
-  async list(tenant: string, query: ListQuery): Promise<{ items: JobRecord[]; nextCursor: string | null }> {
-    const page = await listPage(this.redis, this.keys.tenantJobs(tenant), this.keys.jobPrefix, query);
-    const items: JobRecord[] = [];
-    for (const hash of page.hashes) {
-      const record = decodeJobRecord(hash);
-      if (record !== null) items.push(record);
-    }
-    return { items, nextCursor: page.nextCursor };
-  }
-
-  async requestCancel(id: string): Promise<JobRecord | null> {
-    const flat = await runScript(
-      this.redis,
-      'descentCancelJob',
-      [this.keys.job(id)],
-      [new Date().toISOString(), this.finishedTtlSeconds, this.keys.events(id), this.keys.cancelChannel, id],
-    );
-    return flat ? decodeJobRecord(flatToObject(flat)) : null;
-  }
-
-  async remove(id: string): Promise<void> {
-    await runScript(
-      this.redis,
-      'descentRemoveJob',
-      [this.keys.job(id), this.keys.points(id), this.keys.checkpoint(id), this.keys.params(id)],
-      [`${this.keys.prefix}:jobs:`, id],
-    );
-  }
-
-  async params(id: string, which: 'final' | 'best'): Promise<Float64Array | null> {
-    const bytes = await this.redis.hgetBuffer(this.keys.params(id), which);
-    return bytes === null ? null : float64FromBytes(bytes);
   }
 }
