@@ -1,32 +1,14 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecords } from '../../src/store/job-records.ts';
-import type { JobRuns } from '../../src/store/job-runs.ts';
-import type { JobSubmissions } from '../../src/store/job-submissions.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidCursorError } from '../../src/store/list-page.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
-import { jobStores } from '../helpers/job-stores.ts';
-import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
+import { useJobStores } from '../helpers/job-stores.ts';
+import { createTestRedis } from '../helpers/redis.ts';
 import { sampleResult } from '../helpers/results.ts';
 import { makeSpec } from '../helpers/specs.ts';
 
 /** What the API does with a written record (src/store/job-records.ts): list pages, cancel, remove. */
 
-let redis: Redis;
-let prefix: string;
-let cleanup: () => Promise<void>;
-let jobs: JobRecords;
-let runs: JobRuns;
-let submissions: JobSubmissions;
-
-beforeAll(() => {
-  ({ redis, prefix, cleanup } = connectTestRedis('records'));
-  ({ jobs, submissions, runs } = jobStores(redis, prefix));
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const { redis, prefix, jobs, submissions, runs } = useJobStores('records');
 
 const params = { final: new Float64Array([1, 2]), best: new Float64Array([3, -0.5]) };
 

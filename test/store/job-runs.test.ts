@@ -1,32 +1,15 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Run } from '../../src/core/run.ts';
-import type { JobRecords } from '../../src/store/job-records.ts';
 import { JobRuns } from '../../src/store/job-runs.ts';
-import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
-import { jobStores } from '../helpers/job-stores.ts';
-import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
+import { useJobStores } from '../helpers/job-stores.ts';
+import { createTestRedis } from '../helpers/redis.ts';
 import { sampleResult } from '../helpers/results.ts';
 import { makeSpec } from '../helpers/specs.ts';
 
 /** What a worker writes while a job runs (src/store/job-runs.ts): transitions, the last points, checkpoints. */
 
-let redis: Redis;
-let prefix: string;
-let cleanup: () => Promise<void>;
-let jobs: JobRecords;
-let runs: JobRuns;
-let submissions: JobSubmissions;
-
-beforeAll(() => {
-  ({ redis, prefix, cleanup } = connectTestRedis('runs'));
-  ({ jobs, submissions, runs } = jobStores(redis, prefix));
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const { redis, prefix, jobs, submissions, runs } = useJobStores('runs');
 
 const params = { final: new Float64Array([1, 2]), best: new Float64Array([3, -0.5]) };
 

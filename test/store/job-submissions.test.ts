@@ -1,27 +1,10 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecords } from '../../src/store/job-records.ts';
-import type { JobSubmissions } from '../../src/store/job-submissions.ts';
-import { jobStores } from '../helpers/job-stores.ts';
-import { connectTestRedis } from '../helpers/redis.ts';
+import { describe, expect, it } from 'vitest';
+import { jobStores, useJobStores } from '../helpers/job-stores.ts';
 import { makeSpec } from '../helpers/specs.ts';
 
 /** A job's first write (src/store/job-submissions.ts): create, read back, idempotency keys. */
 
-let redis: Redis;
-let prefix: string;
-let cleanup: () => Promise<void>;
-let jobs: JobRecords;
-let submissions: JobSubmissions;
-
-beforeAll(() => {
-  ({ redis, prefix, cleanup } = connectTestRedis('submissions'));
-  ({ jobs, submissions } = jobStores(redis, prefix));
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const { redis, prefix, jobs, submissions } = useJobStores('submissions');
 
 const _params = { final: new Float64Array([1, 2]), best: new Float64Array([3, -0.5]) };
 
