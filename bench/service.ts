@@ -5,8 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { redisOptionsFromUrl } from '../src/redis/connection.ts';
 import { spawnRedisServer } from '../src/redis/embedded.ts';
-import { JobStore } from '../src/store/jobs.ts';
-import { TrajectoryStore } from '../src/store/trajectory.ts';
+import { JobRecords } from '../src/store/job-records.ts';
+import { JobRuns } from '../src/store/job-runs.ts';
 import { batchThroughputRow } from './service/batch-throughput.ts';
 import { cancelLatencyRow } from './service/cancel-latency.ts';
 import { IN_FLIGHT, WORKER_CONCURRENCY } from './service/common.ts';
@@ -80,7 +80,7 @@ export async function benchService(): Promise<BenchRow[]> {
     rows.push(await cancelLatencyRow(http));
     await stopChild(worker);
     rows.push(await recoveryRow({ http, redis, prefix, env }));
-    rows.push(await sseLagRow(http, new JobStore(redis, prefix), new TrajectoryStore(redis, prefix)));
+    rows.push(await sseLagRow(http, new JobRuns(redis, prefix), new JobRecords(redis, prefix)));
     return rows;
   } finally {
     await http.close();

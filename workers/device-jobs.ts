@@ -49,7 +49,7 @@ export function deviceJobs(
     const jobId = job.data.jobId ?? job.id ?? '';
     let spec = job.data.spec;
     if (spec === undefined) {
-      const record = await context.jobs.get(jobId);
+      const record = await context.runs.get(jobId);
       // Gone or finished: the CPU path's life finds that out and skips it.
       if (record === null || FINISHED_STATUSES.has(record.status)) return null;
       spec = record.spec;

@@ -5,8 +5,7 @@ import type { JobSpec } from '../src/core/spec.ts';
 import type { Result, StopReason, TrajectoryPoint } from '../src/core/types.ts';
 import { INLINE_SLICE_MS, runsInline } from '../src/queue/inline.ts';
 import type { JobRecord } from '../src/store/contract.ts';
-import type { JobStore } from '../src/store/jobs.ts';
-import type { TrajectoryStore } from '../src/store/trajectory.ts';
+import type { JobRuns } from '../src/store/job-runs.ts';
 import type { CreateRun, LiveRun } from './live-run.ts';
 import { PendingWrites } from './pending-writes.ts';
 
@@ -63,10 +62,9 @@ const PROGRESS_MS = 250;
 const MAX_BATCH = 2000;
 const MAX_WRITES_IN_FLIGHT = 4;
 
-/** What a job's life needs around it: one Redis connection's stores and the worker's settings. */
+/** What a job's life needs around it: one Redis connection's store of runs and the worker's settings. */
 export interface LifeContext {
-  jobs: JobStore;
-  trajectories: TrajectoryStore;
+  runs: JobRuns;
   checkpointIntervalMs: number;
   /** result.x and best.x are inlined up to this dimension. */
   inlineParamsMaxDim: number;
@@ -145,7 +143,7 @@ export class JobLife {
    * On the worker's main thread. A small run (`spec` from the queue entry, runsInline) gets one
    * slice of at most `sliceMs`, before any read of the record: runs are deterministic, so a run
    * from the start is the job's run even when an earlier attempt left a checkpoint. One that ends
-   * within it with at most a batch of points is stored by JobStore.finishUnstarted in one script
+   * within it with at most a batch of points is stored by JobRuns.finishUnstarted in one script
    * (queued → completed | cancelled). Anything else goes to a thread: a run not done within the
    * slice with its checkpoint and points (not stored), and a job without a spec in its entry
    * (too large for this thread), with too many points, or cancelled while an earlier attempt ran
@@ -177,8 +175,8 @@ export class JobLife {
       { final: run.finalX(), best: run.bestParams() },
       null,
     );
-    const { jobs } = this.context;
-    const stored = jobs.finishUnstarted(this.jobId, status, result, params, spec.stop.maxIterations, points);
+    const { runs } = this.context;
+    const stored = runs.finishUnstarted(this.jobId, status, result, params, spec.stop.maxIterations, points);
     if (detached) {
       this.current = 'ended';
       return { outcome: 'storing', finished, stored };
@@ -196,11 +194,11 @@ export class JobLife {
    */
   async run(handover: Handover): Promise<JobOutcome> {
     this.expect('queued');
-    const { jobs, trajectories } = this.context;
+    const { runs } = this.context;
     const { jobId, signal } = this;
     const clock = this.context.clock ?? (() => performance.now());
 
-    const begun = await jobs.begin(jobId);
+    const begun = await runs.begin(jobId);
     if (begun === null) return this.skipped();
     this.current = 'running';
     const { run, points, resumedFrom } = await this.startRun(begun, handover);
@@ -221,13 +219,13 @@ export class JobLife {
       while (buffer.length > keep) {
         const batch = buffer.length > MAX_BATCH ? buffer.splice(0, MAX_BATCH) : buffer;
         if (batch === buffer) buffer = [];
-        await writes.push(trajectories.append(jobId, batch));
+        await writes.push(runs.append(jobId, batch));
       }
     };
     const checkpoint = async () => {
       await flush();
       await writes.drain();
-      await jobs.saveCheckpoint(jobId, await run.checkpoint());
+      await runs.saveCheckpoint(jobId, await run.checkpoint());
     };
 
     try {
@@ -246,7 +244,7 @@ export class JobLife {
         }
         if (now - lastProgress >= PROGRESS_MS) {
           const { iteration, f, gradNorm } = run.progress();
-          const progress = jobs.setProgress(jobId, { iteration, maxIterations, f, gradNorm });
+          const progress = runs.setProgress(jobId, { iteration, maxIterations, f, gradNorm });
           await writes.push(progress.then((cancelRequested) => cancelRequested && run.cancel()));
           lastProgress = now;
         }
@@ -276,7 +274,7 @@ export class JobLife {
         { final: await run.finalX(), best: await run.bestParams() },
         resumedFrom,
       );
-      finished.recorded = await jobs.finish(jobId, status, result, params, maxIterations, last);
+      finished.recorded = await runs.finish(jobId, status, result, params, maxIterations, last);
       this.current = 'ended';
       return finished;
     } finally {
@@ -290,7 +288,7 @@ export class JobLife {
   /** queued | running → failed (a system error: the processor failed on its last attempt). */
   async fail(error: Error): Promise<boolean> {
     this.current = 'ended';
-    return this.context.jobs.fail(this.jobId, {
+    return this.context.runs.fail(this.jobId, {
       code: 'worker_error',
       message: error.message || String(error),
     });
@@ -345,7 +343,7 @@ export class JobLife {
   /** Why a job was not started: its record is gone, or it has already finished. */
   private async skipped(): Promise<{ outcome: 'skipped'; reason: 'missing' | 'finished' }> {
     this.current = 'ended';
-    const record = await this.context.jobs.get(this.jobId);
+    const record = await this.context.runs.get(this.jobId);
     return { outcome: 'skipped', reason: record === null ? 'missing' : 'finished' };
   }
 

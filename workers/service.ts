@@ -8,9 +8,8 @@ import { createLogger } from '../src/logger.ts';
 import type { QueueJobData } from '../src/queue/job-queue.ts';
 import { QUEUE_NAMES, type QueueKind } from '../src/queue/routing.ts';
 import { createWorkerRedis, waitUntilReady, warnIfEvicting } from '../src/redis/connection.ts';
-import { JobStore } from '../src/store/jobs.ts';
+import { JobRuns } from '../src/store/job-runs.ts';
 import { StoreKeys } from '../src/store/keys.ts';
-import { TrajectoryStore } from '../src/store/trajectory.ts';
 import { type WorkerInfo, WorkerRegistry } from '../src/store/workers.ts';
 import type { Resolver } from '../src/webhooks/destination.ts';
 import { deviceJobs } from './device-jobs.ts';
@@ -79,8 +78,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     throw error;
   }
 
-  const jobs = new JobStore(redis, config.redisPrefix, { finishedTtlSeconds: config.jobTtlSeconds });
-  const trajectories = new TrajectoryStore(redis, config.redisPrefix);
+  const runs = new JobRuns(redis, config.redisPrefix, { finishedTtlSeconds: config.jobTtlSeconds });
   const registry = new WorkerRegistry(redis, config.redisPrefix);
 
   const threadsStarted = performance.now();
@@ -115,8 +113,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
 
   let handingBack = false;
   const context = {
-    jobs,
-    trajectories,
+    runs,
     checkpointIntervalMs: config.checkpointIntervalMs,
     inlineParamsMaxDim: config.limits.inlineParamsMaxDim,
   };

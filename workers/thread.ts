@@ -1,8 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createWorkerRedis, waitUntilReady } from '../src/redis/connection.ts';
 import { DatasetStore } from '../src/store/datasets.ts';
-import { JobStore } from '../src/store/jobs.ts';
-import { TrajectoryStore } from '../src/store/trajectory.ts';
+import { JobRuns } from '../src/store/job-runs.ts';
 import { DatasetCache } from './dataset-cache.ts';
 import { JobLife, type LifeContext } from './job-life.ts';
 import type { FromThread, ThreadSettings, ToThread } from './run-threads.ts';
@@ -24,8 +23,7 @@ if (port === null || settings === undefined) {
 
 const redis = createWorkerRedis({ redisUrl: settings.redisUrl }, { connectionName: 'descent-run-thread' });
 const context: LifeContext = {
-  jobs: new JobStore(redis, settings.redisPrefix, { finishedTtlSeconds: settings.jobTtlSeconds }),
-  trajectories: new TrajectoryStore(redis, settings.redisPrefix),
+  runs: new JobRuns(redis, settings.redisPrefix, { finishedTtlSeconds: settings.jobTtlSeconds }),
   checkpointIntervalMs: settings.checkpointIntervalMs,
   inlineParamsMaxDim: settings.inlineParamsMaxDim,
   datasets: new DatasetCache(

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/config.ts';
 import { ComparisonStore } from '../src/store/comparisons.ts';
 import type { WebhookDeliveries } from '../src/store/contract.ts';
-import { JobStore } from '../src/store/jobs.ts';
+import { JobRecords } from '../src/store/job-records.ts';
+import { JobSubmissions } from '../src/store/job-submissions.ts';
 import { StoreKeys } from '../src/store/keys.ts';
 import { loadPayload, logDelivery, postWebhook } from '../src/webhooks/delivery.ts';
 import { DestinationRefusedError, type Resolver, systemResolver } from '../src/webhooks/destination.ts';
@@ -39,8 +40,9 @@ export function startWebhooks(options: WebhookWorkerOptions): RunningWebhooks {
   const { config, redis, logger } = options;
   const prefix = config.redisPrefix;
   const keys = new StoreKeys(prefix);
-  const jobs = new JobStore(redis, prefix);
-  const comparisons = new ComparisonStore(redis, prefix, jobs);
+  const jobs = new JobRecords(redis, prefix);
+  // Only read here (a finished comparison's payload); its submissions are the API's.
+  const comparisons = new ComparisonStore(redis, prefix, jobs, new JobSubmissions(redis, prefix, jobs));
   const policy = { allowedHosts: config.webhook.allowedHosts, resolver: options.resolver ?? systemResolver };
   const queue = createWebhookQueue(redis, prefix);
   queue.on('error', () => {});

@@ -1,16 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, Pool } from 'undici';
 import type { Result, TrajectoryPoint } from '../../src/core/types.ts';
-import type { JobStore } from '../../src/store/jobs.ts';
-import type { TrajectoryStore } from '../../src/store/trajectory.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
 import type { BenchRow } from '../stats.ts';
 import { now, quantile, TINY_SPEC, withTimeout } from './common.ts';
 import type { HttpClient } from './http-client.ts';
 
 /**
  * (c) SSE fan-out. One running job, watched by 1 and then by 1,000 concurrent event-stream
- * clients. Its points are produced here, through the workers' own store (JobStore.begin,
- * TrajectoryStore.append, JobStore.finish) at the workers' flush cadence: a batch of 20 points
+ * clients. Its points are produced here, through the workers' own store (JobRuns.begin,
+ * JobRuns.append, JobRuns.finish) at the workers' flush cadence: a batch of 20 points
  * every 50 ms on average (jittered uniformly in 20-80 ms so batches do not phase-lock with the
  * API's 50 ms stream poll). Driving the writes from here keeps a CPU-bound optimizer thread off
  * this two-core machine's CPUs, so the figure is the fan-out's, and it gives each batch an exact
@@ -160,8 +160,8 @@ function countdown(count: number): { done: Promise<void>; tick: () => void } {
 
 async function fanout(
   http: HttpClient,
-  jobs: JobStore,
-  trajectories: TrajectoryStore,
+  runs: JobRuns,
+  jobs: JobRecords,
   clients: number,
   seed: number,
 ): Promise<FanoutResult> {
@@ -187,7 +187,7 @@ async function fanout(
     await withTimeout(subscribed.done, `${clients} event streams to open`);
     const connectMs = performance.now() - connectStart;
 
-    if ((await jobs.begin(id)) === null) throw new Error('bench/service: begin failed');
+    if ((await runs.begin(id)) === null) throw new Error('bench/service: begin failed');
     await sleep(300);
 
     const writtenAt = new Float64Array(FANOUT_BATCHES);
@@ -203,7 +203,7 @@ async function fanout(
         points.push(fakePoint(i, now() - runStart));
       }
       writtenAt[b] = now();
-      await trajectories.append(id, points);
+      await runs.append(id, points);
     }
     const lastI = FANOUT_BATCHES * FANOUT_POINTS_PER_BATCH - 1;
     const last = fakePoint(lastI, now() - runStart);
@@ -221,7 +221,7 @@ async function fanout(
       wallMs: now() - runStart,
     };
     const params = new Float64Array(last.x ?? []);
-    await jobs.finish(id, 'completed', result, { final: params, best: params });
+    await runs.finish(id, 'completed', result, { final: params, best: params });
     await withTimeout(ended.done, `${clients} event streams to end`);
     const cpu = process.cpuUsage(cpuBefore);
 
@@ -252,13 +252,9 @@ async function fanout(
 }
 
 /** Figure (c); no worker may be running (this process plays the worker's writes). */
-export async function sseLagRow(
-  http: HttpClient,
-  jobs: JobStore,
-  trajectories: TrajectoryStore,
-): Promise<BenchRow> {
-  const single = await fanout(http, jobs, trajectories, 1, 12_345);
-  const many = await fanout(http, jobs, trajectories, FANOUT_CLIENTS, 12_345);
+export async function sseLagRow(http: HttpClient, runs: JobRuns, jobs: JobRecords): Promise<BenchRow> {
+  const single = await fanout(http, runs, jobs, 1, 12_345);
+  const many = await fanout(http, runs, jobs, FANOUT_CLIENTS, 12_345);
   return {
     name: `service: SSE p99 lag, ${FANOUT_CLIENTS} vs 1 client`,
     ratio: many.p99 / single.p99,

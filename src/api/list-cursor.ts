@@ -1,4 +1,4 @@
-import { InvalidCursorError } from '../store/jobs.ts';
+import { InvalidCursorError } from '../store/list-page.ts';
 import { badRequest } from './plugins/error-handler.ts';
 
 /** A list read whose cursor did not come from this API answers 400 (`cursor`), as GET /v1/jobs does. */

@@ -4,7 +4,7 @@ import type { TabularDataset } from '../data/tabular.ts';
 import { type JobSpec, type NormalizeOptions, normalizeJobSpec } from '../schemas/job-spec.ts';
 import type { FieldError } from '../schemas/problem.ts';
 import type { JobRecord } from '../store/contract.ts';
-import { DatasetGoneError, type TenantCapError } from '../store/jobs.ts';
+import { DatasetGoneError, type TenantCapError } from '../store/job-submissions.ts';
 import { checkDestination } from '../webhooks/destination.ts';
 import { badRequest, HttpProblem, problem } from './plugins/error-handler.ts';
 
@@ -98,7 +98,7 @@ export async function createSubmittedJob(
 ): Promise<{ job: JobRecord; created: boolean; position: number }> {
   let outcome: { job: JobRecord; created: boolean; position: number };
   try {
-    outcome = await app.jobs.create(tenant, submission.spec, idempotencyKey);
+    outcome = await app.jobSubmissions.create(tenant, submission.spec, idempotencyKey);
   } catch (error) {
     await removeInlineData(app, tenant, [submission]);
     if (!(error instanceof DatasetGoneError)) throw error;
@@ -203,7 +203,7 @@ export async function enqueueStored(
     if (!retryable) {
       await Promise.all(
         queued.map((job) =>
-          app.jobs
+          app.jobRuns
             .fail(job.id, { code: 'enqueue_failed', message: 'the job could not be queued' })
             .catch(() => {}),
         ),

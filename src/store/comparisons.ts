@@ -8,8 +8,12 @@ import {
   NO_DELIVERIES,
   type WebhookState,
 } from './contract.ts';
-import { decodeWebhook, type JobStore, listPage, newJobId } from './jobs.ts';
+import { newId } from './ids.ts';
+import { decodeWebhook } from './job-codec.ts';
+import type { JobRecords } from './job-records.ts';
+import type { JobSubmissions } from './job-submissions.ts';
 import { StoreKeys } from './keys.ts';
+import { listPage } from './list-page.ts';
 import { runScript } from './scripts.ts';
 
 /**
@@ -67,7 +71,9 @@ export class ComparisonStore {
   constructor(
     private readonly redis: Redis,
     prefix: string,
-    private readonly jobs: JobStore,
+    private readonly jobs: JobRecords,
+    /** Where a comparison's members are created, with its record (create-jobs.lua). */
+    private readonly submissions: Pick<JobSubmissions, 'createRecords'>,
   ) {
     this.keys = new StoreKeys(prefix);
   }
@@ -84,8 +90,8 @@ export class ComparisonStore {
     members: readonly JobSpec[],
     idempotencyKey?: string,
   ): Promise<{ comparison: ComparisonRecord; jobs: JobRecord[]; created: boolean; position: number }> {
-    const id = newJobId();
-    const jobs = members.map((member) => ({ id: newJobId(), spec: member, comparisonId: id }));
+    const id = newId();
+    const jobs = members.map((member) => ({ id: newId(), spec: member, comparisonId: id }));
     const createdAt = new Date().toISOString();
     const comparison: ComparisonRecord = {
       id,
@@ -106,7 +112,7 @@ export class ComparisonStore {
     fields.push('unfinished', String(jobs.length), 'failed', '0', 'cancelRequested', '0');
     if (label !== null) fields.push('label', label);
     if (spec.webhook !== undefined) fields.push('webhook', spec.webhook.url);
-    const outcome = await this.jobs.createRecords(tenant, jobs, {
+    const outcome = await this.submissions.createRecords(tenant, jobs, {
       idempotency:
         idempotencyKey === undefined
           ? undefined

@@ -60,8 +60,8 @@ export interface JobProgress {
 
 /**
  * The `{p}:finished` message: a job's final status and, for a run that finished, its size.
- * Published by JobStore.finish and JobStore.fail in the same script as the transition, so each
- * finished job is announced once (a job cancelled while queued is counted by the API itself).
+ * Published by JobRuns.finish, JobRuns.finishUnstarted and JobRuns.fail in the same script as
+ * the transition, so each finished job is announced once (a job cancelled while queued is counted by the API itself).
  */
 export interface FinishedJob {
   id: string;
@@ -128,7 +128,8 @@ export interface ListQuery {
   cursor?: string;
 }
 
-export interface JobStoreContract {
+/** A job's first write (src/store/job-submissions.ts). */
+export interface JobSubmissionsContract {
   /**
    * Creates a queued job; with an idempotency key, returns the existing job instead (created: false).
    * `id` (default: a fresh unguessable one) lets the caller issue the enqueue right behind the
@@ -140,9 +141,24 @@ export interface JobStoreContract {
     idempotencyKey?: string,
     id?: string,
   ): Promise<{ job: JobRecord; created: boolean }>;
+}
+
+/** What the API reads and does with a written record (src/store/job-records.ts). */
+export interface JobRecordsContract {
   /** The record, or null when missing or owned by another tenant (`tenant` undefined: any). */
   get(id: string, tenant?: string): Promise<JobRecord | null>;
   list(tenant: string, query: ListQuery): Promise<{ items: JobRecord[]; nextCursor: string | null }>;
+  /** Idempotent. A queued job becomes cancelled at once (empty result); a running one is signalled. */
+  requestCancel(id: string): Promise<JobRecord | null>;
+  /** Removes a finished job, its trajectory, params and checkpoint. */
+  remove(id: string): Promise<void>;
+  params(id: string, which: 'final' | 'best'): Promise<Float64Array | null>;
+}
+
+/** What a worker's JobLife writes while its job runs (src/store/job-runs.ts). */
+export interface JobRunsContract {
+  /** The record (any tenant's), or null when missing. */
+  get(id: string): Promise<JobRecord | null>;
   /**
    * queued → running (sets startedAt once) and the job's checkpoint, in one round trip; null when
    * the job is gone or already finished.
@@ -165,18 +181,13 @@ export interface JobStoreContract {
   ): Promise<boolean>;
   /** queued | running → failed; resolves to false (no change) when the job had already finished. */
   fail(id: string, error: JobError): Promise<boolean>;
-  /** Idempotent. A queued job becomes cancelled at once (empty result); a running one is signalled. */
-  requestCancel(id: string): Promise<JobRecord | null>;
-  /** Removes a finished job, its trajectory, params and checkpoint. */
-  remove(id: string): Promise<void>;
+  /** Appends points in order, in one round trip; points whose i is not above the stream's last i are skipped. Resolves to the number added. */
+  append(id: string, points: TrajectoryPoint[]): Promise<number>;
   saveCheckpoint(id: string, checkpoint: RunCheckpoint): Promise<void>;
   loadCheckpoint(id: string): Promise<RunCheckpoint | null>;
-  params(id: string, which: 'final' | 'best'): Promise<Float64Array | null>;
 }
 
 export interface TrajectoryStoreContract {
-  /** Appends points in order, in one round trip; points whose i is not above the stream's last i are skipped. Resolves to the number added. */
-  append(id: string, points: TrajectoryPoint[]): Promise<number>;
   /** Points with i > after, at most `limit`, in order. */
   read(id: string, after: number, limit: number): Promise<TrajectoryPoint[]>;
   /** The last stored i, or -1. */

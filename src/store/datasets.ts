@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DatasetShape } from '../data/model-data.ts';
 import type { TabularDataset } from '../data/tabular.ts';
 import { float64Bytes, float64FromBytes } from './float64.ts';
-import { newJobId } from './jobs.ts';
+import { newId } from './ids.ts';
 import { StoreKeys } from './keys.ts';
 import { runScript } from './scripts.ts';
 
@@ -63,7 +63,7 @@ export class DatasetStore {
     dataset: TabularDataset,
     options: { name?: string | null; origin?: 'upload' | 'inline' } = {},
   ): Promise<DatasetRecord> {
-    const id = newJobId();
+    const id = newId();
     const created = new Date();
     const record: DatasetRecord = {
       id,

@@ -7,8 +7,8 @@ import type { Redis } from 'ioredis';
  * EVALSHA afterwards, so a script is never unknown on a fresh connection (a new process after a
  * deploy, a reconnect after a Redis restart); only a SCRIPT FLUSH on a live connection makes it
  * answer NOSCRIPT, and ioredis then resends it as EVAL. Callers that need their script to run
- * before a later command of theirs await its reply first (see JobStore.create), or send it with
- * `runScriptInOrder`.
+ * before a later command of theirs await its reply first (see JobSubmissions.create), or send it
+ * with `runScriptInOrder`.
  *
  * A line `--#include name.lua` is replaced by that file (fragments start with `_`): the
  * finishing scripts share their final writes and the point append with the others.
@@ -95,7 +95,7 @@ export function runScript(
  * Runs a store script as a plain EVAL, its source in the command: Redis can never answer
  * NOSCRIPT, so the script runs in its place among the connection's commands, also right after a
  * SCRIPT FLUSH (where `runScript`'s EVALSHA would be resent behind the commands sent meanwhile).
- * For a caller that sends a later command without waiting for this reply (JobStore.finishUnstarted).
+ * For a caller that sends a later command without waiting for this reply (JobRuns.finishUnstarted).
  * Costs the script's bytes on the wire (~2 KB) and a SHA1 of them in Redis on each call.
  */
 export function runScriptInOrder(

@@ -2,27 +2,16 @@ import type { Redis } from 'ioredis';
 import type { TrajectoryPoint } from '../core/types.ts';
 import type { TrajectoryStoreContract } from './contract.ts';
 import { StoreKeys } from './keys.ts';
-import { runScript } from './scripts.ts';
 
 /**
- * Trajectories: one Redis Stream per job, `{p}:job:{id}:points`. A point's entry id is `{i}-1`
- * (0-0 is not a valid stream id, hence sequence 1), derived from its iteration, and its one
- * field `p` holds the point's JSON. A batch is appended by one Lua script that skips every point
- * whose id is not above the stream's last: one round trip per batch, and a job retried after a
- * crash can never write a point twice.
+ * Trajectories, read: one Redis Stream per job, `{p}:job:{id}:points`, whose entry ids `{i}-1`
+ * derive from the point's iteration and whose one field `p` holds the point's JSON. The worker
+ * writes them (job-runs.ts: append, and the finishing scripts); the API reads them here (the SSE
+ * hub, the trajectory route).
  */
 
 /** The stream field holding a point's JSON. */
 export const POINT_FIELD = 'p';
-
-/** The script arguments of points: i1, json1, i2, json2, … (appended to `out`). */
-export function pointArgs(
-  points: readonly TrajectoryPoint[],
-  out: (string | number | Buffer)[] = [],
-): (string | number | Buffer)[] {
-  for (let k = 0; k < points.length; k++) out.push(String(points[k].i), JSON.stringify(points[k]));
-  return out;
-}
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -56,17 +45,6 @@ export class TrajectoryStore implements TrajectoryStoreContract {
   constructor(redis: Redis, prefix: string) {
     this.redis = redis;
     this.keys = new StoreKeys(prefix);
-  }
-
-  /** Appends in one round trip; skips points not above the last stored i. Resolves to the count added. */
-  async append(id: string, points: TrajectoryPoint[]): Promise<number> {
-    if (points.length === 0) return 0;
-    return (await runScript(
-      this.redis,
-      'descentAppendPoints',
-      [this.keys.points(id), this.keys.job(id)],
-      pointArgs(points),
-    )) as number;
   }
 
   async read(id: string, after: number, limit: number): Promise<TrajectoryPoint[]> {

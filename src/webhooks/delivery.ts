@@ -6,7 +6,7 @@ import { toComparisonResource } from '../api/comparison-resource.ts';
 import { toJobResource } from '../api/job-resource.ts';
 import type { ComparisonStore } from '../store/comparisons.ts';
 import type { WebhookDeliveries } from '../store/contract.ts';
-import type { JobStore } from '../store/jobs.ts';
+import type { JobRecords } from '../store/job-records.ts';
 import type { StoreKeys } from '../store/keys.ts';
 import { runScript } from '../store/scripts.ts';
 import { connectAddress, type DestinationPolicy } from './destination.ts';
@@ -29,7 +29,7 @@ export interface WebhookPayload {
 /** The payload of an outbox entry (`job-{id}`, `comparison-{id}`); null when its record is gone. */
 export async function loadPayload(
   entry: string,
-  stores: { jobs: JobStore; comparisons: ComparisonStore; keys: StoreKeys },
+  stores: { jobs: JobRecords; comparisons: ComparisonStore; keys: StoreKeys },
 ): Promise<WebhookPayload | null> {
   const dash = entry.indexOf('-');
   const kind = entry.slice(0, dash);

@@ -6,7 +6,7 @@ import {
   type JobSpec,
 } from '../../src/client/index.ts';
 import { jobSchema } from '../../src/schemas/job.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import { JobRecords } from '../../src/store/job-records.ts';
 import { startTestService, type TestService, waitFor } from './service.ts';
 
 /**
@@ -47,7 +47,7 @@ describe('POST /v1/jobs/batch', () => {
     for (const job of jobs.slice(0, 5)) jobSchema.parse(job);
     expect(new Set(jobs.map((job) => job.id)).size).toBe(1000);
     expect(jobs.every((job) => job.status === 'queued' && job.spec.seed === 1)).toBe(true);
-    const store = new JobStore(service.redis, service.config.redisPrefix);
+    const store = new JobRecords(service.redis, service.config.redisPrefix);
     const finished = await waitFor(
       async () => {
         const records = await store.getMany(jobs.map((job) => job.id));
@@ -171,7 +171,7 @@ describe('fair order between tenants', () => {
     }
     const bobJob = await bob.submit(tiny(0));
     await service.startWorker();
-    const store = new JobStore(service.redis, service.config.redisPrefix);
+    const store = new JobRecords(service.redis, service.config.redisPrefix);
     const records = await waitFor(
       async () => {
         const all = await store.getMany([...aliceIds, bobJob.id]);

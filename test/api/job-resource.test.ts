@@ -32,7 +32,7 @@ async function runningJob(): Promise<string> {
   expect(submitted.body.cancelRequested).toBe(false);
   expect(submitted.body.progress).toBeNull();
   const id = submitted.body.id as string;
-  expect(await service.app.jobs.begin(id)).not.toBeNull();
+  expect(await service.app.jobRuns.begin(id)).not.toBeNull();
   return id;
 }
 

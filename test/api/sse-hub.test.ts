@@ -5,8 +5,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toJobResource } from '../../src/api/job-resource.ts';
 import { SseHub } from '../../src/api/sse/hub.ts';
 import type { TrajectoryPoint } from '../../src/core/types.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
 import { sampleResult } from '../helpers/results.ts';
 import { makeSpec } from '../helpers/specs.ts';
@@ -23,13 +26,15 @@ let redis: Redis;
 let pubsub: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
+let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('sse-hub'));
   pubsub = createTestRedis();
-  jobs = new JobStore(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
 });
 
@@ -128,9 +133,9 @@ const params = { final: new Float64Array([1, 1]), best: new Float64Array([1, 1])
 
 /** A running job with points 0..99 stored. */
 async function runningJob(): Promise<string> {
-  const { job } = await jobs.create('default', makeSpec({ stop: { maxIterations: 199 } }));
-  await jobs.begin(job.id);
-  await trajectories.append(job.id, points(0, 99));
+  const { job } = await submissions.create('default', makeSpec({ stop: { maxIterations: 199 } }));
+  await runs.begin(job.id);
+  await runs.append(job.id, points(0, 99));
   return job.id;
 }
 
@@ -146,8 +151,8 @@ describe('SseHub with the job finishing during a subscriber catch-up', () => {
     await gate.reached;
     expect(hub.feedCount).toBe(1);
     // The rest of the run and its end, while the new subscriber's first read is held.
-    await trajectories.append(id, points(100, 199));
-    expect(await jobs.finish(id, 'completed', result, params)).toBe(true);
+    await runs.append(id, points(100, 199));
+    expect(await runs.finish(id, 'completed', result, params)).toBe(true);
     // The feed has seen the end, broadcast it and stopped.
     await waitFor(async () => (hub.feedCount === 0 ? true : undefined));
     gate.open();
@@ -193,8 +198,8 @@ describe('SseHub: other ways a feed closes its streams', () => {
     const seen = pointsOf(before).map((point) => point.i);
     const lastEventId = before.filter((event) => event.id !== undefined).at(-1)?.id ?? '-1';
 
-    await trajectories.append(id, points(100, 199));
-    expect(await jobs.finish(id, 'completed', result, params)).toBe(true);
+    await runs.append(id, points(100, 199));
+    expect(await runs.finish(id, 'completed', result, params)).toBe(true);
     const second = await startHub(false);
     const after = await readEventStreamOnce(`${second.url}/${id}`, { 'last-event-id': lastEventId });
     expect(eventNames(after).at(-1)).toBe('end');

@@ -5,7 +5,10 @@ import { datasetFromJson } from '../../src/data/json-table.ts';
 import type { TabularDataset } from '../../src/data/tabular.ts';
 import { normalizeJobSpec } from '../../src/schemas/job-spec.ts';
 import { DatasetStore } from '../../src/store/datasets.ts';
-import { DatasetGoneError, JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import { DatasetGoneError, type JobSubmissions } from '../../src/store/job-submissions.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { sampleResult } from '../helpers/results.ts';
 
@@ -13,12 +16,14 @@ let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
 let datasets: DatasetStore;
-let jobs: JobStore;
+let jobs: JobRecords;
+let runs: JobRuns;
+let submissions: JobSubmissions;
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('datasets'));
   datasets = new DatasetStore(redis, prefix);
-  jobs = new JobStore(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
 });
 
 afterAll(async () => {
@@ -99,7 +104,7 @@ describe('DatasetStore', () => {
   it('refuses to remove a data set a queued job uses; the job’s end releases it (finish, fail, cancel)', async () => {
     for (const ending of ['finish', 'fail', 'cancel'] as const) {
       const record = await datasets.create('alice', table());
-      const { job } = await jobs.create('alice', modelSpec(record.id));
+      const { job } = await submissions.create('alice', modelSpec(record.id));
       expect(await redis.smembers(datasets.keys.datasetJobs(record.id))).toEqual([job.id]);
       expect(await datasets.remove(record.id, 'alice')).toEqual({
         removed: false,
@@ -107,11 +112,11 @@ describe('DatasetStore', () => {
         jobId: job.id,
       });
       if (ending === 'finish') {
-        await jobs.begin(job.id);
+        await runs.begin(job.id);
         expect(await datasets.remove(record.id, 'alice')).toMatchObject({ removed: false, reason: 'in_use' });
-        await jobs.finish(job.id, 'completed', sampleResult(), params, 100);
+        await runs.finish(job.id, 'completed', sampleResult(), params, 100);
       } else if (ending === 'fail') {
-        await jobs.fail(job.id, { code: 'worker_error', message: 'boom' });
+        await runs.fail(job.id, { code: 'worker_error', message: 'boom' });
       } else {
         expect((await jobs.requestCancel(job.id))?.status).toBe('cancelled');
       }
@@ -129,7 +134,7 @@ describe('DatasetStore', () => {
   it('a job cannot be created on a data set removed meanwhile (checked in the create script)', async () => {
     const record = await datasets.create('alice', table());
     expect(await datasets.remove(record.id, 'alice')).toEqual({ removed: true });
-    await expect(jobs.create('alice', modelSpec(record.id))).rejects.toBeInstanceOf(DatasetGoneError);
+    await expect(submissions.create('alice', modelSpec(record.id))).rejects.toBeInstanceOf(DatasetGoneError);
     expect(await redis.exists(datasets.keys.datasetJobs(record.id))).toBe(0);
   });
 

@@ -2,7 +2,10 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeComparisonSpec } from '../../src/schemas/comparison.ts';
 import { ComparisonStore } from '../../src/store/comparisons.ts';
-import { JobStore, TenantCapError } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import { type JobSubmissions, TenantCapError } from '../../src/store/job-submissions.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { sampleResult } from '../helpers/results.ts';
 import { makeSpec } from '../helpers/specs.ts';
@@ -15,13 +18,15 @@ import { makeSpec } from '../helpers/specs.ts';
 let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
+let runs: JobRuns;
+let submissions: JobSubmissions;
 let comparisons: ComparisonStore;
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('submissions'));
-  jobs = new JobStore(redis, prefix, { maxActivePerTenant: 6 });
-  comparisons = new ComparisonStore(redis, prefix, jobs);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix, { maxActivePerTenant: 6 }));
+  comparisons = new ComparisonStore(redis, prefix, jobs, submissions);
 });
 
 afterAll(async () => {
@@ -32,7 +37,7 @@ const params = { final: new Float64Array([1, 1]), best: new Float64Array([1, 1])
 
 describe('the active count', () => {
   it('is raised by each created job and lowered by every way a job finishes', async () => {
-    const { jobs: created, position } = await jobs.createBatch('dora', [
+    const { jobs: created, position } = await submissions.createBatch('dora', [
       makeSpec(),
       makeSpec(),
       makeSpec(),
@@ -43,23 +48,23 @@ describe('the active count', () => {
     const [a, b, c, d] = created.map((job) => job.id);
     const result = sampleResult();
 
-    await jobs.begin(a);
-    expect(await jobs.finish(a, 'completed', result, params, 1000)).toBe(true);
+    await runs.begin(a);
+    expect(await runs.finish(a, 'completed', result, params, 1000)).toBe(true);
     expect(await jobs.activeCount('dora')).toBe(3);
-    expect(await jobs.finishUnstarted(b, 'completed', result, params, 1000)).toBe('finished');
+    expect(await runs.finishUnstarted(b, 'completed', result, params, 1000)).toBe('finished');
     expect(await jobs.activeCount('dora')).toBe(2);
-    expect(await jobs.fail(c, { code: 'worker_error', message: 'boom' })).toBe(true);
+    expect(await runs.fail(c, { code: 'worker_error', message: 'boom' })).toBe(true);
     expect(await jobs.activeCount('dora')).toBe(1);
     expect((await jobs.requestCancel(d))?.status).toBe('cancelled');
     expect(await jobs.activeCount('dora')).toBe(0);
     // A second finish of a finished job changes nothing.
-    expect(await jobs.fail(a, { code: 'worker_error', message: 'again' })).toBe(false);
+    expect(await runs.fail(a, { code: 'worker_error', message: 'again' })).toBe(false);
     expect((await jobs.requestCancel(d))?.status).toBe('cancelled');
     expect(await jobs.activeCount('dora')).toBe(0);
   });
 
   it('refuses a submission that would go over the cap, writing nothing', async () => {
-    const { position } = await jobs.createBatch('erin', [
+    const { position } = await submissions.createBatch('erin', [
       makeSpec(),
       makeSpec(),
       makeSpec(),
@@ -67,8 +72,8 @@ describe('the active count', () => {
       makeSpec(),
     ]);
     expect(position).toBe(0);
-    expect((await jobs.create('erin', makeSpec())).position).toBe(5);
-    const error = await jobs.createBatch('erin', [makeSpec()]).catch((caught: unknown) => caught);
+    expect((await submissions.create('erin', makeSpec())).position).toBe(5);
+    const error = await submissions.createBatch('erin', [makeSpec()]).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TenantCapError);
     expect(error).toMatchObject({ active: 6, requested: 1, cap: 6 });
     expect(await redis.zcard(`${prefix}:jobs:erin`)).toBe(6);
@@ -93,11 +98,11 @@ describe('a comparison', () => {
     expect(position).toBe(0);
     expect(created.map((job) => job.comparisonId)).toEqual([comparison.id, comparison.id]);
     expect((await comparisons.get(comparison.id))?.status).toBe('queued');
-    await jobs.begin(created[0].id);
+    await runs.begin(created[0].id);
     expect((await comparisons.get(comparison.id))?.status).toBe('running');
-    await jobs.finish(created[0].id, 'completed', sampleResult(), params, 1000);
+    await runs.finish(created[0].id, 'completed', sampleResult(), params, 1000);
     expect((await comparisons.get(comparison.id))?.status).toBe('running');
-    await jobs.finishUnstarted(created[1].id, 'completed', sampleResult(), params, 1000);
+    await runs.finishUnstarted(created[1].id, 'completed', sampleResult(), params, 1000);
     const done = await comparisons.get(comparison.id);
     expect(done?.status).toBe('completed');
     expect(done?.finishedAt).not.toBeNull();
@@ -106,17 +111,17 @@ describe('a comparison', () => {
 
   it('fails when a member failed, and ends cancelled when cancelled', async () => {
     const first = await comparisons.create('fay', members(2).spec, null, members(2).members);
-    await jobs.fail(first.jobs[0].id, { code: 'worker_error', message: 'boom' });
-    await jobs.finishUnstarted(first.jobs[1].id, 'completed', sampleResult(), params, 1000);
+    await runs.fail(first.jobs[0].id, { code: 'worker_error', message: 'boom' });
+    await runs.finishUnstarted(first.jobs[1].id, 'completed', sampleResult(), params, 1000);
     expect((await comparisons.get(first.comparison.id))?.status).toBe('failed');
 
     const second = await comparisons.create('fay', members(3).spec, null, members(3).members);
-    await jobs.begin(second.jobs[0].id);
+    await runs.begin(second.jobs[0].id);
     const discarded = await comparisons.cancel(second.comparison);
     expect(discarded.sort()).toEqual([second.jobs[1].id, second.jobs[2].id].sort());
     expect((await comparisons.get(second.comparison.id))?.status).toBe('running');
     expect(await comparisons.remove(second.comparison.id)).toBe('active');
-    await jobs.finish(second.jobs[0].id, 'cancelled', sampleResult(), params, 1000);
+    await runs.finish(second.jobs[0].id, 'cancelled', sampleResult(), params, 1000);
     expect((await comparisons.get(second.comparison.id))?.status).toBe('cancelled');
     expect(await comparisons.remove(second.comparison.id)).toBe('removed');
     expect(await jobs.getMany(second.jobs.map((job) => job.id))).toEqual([null, null, null]);

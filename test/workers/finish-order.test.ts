@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
 import { redisOptionsFromUrl } from '../../src/redis/connection.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { usePrivateRedisServer } from '../helpers/private-redis.ts';
 import { monitorCommands } from '../helpers/redis.ts';
 import { makeSpec } from '../helpers/specs.ts';
@@ -25,7 +27,8 @@ const PREFIX = 'order';
 const privateServer = usePrivateRedisServer('finish-order');
 let redis: Redis;
 let monitor: Redis;
-let jobs: JobStore;
+let jobs: JobRecords;
+let submissions: JobSubmissions;
 let queue: JobQueue;
 let worker: RunningWorker;
 const log: string[][] = [];
@@ -33,7 +36,7 @@ const log: string[][] = [];
 beforeAll(async () => {
   const server = privateServer();
   redis = new Redis({ ...redisOptionsFromUrl(server.url), maxRetriesPerRequest: null });
-  jobs = new JobStore(redis, PREFIX);
+  ({ jobs, submissions } = jobStores(redis, PREFIX));
   queue = createJobQueue(redis, PREFIX);
   worker = await startWorker(
     loadConfig({
@@ -58,7 +61,7 @@ afterAll(async () => {
 /** Submits a tiny job as the API does (its spec in the queue entry) and waits until it is completed. */
 async function runTinyJob(): Promise<string> {
   const spec = makeSpec({ stop: { maxIterations: 3 } });
-  const { job } = await jobs.create('default', spec);
+  const { job } = await submissions.create('default', spec);
   await enqueueJob(queue, job.id, spec);
   await waitFor(async () => (await jobs.get(job.id))?.status === 'completed', 20_000, 'the tiny job');
   return job.id;

@@ -4,10 +4,13 @@ import { runOnDeviceToCompletion } from '../../src/core/backends/gpu-run.ts';
 import type { RunOutput } from '../../src/core/run.ts';
 import { createJobQueue, GPU_QUEUE_NAME, type JobQueue } from '../../src/queue/job-queue.ts';
 import type { Job } from '../../src/schemas/job.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { startTestService, type TestService } from '../api/service.ts';
 import { describeGpu, useTestDevice } from '../core/backends/gpu-device.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { createTestRedis } from '../helpers/redis.ts';
 import { makeSpec, withoutTime } from '../helpers/specs.ts';
 import { waitFor, waitForStatus } from './helpers.ts';
@@ -25,14 +28,16 @@ const AUTO_ENV = { GPU_AUTO_MIN_DIM: '1000', GPU_AUTO_SOFTWARE: 'true' };
 
 let service: TestService;
 let processes: WorkerProcesses;
-let jobs: JobStore;
+let jobs: JobRecords;
+let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 let gpuQueue: JobQueue;
 
 beforeAll(async () => {
   service = await startTestService({ worker: false, env: { ...AUTO_ENV, WORKER_HEARTBEAT_MS: '100' } });
   processes = new WorkerProcesses(service.config.redisPrefix);
-  jobs = new JobStore(service.redis, service.config.redisPrefix);
+  ({ jobs, submissions, runs } = jobStores(service.redis, service.config.redisPrefix));
   trajectories = new TrajectoryStore(service.redis, service.config.redisPrefix);
   gpuQueue = createJobQueue(service.redis, service.config.redisPrefix, GPU_QUEUE_NAME);
 });
@@ -237,17 +242,17 @@ describeGpu('GPU workers', () => {
     queueEvents.on('stalled', ({ jobId }) => stalled.push(jobId));
     await queueEvents.waitUntilReady();
     try {
-      const { job } = await jobs.create('default', spec);
+      const { job } = await submissions.create('default', spec);
       await service.app.jobQueue.enqueue(job.id, spec);
       await waitFor(
-        async () => ((await jobs.loadCheckpoint(job.id))?.iteration ?? 0) > 1500,
+        async () => ((await runs.loadCheckpoint(job.id))?.iteration ?? 0) > 1500,
         60_000,
         'a checkpoint',
       );
       const [victim, survivor] = await holderOf(job.id, workers);
       // Read before the kill: the survivor may take the job over (and checkpoint it further)
       // before the victim's exit is seen, so only a checkpoint read earlier bounds the resume.
-      const beforeKill = await jobs.loadCheckpoint(job.id);
+      const beforeKill = await runs.loadCheckpoint(job.id);
       const checkpointAtKill = beforeKill?.iteration ?? 0;
       expect(beforeKill?.precision).toBe('float32');
       victim.child.kill('SIGKILL');
@@ -279,7 +284,7 @@ describeGpu('GPU workers', () => {
     };
     const workers = [processes.spawn(env), processes.spawn(env)];
     await waitForDevices(0, 2);
-    const { job } = await jobs.create('default', LONG_SPEC);
+    const { job } = await submissions.create('default', LONG_SPEC);
     await service.app.jobQueue.enqueue(job.id, LONG_SPEC);
     await waitFor(
       async () => ((await jobs.get(job.id))?.progress?.iteration ?? 0) > 1500,

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { JobRecord, JobStatus } from '../../src/store/contract.ts';
-import type { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
 import { StoreKeys } from '../../src/store/keys.ts';
 import { createTestRedis, testRedisUrl } from '../helpers/redis.ts';
 
@@ -26,7 +26,7 @@ export function testConfig(prefix: string, env: Record<string, string> = {}): Co
  * the subscription is not missed).
  */
 export async function waitForStatus(
-  jobs: JobStore,
+  jobs: JobRecords,
   jobId: string,
   statuses: JobStatus[],
   timeoutMs = 20_000,

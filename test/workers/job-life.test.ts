@@ -2,9 +2,12 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../src/core/run.ts';
 import type { JobSpec } from '../../src/core/spec.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { CANCEL, HAND_BACK, type Handover, JobLife, type LifeContext } from '../../workers/job-life.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { makeSpec, withoutTime } from '../helpers/specs.ts';
 
@@ -16,7 +19,9 @@ import { makeSpec, withoutTime } from '../helpers/specs.ts';
 
 let redis: Redis;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
+let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 let context: LifeContext;
 
@@ -30,9 +35,9 @@ const TINY = makeSpec({ stop: { maxIterations: 50 } });
 beforeAll(() => {
   let prefix: string;
   ({ redis, prefix, cleanup } = connectTestRedis('job-life'));
-  jobs = new JobStore(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
-  context = { jobs, trajectories, checkpointIntervalMs: 50, inlineParamsMaxDim: 100 };
+  context = { runs, checkpointIntervalMs: 50, inlineParamsMaxDim: 100 };
 });
 
 afterAll(async () => {
@@ -40,7 +45,7 @@ afterAll(async () => {
 });
 
 async function create(spec: JobSpec): Promise<string> {
-  return (await jobs.create('default', spec)).job.id;
+  return (await submissions.create('default', spec)).job.id;
 }
 
 /** The stored job equals an uninterrupted local run: trajectory, result, status. */
@@ -52,7 +57,7 @@ async function expectSameAsLocalRun(id: string, spec: JobSpec): Promise<void> {
   const { wallMs: _a, ...result } = record?.result ?? { wallMs: 0 };
   const { wallMs: _b, ...expectedResult } = expected.result;
   expect(result).toEqual(expectedResult);
-  expect(await jobs.loadCheckpoint(id)).toBeNull();
+  expect(await runs.loadCheckpoint(id)).toBeNull();
 }
 
 /**
@@ -61,12 +66,12 @@ async function expectSameAsLocalRun(id: string, spec: JobSpec): Promise<void> {
  */
 function abortOnFirstBatch(reason: string): { context: LifeContext; signal: AbortSignal } {
   const controller = new AbortController();
-  const spied = Object.create(trajectories) as TrajectoryStore;
+  const spied = Object.create(runs) as JobRuns;
   spied.append = (id, points) => {
     controller.abort(reason);
-    return trajectories.append(id, points);
+    return runs.append(id, points);
   };
-  return { context: { ...context, trajectories: spied }, signal: controller.signal };
+  return { context: { ...context, runs: spied }, signal: controller.signal };
 }
 
 describe('JobLife.finishInline (the main thread)', () => {
@@ -131,7 +136,7 @@ describe('JobLife.finishInline (the main thread)', () => {
 
   it('leaves a job that an earlier attempt began and was asked to cancel to a thread, which cancels it', async () => {
     const id = await create(TINY);
-    await jobs.begin(id);
+    await runs.begin(id);
     await jobs.requestCancel(id);
     const outcome = await new JobLife(id, context).finishInline(TINY, false);
     expect(outcome).toEqual({ outcome: 'to_thread', handover: { jobId: id } });
@@ -161,7 +166,7 @@ describe('JobLife.run (a run thread)', () => {
     const handedBack = await new JobLife(id, handBack.context, handBack.signal).run({ jobId: id });
     if (handedBack.outcome !== 'handed_back')
       throw new Error(`expected handed_back, got ${handedBack.outcome}`);
-    const checkpoint = await jobs.loadCheckpoint(id);
+    const checkpoint = await runs.loadCheckpoint(id);
     expect(checkpoint?.iteration).toBe(handedBack.iteration);
     // Every point up to the checkpoint is stored (points are recorded every 100 iterations here).
     const stored = await trajectories.lastIteration(id);
@@ -208,7 +213,7 @@ describe('JobLife.run (a run thread)', () => {
 describe('JobLife.fail', () => {
   it('marks a running job failed with a worker_error, and never a finished one', async () => {
     const id = await create(TINY);
-    await jobs.begin(id);
+    await runs.begin(id);
     expect(await new JobLife(id, context).fail(new Error('boom'))).toBe(true);
     const record = await jobs.get(id);
     expect(record?.status).toBe('failed');

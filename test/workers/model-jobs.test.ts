@@ -7,10 +7,13 @@ import { modelDataFor } from '../../src/data/resolve.ts';
 import type { TabularDataset } from '../../src/data/tabular.ts';
 import { normalizeJobSpec } from '../../src/schemas/job-spec.ts';
 import { DatasetStore } from '../../src/store/datasets.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { DatasetCache } from '../../workers/dataset-cache.ts';
 import { HAND_BACK, JobLife, type LifeContext } from '../../workers/job-life.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { withoutTime } from '../helpers/specs.ts';
 
@@ -19,14 +22,16 @@ import { withoutTime } from '../helpers/specs.ts';
 let redis: Redis;
 let cleanup: () => Promise<void>;
 let datasets: DatasetStore;
-let jobs: JobStore;
+let jobs: JobRecords;
+let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 
 beforeAll(() => {
   let prefix: string;
   ({ redis, prefix, cleanup } = connectTestRedis('model-jobs'));
   datasets = new DatasetStore(redis, prefix);
-  jobs = new JobStore(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
 });
 
@@ -108,28 +113,27 @@ describe('a model job on a run thread', () => {
     );
     if (!normalized.ok) throw new Error(JSON.stringify(normalized.errors));
     const spec: JobSpec = normalized.spec;
-    const id = (await jobs.create('default', spec)).job.id;
+    const id = (await submissions.create('default', spec)).job.id;
 
     const context = (cache: DatasetCache): LifeContext => ({
-      jobs,
-      trajectories,
+      runs,
       checkpointIntervalMs: 50,
       inlineParamsMaxDim: 10_000,
       datasets: cache,
     });
     const controller = new AbortController();
     const first = context(new DatasetCache(datasets, 1 << 20));
-    const spied = Object.create(trajectories) as TrajectoryStore;
+    const spied = Object.create(runs) as JobRuns;
     spied.append = (jobId, points) => {
       controller.abort(HAND_BACK);
-      return trajectories.append(jobId, points);
+      return runs.append(jobId, points);
     };
-    const handedBack = await new JobLife(id, { ...first, trajectories: spied }, controller.signal).run({
+    const handedBack = await new JobLife(id, { ...first, runs: spied }, controller.signal).run({
       jobId: id,
     });
     if (handedBack.outcome !== 'handed_back')
       throw new Error(`expected handed_back, got ${handedBack.outcome}`);
-    const checkpoint = await jobs.loadCheckpoint(id);
+    const checkpoint = await runs.loadCheckpoint(id);
     expect(checkpoint?.iteration).toBe(handedBack.iteration);
     // 320 training rows in batches of 7: 46 batches an epoch
     console.log(

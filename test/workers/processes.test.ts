@@ -3,9 +3,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../src/core/run.ts';
 import type { TrajectoryPoint } from '../../src/core/types.ts';
 import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { WorkerRegistry } from '../../src/store/workers.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { makeSpec, withoutTime } from '../helpers/specs.ts';
 import { waitFor, waitForStatus } from './helpers.ts';
@@ -27,7 +30,9 @@ let expected: ReturnType<typeof runToCompletion>;
 let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
+let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 let registry: WorkerRegistry;
 let queue: JobQueue;
@@ -49,7 +54,7 @@ function expectWholeTrajectory(stored: TrajectoryPoint[]): void {
 }
 
 function expectUninterruptedResult(
-  result: NonNullable<Awaited<ReturnType<JobStore['get']>>>['result'],
+  result: NonNullable<Awaited<ReturnType<JobRecords['get']>>>['result'],
 ): void {
   expect(result?.stopReason).toBe(expected.result.stopReason);
   expect(result?.x).toEqual(expected.result.x);
@@ -61,7 +66,7 @@ function expectUninterruptedResult(
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('processes'));
-  jobs = new JobStore(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
   registry = new WorkerRegistry(redis, prefix);
   queue = createJobQueue(redis, prefix);
@@ -107,12 +112,12 @@ describe('worker processes', { timeout: 90_000 }, () => {
       WORKER_LOCK_DURATION_MS: '1000',
       WORKER_STALLED_INTERVAL_MS: '300',
     });
-    const { job } = await jobs.create('default', SPEC);
+    const { job } = await submissions.create('default', SPEC);
     const events = await recordEvents(jobs, job.id);
     await enqueueJob(queue, job.id);
     // Killed after a checkpoint and well into the run, with points past the checkpoint stored.
     await waitFor(
-      async () => ((await jobs.loadCheckpoint(job.id))?.iteration ?? 0) > 150_000,
+      async () => ((await runs.loadCheckpoint(job.id))?.iteration ?? 0) > 150_000,
       30_000,
       'a checkpoint',
     );
@@ -121,7 +126,7 @@ describe('worker processes', { timeout: 90_000 }, () => {
     const killedAt = performance.now();
     await victim.exited;
     const storedAtKill = await trajectories.lastIteration(job.id);
-    const checkpointAtKill = (await jobs.loadCheckpoint(job.id))?.iteration ?? 0;
+    const checkpointAtKill = (await runs.loadCheckpoint(job.id))?.iteration ?? 0;
 
     const { record, at } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled'], 60_000);
     console.log(
@@ -151,7 +156,7 @@ describe('worker processes', { timeout: 90_000 }, () => {
       WORKER_LOCK_DURATION_MS: '120000',
       WORKER_STALLED_INTERVAL_MS: '120000',
     });
-    const { job } = await jobs.create('default', SPEC);
+    const { job } = await submissions.create('default', SPEC);
     await enqueueJob(queue, job.id);
     await waitFor(
       async () => ((await jobs.get(job.id))?.progress?.iteration ?? 0) > 200_000,
@@ -209,7 +214,7 @@ describe('worker processes', { timeout: 90_000 }, () => {
       optimizer: { name: 'adam', lr: 1e-3 },
       stop: { maxIterations: 3000, gradTol: 0 },
     });
-    const { job } = await jobs.create('default', spec);
+    const { job } = await submissions.create('default', spec);
     await enqueueJob(queue, job.id);
     const { record } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled'], 60_000);
     expect(record.error).toBeNull();

@@ -1,10 +1,13 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../src/core/run.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { CANCEL, HAND_BACK } from '../../workers/job-life.ts';
 import { RunThreads, type ThreadSettings } from '../../workers/run-threads.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis, testRedisUrl } from '../helpers/redis.ts';
 import { makeSpec, withoutTime } from '../helpers/specs.ts';
 import { waitFor } from './helpers.ts';
@@ -13,7 +16,9 @@ import { waitFor } from './helpers.ts';
 
 let redis: Redis;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
+let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 let settings: ThreadSettings;
 
@@ -26,7 +31,7 @@ const ENDLESS = makeSpec({
 beforeAll(() => {
   let prefix: string;
   ({ redis, prefix, cleanup } = connectTestRedis('run-threads'));
-  jobs = new JobStore(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
   settings = {
     redisUrl: testRedisUrl(),
@@ -56,7 +61,7 @@ describe('RunThreads', () => {
     try {
       expect(threads.size).toBe(2);
       const spec = makeSpec({ stop: { maxIterations: 2000 } });
-      const { job } = await jobs.create('default', spec);
+      const { job } = await submissions.create('default', spec);
       const outcome = await threads.run({ jobId: job.id });
       expect(outcome).toMatchObject({ outcome: 'finished', status: 'completed', resumedFrom: null });
       const expected = runToCompletion(spec);
@@ -73,8 +78,8 @@ describe('RunThreads', () => {
   it("forwards the job's abort to its thread: a cancel stops the run, a hand-back stores a checkpoint", async () => {
     const threads = await RunThreads.start(2, settings);
     try {
-      const cancelled = (await jobs.create('default', ENDLESS)).job.id;
-      const handedBack = (await jobs.create('default', ENDLESS)).job.id;
+      const cancelled = (await submissions.create('default', ENDLESS)).job.id;
+      const handedBack = (await submissions.create('default', ENDLESS)).job.id;
       const [cancel, handBack] = await Promise.all([
         threads.run({ jobId: cancelled }, await abortWhenRunning(cancelled, CANCEL)),
         threads.run({ jobId: handedBack }, await abortWhenRunning(handedBack, HAND_BACK)),
@@ -84,7 +89,7 @@ describe('RunThreads', () => {
       expect(handBack.outcome).toBe('handed_back');
       if (handBack.outcome !== 'handed_back') return;
       expect(handBack.iteration).toBeGreaterThan(0);
-      expect((await jobs.loadCheckpoint(handedBack))?.iteration).toBe(handBack.iteration);
+      expect((await runs.loadCheckpoint(handedBack))?.iteration).toBe(handBack.iteration);
       expect((await jobs.get(handedBack))?.status).toBe('running');
     } finally {
       await threads.close();

@@ -7,8 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { runToCompletion } from '../../src/core/run.ts';
 import { createJobQueue, enqueueJob, type JobQueue, QUEUE_NAME } from '../../src/queue/job-queue.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis, createTestRedis } from '../helpers/redis.ts';
 import { makeSpec, withoutTime } from '../helpers/specs.ts';
 import { waitFor, waitForStatus } from './helpers.ts';
@@ -27,7 +29,8 @@ import { recordEvents, WorkerProcesses } from './worker-processes.ts';
 let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 let queue: JobQueue;
 let processes: WorkerProcesses;
@@ -43,7 +46,7 @@ const SPEC = makeSpec({
 
 beforeAll(() => {
   ({ redis, prefix, cleanup } = connectTestRedis('stall-load'));
-  jobs = new JobStore(redis, prefix);
+  ({ jobs, submissions } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
   queue = createJobQueue(redis, prefix);
   processes = new WorkerProcesses(prefix);
@@ -82,7 +85,7 @@ describe('long runs under full CPU load', { timeout: 120_000 }, () => {
       for (let k = 0; k < availableParallelism(); k++) {
         busy.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
       }
-      const { job } = await jobs.create('default', SPEC);
+      const { job } = await submissions.create('default', SPEC);
       const events = await recordEvents(jobs, job.id);
       await enqueueJob(queue, job.id);
 

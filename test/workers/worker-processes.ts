@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import type { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
 import { createTestRedis, testRedisUrl } from '../helpers/redis.ts';
 
 /** Worker processes as deployed (`node --import tsx workers/worker.ts`), on the test Redis. */
@@ -81,7 +81,7 @@ export function workerId(worker: WorkerProcess): unknown {
 
 /** Every status change of the job, in order. */
 export async function recordEvents(
-  jobs: JobStore,
+  jobs: JobRecords,
   jobId: string,
 ): Promise<{ events: string[]; stop(): void }> {
   const subscriber = createTestRedis();

@@ -2,10 +2,13 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../src/core/run.ts';
 import { createJobQueue, enqueueJob, type JobQueue } from '../../src/queue/job-queue.ts';
-import { JobStore } from '../../src/store/jobs.ts';
+import type { JobRecords } from '../../src/store/job-records.ts';
+import type { JobRuns } from '../../src/store/job-runs.ts';
+import type { JobSubmissions } from '../../src/store/job-submissions.ts';
 import { TrajectoryStore } from '../../src/store/trajectory.ts';
 import { WorkerRegistry } from '../../src/store/workers.ts';
 import { type RunningWorker, startWorker } from '../../workers/service.ts';
+import { jobStores } from '../helpers/job-stores.ts';
 import { connectTestRedis } from '../helpers/redis.ts';
 import { makeSpec, withoutTime } from '../helpers/specs.ts';
 import { testConfig, waitFor, waitForStatus } from './helpers.ts';
@@ -13,14 +16,16 @@ import { testConfig, waitFor, waitForStatus } from './helpers.ts';
 let redis: Redis;
 let prefix: string;
 let cleanup: () => Promise<void>;
-let jobs: JobStore;
+let jobs: JobRecords;
+let runs: JobRuns;
+let submissions: JobSubmissions;
 let trajectories: TrajectoryStore;
 let queue: JobQueue;
 let worker: RunningWorker;
 
 beforeAll(async () => {
   ({ redis, prefix, cleanup } = connectTestRedis('worker'));
-  jobs = new JobStore(redis, prefix);
+  ({ jobs, submissions, runs } = jobStores(redis, prefix));
   trajectories = new TrajectoryStore(redis, prefix);
   queue = createJobQueue(redis, prefix);
   worker = await startWorker(testConfig(prefix));
@@ -34,7 +39,7 @@ afterAll(async () => {
 
 /** Creates and enqueues a job; `withSpec`: the queue entry carries the spec, as the API's do. */
 async function submit(spec: ReturnType<typeof makeSpec>, withSpec = false): Promise<string> {
-  const { job } = await jobs.create('default', spec);
+  const { job } = await submissions.create('default', spec);
   await enqueueJob(queue, job.id, withSpec ? spec : undefined);
   return job.id;
 }
@@ -58,7 +63,7 @@ async function expectSameAsLocalRun(id: string, spec: ReturnType<typeof makeSpec
   });
   expect(Array.from((await jobs.params(id, 'final'))!)).toEqual(expected.result.x);
   expect(Array.from((await jobs.params(id, 'best'))!)).toEqual(expected.result.best.x);
-  expect(await jobs.loadCheckpoint(id)).toBeNull();
+  expect(await runs.loadCheckpoint(id)).toBeNull();
 }
 
 describe('worker', () => {
@@ -104,7 +109,7 @@ describe('worker', () => {
 
   it('skips a job cancelled while queued', async () => {
     const spec = makeSpec();
-    const { job } = await jobs.create('default', spec);
+    const { job } = await submissions.create('default', spec);
     await jobs.requestCancel(job.id);
     await enqueueJob(queue, job.id);
     await waitFor(
@@ -124,7 +129,7 @@ describe('worker', () => {
       ...spec,
       objective: { ...spec.objective, name: 'no_such_function' },
     } as unknown as typeof spec;
-    const { job } = await jobs.create('default', broken);
+    const { job } = await submissions.create('default', broken);
     await enqueueJob(queue, job.id);
     const { record } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled']);
     expect(record.status).toBe('failed');
@@ -134,7 +139,7 @@ describe('worker', () => {
   });
 
   it('skips a job whose record was deleted while it was queued', async () => {
-    const { job } = await jobs.create('default', makeSpec());
+    const { job } = await submissions.create('default', makeSpec());
     await jobs.remove(job.id);
     await enqueueJob(queue, job.id);
     await waitFor(async () => (await queue.getJobCounts('wait', 'active')).wait === 0, 10_000, 'queue');
@@ -171,7 +176,7 @@ describe('worker', () => {
 
   it('leaves a small job cancelled while queued alone: no points, no params', async () => {
     const spec = makeSpec();
-    const { job } = await jobs.create('default', spec);
+    const { job } = await submissions.create('default', spec);
     await jobs.requestCancel(job.id);
     await enqueueJob(queue, job.id, spec);
     await waitFor(

@@ -44,8 +44,8 @@ const COUNTED_STATES: JobType[] = [
  * and finished-job notifications (for run metrics). The BullMQ Queue is created on first use, so
  * an app built without Redis (the OpenAPI generator) opens no connection.
  *
- * Order on submit (POST /v1/jobs): the job record is written first (JobStore.create), then the
- * job is enqueued, then the 202 goes out. An acknowledged job is therefore both stored and
+ * Order on submit (POST /v1/jobs): the job record is written first (JobSubmissions.create), then
+ * the job is enqueued, then the 202 goes out. An acknowledged job is therefore both stored and
  * queued. A failure between the two steps leaves a `queued` record without a queue entry and
  * answers 503: the client's retry with the same Idempotency-Key finds the record and enqueues it
  * again (an add with an existing BullMQ job id is a no-op, so enqueueing twice runs it once);

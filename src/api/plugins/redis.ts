@@ -4,7 +4,9 @@ import type { Redis } from 'ioredis';
 import { createApiRedis, warnIfEvicting } from '../../redis/connection.ts';
 import { ComparisonStore } from '../../store/comparisons.ts';
 import { DatasetStore } from '../../store/datasets.ts';
-import { JobStore } from '../../store/jobs.ts';
+import { JobRecords } from '../../store/job-records.ts';
+import { JobRuns } from '../../store/job-runs.ts';
+import { JobSubmissions } from '../../store/job-submissions.ts';
 import { StoreKeys } from '../../store/keys.ts';
 import { TrajectoryStore } from '../../store/trajectory.ts';
 import { WorkerRegistry } from '../../store/workers.ts';
@@ -15,7 +17,12 @@ declare module 'fastify' {
     /** The API's Redis connection: fails fast (no offline queue) and reconnects by itself. */
     redis: Redis;
     keys: StoreKeys;
-    jobs: JobStore;
+    /** Job records once written: read, list, cancel, remove (src/store/job-records.ts). */
+    jobs: JobRecords;
+    /** A job's first write: POST /v1/jobs and /v1/jobs/batch (src/store/job-submissions.ts). */
+    jobSubmissions: JobSubmissions;
+    /** Runs' transitions, for the one the API makes: a record whose enqueue failed is failed (src/api/submission.ts). */
+    jobRuns: JobRuns;
     datasets: DatasetStore;
     comparisons: ComparisonStore;
     trajectories: TrajectoryStore;
@@ -43,14 +50,19 @@ async function redisPlugin(app: FastifyInstance, options: RedisPluginOptions) {
 
   app.decorate('redis', redis);
   app.decorate('keys', new StoreKeys(config.redisPrefix));
-  const jobs = new JobStore(redis, config.redisPrefix, {
-    finishedTtlSeconds: config.jobTtlSeconds,
+  const jobs = new JobRecords(redis, config.redisPrefix, { finishedTtlSeconds: config.jobTtlSeconds });
+  const submissions = new JobSubmissions(redis, config.redisPrefix, jobs, {
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     maxActivePerTenant: config.maxActiveJobsPerTenant,
   });
   app.decorate('jobs', jobs);
+  app.decorate('jobSubmissions', submissions);
+  app.decorate(
+    'jobRuns',
+    new JobRuns(redis, config.redisPrefix, { finishedTtlSeconds: config.jobTtlSeconds }),
+  );
   app.decorate('datasets', new DatasetStore(redis, config.redisPrefix));
-  app.decorate('comparisons', new ComparisonStore(redis, config.redisPrefix, jobs));
+  app.decorate('comparisons', new ComparisonStore(redis, config.redisPrefix, jobs, submissions));
   app.decorate('trajectories', new TrajectoryStore(redis, config.redisPrefix));
   app.decorate('workerRegistry', new WorkerRegistry(redis, config.redisPrefix));
 

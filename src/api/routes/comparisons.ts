@@ -12,7 +12,7 @@ import {
 import { submitHeadersSchema } from '../../schemas/job.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
 import type { ComparisonRecord } from '../../store/comparisons.ts';
-import { DatasetGoneError, TenantCapError } from '../../store/jobs.ts';
+import { DatasetGoneError, TenantCapError } from '../../store/job-submissions.ts';
 import { toComparisonResource } from '../comparison-resource.ts';
 import { readPage } from '../list-cursor.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';

@@ -16,7 +16,7 @@ import { normalizeJobSpec } from '../../schemas/job-spec.ts';
 import type { FieldError } from '../../schemas/problem.ts';
 import { jsonResponse, problemResponses } from '../../schemas/problem-document.ts';
 import { FINISHED_STATUSES, type JobRecord } from '../../store/contract.ts';
-import { DatasetGoneError, TenantCapError } from '../../store/jobs.ts';
+import { DatasetGoneError, TenantCapError } from '../../store/job-submissions.ts';
 import { toJobResource } from '../job-resource.ts';
 import { readPage } from '../list-cursor.ts';
 import { BEARER_OPTIONAL } from '../plugins/auth.ts';
@@ -166,10 +166,10 @@ export default async function jobRoutes(fastify: FastifyInstance) {
           );
       }
       const idempotencyKey = request.headers['idempotency-key'];
-      let batch: Awaited<ReturnType<typeof app.jobs.createBatch>>;
+      let batch: Awaited<ReturnType<typeof app.jobSubmissions.createBatch>>;
       try {
         batch = await createOrRefuse(() =>
-          app.jobs.createBatch(
+          app.jobSubmissions.createBatch(
             request.tenant,
             submissions.map((submission) => submission.spec),
             idempotencyKey,

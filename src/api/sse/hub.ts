@@ -4,8 +4,8 @@ import type { TrajectoryPoint } from '../../core/types.ts';
 import {
   FINISHED_STATUSES,
   type JobRecord,
+  type JobRecordsContract,
   type JobStatus,
-  type JobStoreContract,
   type TrajectoryStoreContract,
 } from '../../store/contract.ts';
 import { formatEvent, formatRetry, PING } from './format.ts';
@@ -50,7 +50,7 @@ export interface HubLogger {
 }
 
 export interface SseHubOptions {
-  jobs: Pick<JobStoreContract, 'get'>;
+  jobs: Pick<JobRecordsContract, 'get'>;
   trajectories: Pick<TrajectoryStoreContract, 'read' | 'lastIteration'>;
   /** A connection in subscriber mode for `{p}:events:{id}`; null: status is polled only. */
   subscriber: ChannelSubscriber | null;
