@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
-import type { QueueJobData } from '../src/queue/job-queue.ts';
+import { createJobQueue, type JobQueue, type QueueJobData } from '../src/queue/job-queue.ts';
 import { QUEUE_NAMES, type QueueKind } from '../src/queue/routing.ts';
 import { createWorkerRedis, waitUntilReady, warnIfEvicting } from '../src/redis/connection.ts';
 import { JobRuns } from '../src/store/job-runs.ts';
@@ -139,11 +139,47 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
       ...workerOptions,
       concurrency: kind === 'gpu' ? config.workerGpuConcurrency : config.workerConcurrency,
     });
-    observe(worker);
+    observe(worker, kind);
     return worker;
   });
+  /** Read-only handles on the queues consumed here, for a job's BullMQ state (created on first use). */
+  const queues: Partial<Record<QueueKind, JobQueue>> = {};
+  const queueOf = (kind: QueueKind): JobQueue => {
+    let queue = queues[kind];
+    if (queue === undefined) {
+      queue = createJobQueue(redis, config.redisPrefix, QUEUE_NAMES[kind]);
+      // Connection errors are already logged by the worker's own listener.
+      queue.on('error', () => {});
+      queues[kind] = queue;
+    }
+    return queue;
+  };
 
-  function observe(worker: Worker<QueueJobData, JobOutcome, string>): void {
+  /**
+   * A job BullMQ gave up on after WORKER_MAX_STALLED_COUNT stalls (its workers kept dying) is
+   * `failed` in BullMQ without any processor having run to its end: the store is told here, so its
+   * record does not stay `running` forever (and stops counting against its tenant's cap). The
+   * worker whose stall check moved it emits `stalled`; the job's BullMQ state tells a job moved
+   * back to the wait list from one given up.
+   */
+  async function failIfGivenUp(kind: QueueKind, jobId: string): Promise<void> {
+    if ((await queueOf(kind).getJobState(jobId)) !== 'failed') return;
+    const failed = await runs.fail(jobId, {
+      code: 'stalled',
+      message:
+        `the workers running this job stopped ${config.workerMaxStalledCount + 1} times ` +
+        '(WORKER_MAX_STALLED_COUNT): it was given up',
+    });
+    if (failed) logger.error({ jobId }, 'job given up after too many stalls');
+  }
+
+  function observe(worker: Worker<QueueJobData, JobOutcome, string>, kind: QueueKind): void {
+    worker.on('stalled', (jobId) => {
+      logger.warn({ jobId, queue: worker.name }, 'job stalled: its worker stopped');
+      failIfGivenUp(kind, jobId).catch((error: unknown) =>
+        logger.warn({ jobId, err: error }, 'could not check a stalled job'),
+      );
+    });
     worker.on('active', (job) => logger.debug({ jobId: job.id }, 'job started'));
     worker.on('completed', (job, outcome) => {
       if (outcome.outcome === 'finished') {
@@ -217,6 +253,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
         await Promise.all(closed);
         await running;
         await webhooks.close();
+        await Promise.all(Object.values(queues).map((queue) => queue.close()));
         await threads.close();
         // Every run on the device has ended (handed back or finished) once the Workers are closed.
         gpu?.acquired.device.destroy();

@@ -150,6 +150,29 @@ describe('worker processes', { timeout: 90_000 }, () => {
     expectWholeTrajectory(await trajectories.read(job.id, -1, 100_000));
   });
 
+  it('fails a job given up after WORKER_MAX_STALLED_COUNT stalls, so its record does not stay running', async () => {
+    // No stall allowed: the first crash of the worker that runs it gives the job up.
+    const workers = await startTwoWorkers({
+      WORKER_LOCK_DURATION_MS: '1000',
+      WORKER_STALLED_INTERVAL_MS: '300',
+      WORKER_MAX_STALLED_COUNT: '0',
+    });
+    const { job } = await submissions.create('default', SPEC);
+    await enqueueJob(queue, job.id);
+    await waitFor(async () => (await jobs.get(job.id))?.status === 'running', 30_000, 'the job running');
+    const [victim, survivor] = await holderOf(job.id, workers);
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+
+    const { record } = await waitForStatus(jobs, job.id, ['completed', 'failed', 'cancelled'], 60_000);
+    expect(record.status).toBe('failed');
+    expect(record.error?.code).toBe('stalled');
+    expect(record.error?.message).toMatch(/stopped 1 times \(WORKER_MAX_STALLED_COUNT\)/);
+    expect(await queue.getJobState(job.id)).toBe('failed');
+    expect(await jobs.activeCount('default')).toBe(0);
+    expect(survivor.logs.some((line) => line.msg === 'job given up after too many stalls')).toBe(true);
+  });
+
   it('hands a job back on SIGTERM: another worker resumes it at once, same result', async () => {
     // Lock and stall check far longer than the test: only the hand-back can move the job quickly.
     const workers = await startTwoWorkers({
