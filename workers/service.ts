@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
-import { createJobQueue, type JobQueue, type QueueJobData } from '../src/queue/job-queue.ts';
+import type { QueueJobData } from '../src/queue/job-queue.ts';
 import { QUEUE_NAMES, type QueueKind } from '../src/queue/routing.ts';
 import { createWorkerRedis, waitUntilReady, warnIfEvicting } from '../src/redis/connection.ts';
 import { JobRuns } from '../src/store/job-runs.ts';
@@ -139,31 +139,17 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
       ...workerOptions,
       concurrency: kind === 'gpu' ? config.workerGpuConcurrency : config.workerConcurrency,
     });
-    observe(worker, kind);
+    observe(worker);
     return worker;
   });
-  /** Read-only handles on the queues consumed here, for a job's BullMQ state (created on first use). */
-  const queues: Partial<Record<QueueKind, JobQueue>> = {};
-  const queueOf = (kind: QueueKind): JobQueue => {
-    let queue = queues[kind];
-    if (queue === undefined) {
-      queue = createJobQueue(redis, config.redisPrefix, QUEUE_NAMES[kind]);
-      // Connection errors are already logged by the worker's own listener.
-      queue.on('error', () => {});
-      queues[kind] = queue;
-    }
-    return queue;
-  };
-
   /**
-   * A job BullMQ gave up on after WORKER_MAX_STALLED_COUNT stalls (its workers kept dying) is
-   * `failed` in BullMQ without any processor having run to its end: the store is told here, so its
-   * record does not stay `running` forever (and stops counting against its tenant's cap). The
-   * worker whose stall check moved it emits `stalled`; the job's BullMQ state tells a job moved
-   * back to the wait list from one given up.
+   * A job BullMQ gives up on after WORKER_MAX_STALLED_COUNT stalls (its workers kept dying) is not
+   * failed by the stall check itself: BullMQ marks it (`job.deferredFailure`) and moves it back to
+   * the wait list, and the next worker that takes it fails it without calling the processor. That
+   * worker's `failed` event tells the store here, so the record does not stay `running` forever
+   * (and stops counting against its tenant's cap).
    */
-  async function failIfGivenUp(kind: QueueKind, jobId: string): Promise<void> {
-    if ((await queueOf(kind).getJobState(jobId)) !== 'failed') return;
+  async function failGivenUp(jobId: string): Promise<void> {
     const failed = await runs.fail(jobId, {
       code: 'stalled',
       message:
@@ -173,13 +159,10 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     if (failed) logger.error({ jobId }, 'job given up after too many stalls');
   }
 
-  function observe(worker: Worker<QueueJobData, JobOutcome, string>, kind: QueueKind): void {
-    worker.on('stalled', (jobId) => {
-      logger.warn({ jobId, queue: worker.name }, 'job stalled: its worker stopped');
-      failIfGivenUp(kind, jobId).catch((error: unknown) =>
-        logger.warn({ jobId, err: error }, 'could not check a stalled job'),
-      );
-    });
+  function observe(worker: Worker<QueueJobData, JobOutcome, string>): void {
+    worker.on('stalled', (jobId) =>
+      logger.warn({ jobId, queue: worker.name }, 'job stalled: its worker stopped'),
+    );
     worker.on('active', (job) => logger.debug({ jobId: job.id }, 'job started'));
     worker.on('completed', (job, outcome) => {
       if (outcome.outcome === 'finished') {
@@ -202,6 +185,12 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     });
     worker.on('failed', (job, error) => {
       if (error.name !== 'WaitingError') logger.warn({ jobId: job?.id, err: error }, 'job attempt failed');
+      if (job?.id !== undefined && job.deferredFailure) {
+        const jobId = job.id;
+        failGivenUp(jobId).catch((failure: unknown) =>
+          logger.warn({ jobId, err: failure }, 'could not fail a job given up after stalls'),
+        );
+      }
     });
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   }
@@ -253,7 +242,6 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
         await Promise.all(closed);
         await running;
         await webhooks.close();
-        await Promise.all(Object.values(queues).map((queue) => queue.close()));
         await threads.close();
         // Every run on the device has ended (handed back or finished) once the Workers are closed.
         gpu?.acquired.device.destroy();
