@@ -1,4 +1,5 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { FINISHED, type TestService, waitFor } from '../api/service.ts';
 
 /**
@@ -66,6 +67,26 @@ export async function openPage(
   });
   await page.goto(url);
   return { page, problems, close: () => context.close() };
+}
+
+/**
+ * Opens `url` in a fresh context, runs `use` on the page, then checks what the page reported
+ * (console errors, page errors, failed requests, HTTP errors): none, unless `expectProblems`
+ * checks them otherwise. The context is closed in every case.
+ */
+export async function onPage(
+  browser: Browser,
+  url: string,
+  use: (page: Page) => Promise<void>,
+  expectProblems: (problems: string[]) => void = (problems) => expect(problems).toEqual([]),
+): Promise<void> {
+  const view = await openPage(browser, url);
+  try {
+    await use(view.page);
+    expectProblems(view.problems);
+  } finally {
+    await view.close();
+  }
 }
 
 export interface SubmittedJob {

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINISHED, startTestService, type TestService, waitFor } from '../api/service.ts';
-import { launchBrowser, legendColor, openPage, pathPixelsNear, trajectoryOf } from './browser.ts';
+import { launchBrowser, legendColor, onPage, pathPixelsNear, trajectoryOf } from './browser.ts';
 
 /**
  * NEEDS #13 (POST/GET /v1/comparisons and their multiplexed event stream): written against the
@@ -40,9 +40,7 @@ async function finishedComparison(id: string): Promise<ComparisonResource> {
 
 describe('the dashboard with comparisons (#13)', () => {
   it('starts a comparison of momentum, rmsprop and adam on Rosenbrock; paths at the recorded points, ranking in the API order', async () => {
-    const view = await openPage(browser, `${service.url}/`);
-    try {
-      const { page } = view;
+    await onPage(browser, `${service.url}/`, async (page) => {
       await page.selectOption('#objective-kind', 'builtin:rosenbrock');
       await page.check('#mode-compare');
       const cards = page.locator('.optimizer-card');
@@ -81,16 +79,11 @@ describe('the dashboard with comparisons (#13)', () => {
         expect(own.filter(Boolean).length / own.length).toBeGreaterThanOrEqual(0.5);
         expect(covered.filter(Boolean).length / covered.length).toBeGreaterThanOrEqual(0.95);
       }
-      expect(view.problems).toEqual([]);
-    } finally {
-      await view.close();
-    }
+    });
   });
 
   it('starts an lr sweep from the form and draws its U-curve, diverged runs as ✕', async () => {
-    const view = await openPage(browser, `${service.url}/`);
-    try {
-      const { page } = view;
+    await onPage(browser, `${service.url}/`, async (page) => {
       await page.selectOption('#objective-kind', 'builtin:rosenbrock');
       await page.locator('.optimizer-card').first().locator('select').selectOption('sgd');
       await page.check('#mode-sweep');
@@ -108,9 +101,6 @@ describe('the dashboard with comparisons (#13)', () => {
       const sweep = page.locator('section.sweep');
       await expect.poll(() => sweep.getAttribute('data-points')).toBe('7');
       expect(await sweep.getAttribute('data-diverged')).toBe(String(diverged));
-      expect(view.problems).toEqual([]);
-    } finally {
-      await view.close();
-    }
+    });
   });
 });

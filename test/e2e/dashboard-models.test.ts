@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../api/service.ts';
-import { finishedJob, launchBrowser, openPage, submitJob } from './browser.ts';
+import { finishedJob, launchBrowser, onPage, submitJob } from './browser.ts';
 
 /**
  * NEEDS #12 (model objectives: points with valF/valAccuracy, Result.validation, early_stopped,
@@ -33,9 +33,7 @@ describe('the dashboard with model objectives (#12)', () => {
       result: { stopReason: string; validation: { bestIteration: number; accuracy: number } };
     };
     expect(job.result.validation.bestIteration).toBeGreaterThan(0);
-    const view = await openPage(browser, `${service.url}/?job=${id}`);
-    try {
-      const { page } = view;
+    await onPage(browser, `${service.url}/?job=${id}`, async (page) => {
       await expect.poll(() => page.locator('.badge.stream').textContent()).toBe('finished');
       // No contour for a model; loss (train and validation), validation accuracy, ‖g‖ and lr charts.
       expect(await page.locator('.contour-slot .notice').textContent()).toContain('model');
@@ -45,16 +43,11 @@ describe('the dashboard with model objectives (#12)', () => {
       expect(await page.locator('.job-details').textContent()).toContain(
         `best at iteration ${job.result.validation.bestIteration.toLocaleString('en-US')}`,
       );
-      expect(view.problems).toEqual([]);
-    } finally {
-      await view.close();
-    }
+    });
   });
 
   it('starts a model on a built-in dataset from the form (GET /v1/catalog/models)', async () => {
-    const view = await openPage(browser, `${service.url}/`);
-    try {
-      const { page } = view;
+    await onPage(browser, `${service.url}/`, async (page) => {
       await page.selectOption('#objective-kind', 'model');
       await page.locator('#dataset option[value="iris"]').waitFor({ state: 'attached' });
       await page.selectOption('#model', 'softmax_regression');
@@ -70,9 +63,6 @@ describe('the dashboard with model objectives (#12)', () => {
       await expect
         .poll(() => page.locator('.badge.stream').textContent(), { timeout: 30_000 })
         .toBe('finished');
-      expect(view.problems).toEqual([]);
-    } finally {
-      await view.close();
-    }
+    });
   });
 });

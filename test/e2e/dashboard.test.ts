@@ -5,7 +5,7 @@ import {
   finishedJob,
   launchBrowser,
   legendColor,
-  openPage,
+  onPage,
   pathPixelsNear,
   submitJob,
   trajectoryOf,
@@ -65,9 +65,7 @@ describe('the dashboard', () => {
   it('draws three runs on the Rosenbrock contour, each path in its colour at its recorded points, and ranks them', async () => {
     const ids = await Promise.all(RUNS.map((optimizer) => submitJob(service, spec(optimizer))));
     const jobs = await Promise.all(ids.map(async (id) => ({ id, ...(await finishedJob(service, id)) })));
-    const view = await openPage(browser, `${service.url}/?jobs=${ids.join(',')}`);
-    try {
-      const { page } = view;
+    await onPage(browser, `${service.url}/?jobs=${ids.join(',')}`, async (page) => {
       await page.locator('.ranking tbody tr:not(.pending)').nth(2).waitFor();
       await page.locator('.contour-overlay[hidden]').waitFor({ state: 'attached' });
       await expect.poll(() => page.locator('.badge.stream').textContent()).toBe('finished');
@@ -101,16 +99,11 @@ describe('the dashboard', () => {
         .locator('.ranking tbody tr')
         .evaluateAll((elements) => elements.map((row) => row.getAttribute('data-job-id')));
       expect(rows).toEqual(expectedOrder(jobs));
-      expect(view.problems).toEqual([]);
-    } finally {
-      await view.close();
-    }
+    });
   });
 
   it('starts one job from the form and follows it live to its result', async () => {
-    const view = await openPage(browser, `${service.url}/`);
-    try {
-      const { page } = view;
+    await onPage(browser, `${service.url}/`, async (page) => {
       await page.selectOption('#objective-kind', 'builtin:booth');
       await page.check('#mode-single');
       // The first optimizer card: adam with lr 0.1.
@@ -133,47 +126,44 @@ describe('the dashboard', () => {
       };
       expect(sent.spec.optimizer).toMatchObject({ name: 'adam', lr: 0.1 });
       expect(sent.spec.stop.maxIterations).toBe(300);
-      expect(view.problems).toEqual([]);
-    } finally {
-      await view.close();
-    }
+    });
   });
 
   it('shows an expression parse error with its position as you type (the 400 of POST /v1/evaluate)', async () => {
-    const view = await openPage(browser, `${service.url}/`);
-    try {
-      const { page } = view;
-      await page.selectOption('#objective-kind', 'expression');
-      await page.fill('#expression', 'x^2 + (y - 1');
-      const error = page.locator('.expression-error');
-      await error.waitFor();
-      const caret = await error.locator('pre.caret').textContent();
-      // The caret sits under the place the server's message names.
-      const [source, marker] = caret!.split('\n');
-      expect(source).toBe('x^2 + (y - 1');
-      const position = Number(/at (\d+)/.exec((await error.textContent()) ?? '')?.[1]);
-      expect(position).toBeGreaterThanOrEqual(0);
-      expect(marker.indexOf('^')).toBe(position);
-      expect(source[position]).toBe('(');
-      await page.fill('#expression', 'x^2 + (y - 1)^2');
-      await page.locator('.expression-status .ok').waitFor();
-      expect(await page.locator('.expression-status').textContent()).toContain('variables x, y');
-      // The contour of the new expression is drawn (the grid form answered).
-      await page.locator('.contour-overlay[hidden]').waitFor({ state: 'attached' });
-      expect(
-        view.problems.every((problem) => /HTTP 400: POST .*\/v1\/evaluate|status of 400/.test(problem)),
-      ).toBe(true);
-    } finally {
-      await view.close();
-    }
+    await onPage(
+      browser,
+      `${service.url}/`,
+      async (page) => {
+        await page.selectOption('#objective-kind', 'expression');
+        await page.fill('#expression', 'x^2 + (y - 1');
+        const error = page.locator('.expression-error');
+        await error.waitFor();
+        const caret = await error.locator('pre.caret').textContent();
+        // The caret sits under the place the server's message names.
+        const [source, marker] = caret!.split('\n');
+        expect(source).toBe('x^2 + (y - 1');
+        const position = Number(/at (\d+)/.exec((await error.textContent()) ?? '')?.[1]);
+        expect(position).toBeGreaterThanOrEqual(0);
+        expect(marker.indexOf('^')).toBe(position);
+        expect(source[position]).toBe('(');
+        await page.fill('#expression', 'x^2 + (y - 1)^2');
+        await page.locator('.expression-status .ok').waitFor();
+        expect(await page.locator('.expression-status').textContent()).toContain('variables x, y');
+        // The contour of the new expression is drawn (the grid form answered).
+        await page.locator('.contour-overlay[hidden]').waitFor({ state: 'attached' });
+      },
+      (problems) => {
+        expect(
+          problems.every((problem) => /HTTP 400: POST .*\/v1\/evaluate|status of 400/.test(problem)),
+        ).toBe(true);
+      },
+    );
   });
 
   it('opens /?job=<id> of a finished job: result, diagnostics, CSV, and settings kept in the URL', async () => {
     const id = await submitJob(service, spec({ name: 'adam', lr: 0.05 }, { label: 'e2e job page' }));
     const job = await finishedJob(service, id);
-    const view = await openPage(browser, `${service.url}/?job=${id}`);
-    try {
-      const { page } = view;
+    await onPage(browser, `${service.url}/?job=${id}`, async (page) => {
       await expect.poll(() => page.locator('.badge.stream').textContent()).toBe('finished');
       const details = page.locator('.job-details');
       await expect.poll(() => details.textContent()).toContain('stationary point');
@@ -200,10 +190,7 @@ describe('the dashboard', () => {
       expect(await page.locator('select[aria-label="x axis"]').inputValue()).toBe('t');
       expect(await page.locator('input[aria-label="Smoothing"]').inputValue()).toBe('0.6');
       expect(await page.locator('.scrub-label').textContent()).toBe('120');
-      expect(view.problems).toEqual([]);
-    } finally {
-      await view.close();
-    }
+    });
   });
 
   it('draws the U-curve of jobs that differ only in lr, diverged runs as ✕', async () => {
@@ -217,17 +204,12 @@ describe('the dashboard', () => {
     const diverged = jobs.filter((job) => job.result?.stopReason === 'diverged').length;
     expect(diverged).toBeGreaterThan(0);
     expect(diverged).toBeLessThan(values.length);
-    const view = await openPage(browser, `${service.url}/?jobs=${ids.join(',')}`);
-    try {
-      const { page } = view;
+    await onPage(browser, `${service.url}/?jobs=${ids.join(',')}`, async (page) => {
       const sweep = page.locator('section.sweep');
       await expect.poll(() => sweep.getAttribute('data-points')).toBe(String(values.length));
       expect(await sweep.getAttribute('data-diverged')).toBe(String(diverged));
       expect(await sweep.locator('canvas').count()).toBe(1);
-      expect(view.problems).toEqual([]);
-    } finally {
-      await view.close();
-    }
+    });
   });
 
   it('lists jobs filtered by label and opens the ticked ones together', async () => {
@@ -236,9 +218,7 @@ describe('the dashboard', () => {
       [0, 1, 2].map((k) => submitJob(service, spec({ name: 'sgd', lr: 1e-4 * (k + 1) }, { label }))),
     );
     await submitJob(service, spec({ name: 'sgd', lr: 1e-4 }, { label: 'another label' }));
-    const view = await openPage(browser, `${service.url}/?view=jobs&label=${label}`);
-    try {
-      const { page } = view;
+    await onPage(browser, `${service.url}/?view=jobs&label=${label}`, async (page) => {
       const rows = page.locator('table.list tbody tr');
       await rows.nth(2).waitFor();
       expect(await rows.count()).toBe(3);
@@ -253,10 +233,7 @@ describe('the dashboard', () => {
       await page.waitForURL(/\?jobs=/);
       expect(new URL(page.url()).searchParams.get('jobs')!.split(',')).toEqual(listed.slice(0, 2));
       await page.locator('.legend li').nth(1).waitFor();
-      expect(view.problems).toEqual([]);
-    } finally {
-      await view.close();
-    }
+    });
   });
 });
 
@@ -275,28 +252,30 @@ describe('the dashboard on a server with API_KEYS', () => {
     const auth = { authorization: 'Bearer e2e-key-alice' };
     const id = await submitJob(secured, spec({ name: 'adam', lr: 0.05 }), auth);
     await finishedJob(secured, id, auth);
-    const view = await openPage(browser, `${secured.url}/?job=${id}`);
-    try {
-      const { page } = view;
-      const prompt = page.locator('form.key-prompt');
-      await prompt.waitFor();
-      await prompt.locator('input').fill('wrong-key');
-      await prompt.locator('button').click();
-      await expect.poll(() => prompt.locator('.form-message').textContent()).toBe('This key is not valid.');
-      await prompt.locator('input').fill('e2e-key-alice');
-      await prompt.locator('button').click();
-      // The job view opens and its stream (fetch with the bearer key) delivers every point.
-      await expect.poll(() => page.locator('.badge.stream').textContent()).toBe('finished');
-      await page.locator('.job-details').waitFor();
-      expect(await page.evaluate(() => localStorage.getItem('descent.apiKey'))).toBe('e2e-key-alice');
-      // A reload uses the stored key: no prompt.
-      await page.reload();
-      await expect.poll(() => page.locator('.badge.stream').textContent()).toBe('finished');
-      expect(await page.locator('form.key-prompt').count()).toBe(0);
-      // Only the refusals of the missing and the wrong key appeared.
-      expect(view.problems.every((problem) => /401/.test(problem))).toBe(true);
-    } finally {
-      await view.close();
-    }
+    await onPage(
+      browser,
+      `${secured.url}/?job=${id}`,
+      async (page) => {
+        const prompt = page.locator('form.key-prompt');
+        await prompt.waitFor();
+        await prompt.locator('input').fill('wrong-key');
+        await prompt.locator('button').click();
+        await expect.poll(() => prompt.locator('.form-message').textContent()).toBe('This key is not valid.');
+        await prompt.locator('input').fill('e2e-key-alice');
+        await prompt.locator('button').click();
+        // The job view opens and its stream (fetch with the bearer key) delivers every point.
+        await expect.poll(() => page.locator('.badge.stream').textContent()).toBe('finished');
+        await page.locator('.job-details').waitFor();
+        expect(await page.evaluate(() => localStorage.getItem('descent.apiKey'))).toBe('e2e-key-alice');
+        // A reload uses the stored key: no prompt.
+        await page.reload();
+        await expect.poll(() => page.locator('.badge.stream').textContent()).toBe('finished');
+        expect(await page.locator('form.key-prompt').count()).toBe(0);
+        // Only the refusals of the missing and the wrong key appeared.
+      },
+      (problems) => {
+        expect(problems.every((problem) => /401/.test(problem))).toBe(true);
+      },
+    );
   });
 });
