@@ -23,33 +23,20 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
-export interface WatchedPage {
+interface WatchedPage {
   page: Page;
   /** Console errors, uncaught page errors, failed requests and 4xx/5xx answers, in order. */
   problems: string[];
   close(): Promise<void>;
 }
 
-export async function openPage(
-  browser: Browser,
-  url: string,
-  options: {
-    width?: number;
-    height?: number;
-    colorScheme?: 'light' | 'dark';
-    storage?: Record<string, string>;
-  } = {},
-): Promise<WatchedPage> {
+/** `url` in a fresh light-mode context at 1400×900, with what the page reports collected. */
+async function openPage(browser: Browser, url: string): Promise<WatchedPage> {
   const context = await browser.newContext({
-    viewport: { width: options.width ?? 1400, height: options.height ?? 900 },
-    colorScheme: options.colorScheme ?? 'light',
+    viewport: { width: 1400, height: 900 },
+    colorScheme: 'light',
     acceptDownloads: true,
   });
-  if (options.storage) {
-    await context.addInitScript((entries: Record<string, string>) => {
-      for (const [key, value] of Object.entries(entries)) localStorage.setItem(key, value);
-    }, options.storage);
-  }
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (message) => {
