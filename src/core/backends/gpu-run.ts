@@ -1,3 +1,4 @@
+import type { Dataset } from '../data/dataset.ts';
 import { computeDiagnostics, DIAGNOSTICS_MAX_DIM } from '../diagnostics.ts';
 import { createObjective } from '../objectives/index.ts';
 import { createOptimizer } from '../optimizers/index.ts';
@@ -11,7 +12,7 @@ import {
   STATIONARY_GRAD_NORM,
 } from '../run-bookkeeping.ts';
 import { createSchedule } from '../schedules.ts';
-import type { JobSpec } from '../spec.ts';
+import { type JobSpec, type ModelObjectiveSpec, objectiveDim } from '../spec.ts';
 import { startPoint } from '../start-point.ts';
 import type {
   EvaluationCounts,
@@ -21,17 +22,20 @@ import type {
   StopReason,
   TrajectoryPoint,
 } from '../types.ts';
+import { validationSummary } from '../validation-state.ts';
 import {
   type BatchReadback,
   type ComputeBackend,
   DEVICE_STOP,
   type DeviceInfo,
-  type DeviceProblem,
+  type DeviceRunRules,
   type DeviceRunState,
+  type EvaluationStats,
   type RunProgram,
   type StepInput,
 } from './compute-backend.ts';
-import { deviceProblem, deviceUnsupportedReason } from './device-problem.ts';
+import { DeviceModelHost } from './device-model-host.ts';
+import { deviceProblem, deviceRunRules, deviceUnsupportedReason } from './device-problem.ts';
 
 /**
  * A first-order run on a compute device (float32), with the CPU Run's semantics (run.ts,
@@ -55,6 +59,14 @@ import { deviceProblem, deviceUnsupportedReason } from './device-problem.ts';
  *   on f and is kept on the device; the points report the lrᵢ the device used (float32).
  * - Trajectory points carry the float32 values widened to float64. Their `t` is interpolated
  *   linearly over the batch (the device does not time single iterations).
+ *
+ * Model objectives (run.ts's model semantics): the device evaluates f and ∇f on the batches the
+ * CPU run's sampler gives (device-model-host.ts stages each evaluation's rows; webgpu/
+ * model-evaluation.ts gathers them), and a validation pass over the validation rows at every
+ * recorded point, whose (loss, correct) come back in the batch's ring. With validation rows a
+ * batch never runs past the next recorded point, so the host folds each validation in (best by
+ * validation loss, copied on the device; patience; the plateau schedule, whose lr the host then
+ * sends) before the next batch; the final point's validation is one more round trip.
  *
  * Not on a device (deviceUnsupportedReason): gradient noise, Newton and L-BFGS, expressions, the
  * 2-D builtins and the rotated quadratic.
@@ -81,6 +93,8 @@ export interface GpuRunOptions {
   checkpoint?: RunCheckpoint;
   /** Milliseconds, monotonic. */
   clock?: () => number;
+  /** The data set of a model objective (every row; the split is made from the seed), as RunOptions.dataset. */
+  dataset?: Dataset;
 }
 
 const STOP_REASONS: Record<number, StopReason> = {
@@ -97,10 +111,12 @@ export class GpuRun {
   readonly evaluations: EvaluationCounts = { f: 0, gradient: 0, hessian: 0 };
 
   private readonly program: RunProgram;
-  private readonly problem: DeviceProblem;
+  private readonly problem: DeviceRunRules;
+  /** A model run's host side (batches, validation); null for a builtin. */
+  private readonly model: DeviceModelHost | null;
   private readonly schedule: Schedule;
-  /** The host schedule's state (null for all but plateau, whose state lives on the device). */
-  private readonly scheduleState: PlainState;
+  /** The host schedule's state (null for all but plateau, whose state lives on the device unless a model's validation loss drives it). */
+  private scheduleState: PlainState;
   private readonly clock: () => number;
   private readonly stride: number;
   private readonly maxIterations: number;
@@ -134,6 +150,8 @@ export class GpuRun {
   static async create(backend: ComputeBackend, spec: JobSpec, options: GpuRunOptions = {}): Promise<GpuRun> {
     const reason = deviceUnsupportedReason(spec, backend);
     if (reason !== null) throw new Error(`not a device run: ${reason}`);
+    if (spec.objective.type === 'model' && options.dataset === undefined)
+      throw new Error('a model objective needs its data set');
     const run = new GpuRun(backend, spec, options);
     await run.begin(options.checkpoint ?? null);
     return run;
@@ -141,8 +159,7 @@ export class GpuRun {
 
   private constructor(backend: ComputeBackend, spec: JobSpec, options: GpuRunOptions) {
     this.spec = spec;
-    this.problem = deviceProblem(spec);
-    this.dim = this.problem.objective.dim;
+    this.dim = objectiveDim(spec.objective);
     this.device = backend.info;
     this.clock = options.clock ?? monotonicClock;
     this.schedule = createSchedule(spec.schedule, spec.stop.maxIterations);
@@ -150,11 +167,27 @@ export class GpuRun {
     this.stride = runStride(spec);
     this.maxIterations = spec.stop.maxIterations;
     this.baseLr = spec.optimizer.lr;
-    const optimizer = this.problem.optimizer;
+    const optimizer = spec.optimizer;
     this.adamBetas =
       optimizer.name === 'adam' || optimizer.name === 'adamw' ? [optimizer.beta1, optimizer.beta2] : null;
     this.segmentStart = this.clock();
-    this.program = backend.createRunProgram(this.problem);
+    if (spec.objective.type === 'model') {
+      const model = new DeviceModelHost(
+        spec as JobSpec & { objective: ModelObjectiveSpec },
+        options.dataset as Dataset,
+        (validating) => deviceRunRules(spec, !validating),
+      );
+      const program = backend.createModelProgram(model.problem);
+      model.attach(program);
+      this.model = model;
+      this.problem = model.problem;
+      this.program = program;
+    } else {
+      const problem = deviceProblem(spec);
+      this.model = null;
+      this.problem = problem;
+      this.program = backend.createRunProgram(problem);
+    }
     if (options.signal) {
       if (options.signal.aborted) this.cancelRequested = true;
       else options.signal.addEventListener('abort', () => this.cancel(), { once: true });
@@ -195,19 +228,21 @@ export class GpuRun {
     const sliceEnd = this.clock() + sliceMs;
     while (this.stopReason === null && this.i < untilIteration) {
       const steps = this.nextBatchSize(sliceEnd - this.clock(), untilIteration);
+      const model = this.model;
+      model?.markBatch();
       for (let k = 1; k <= steps; k++) {
         const iteration = this.i + k;
-        this.program.queueStep(
-          this.stepInput(iteration),
-          this.spec.record.params && iteration % this.stride === 0,
-        );
+        const recorded = iteration % this.stride === 0;
+        model?.stageNext();
+        this.program.queueStep(this.stepInput(iteration), this.spec.record.params && recorded);
+        if (recorded && model?.validating) model.queueValidation('current');
       }
       const started = this.clock();
       const batch = await this.program.runBatch();
       const ended = this.clock();
       this.batchCount++;
       this.learnSpeed(steps, ended - started);
-      await this.absorb(batch, started, ended);
+      await this.absorb(batch, steps, started, ended);
       if (this.stopReason === null) {
         if (this.i >= this.maxIterations) await this.finish('max_iterations');
         else if (this.cancelRequested) await this.finish('cancelled');
@@ -231,7 +266,9 @@ export class GpuRun {
     if (this.stopReason !== null) throw new Error('a finished run has no checkpoint');
     const [x, best, optimizerArrays] = await Promise.all([
       this.program.readIterate(state.current),
-      state.best === state.current ? Promise.resolve(null) : this.program.readIterate(state.best),
+      state.best === state.current || this.model?.validating
+        ? Promise.resolve(null)
+        : this.program.readIterate(state.best),
       this.program.readOptimizerState(),
     ]);
     // The CPU optimizer's own layout (AMSGrad off: an empty v̂max), filled with the device's arrays.
@@ -240,23 +277,30 @@ export class GpuRun {
       const fields = optimizer as { [key: string]: PlainState };
       for (const [name, values] of Object.entries(optimizerArrays)) fields[name] = Float64Array.from(values);
     }
+    const validating = this.model?.validating ?? false;
     const checkpointState: CheckpointState = {
       x: Float64Array.from(x),
       f: this.f,
       f0: state.f0,
       prevF: this.prevF,
       lr: this.lr,
-      best: {
-        iteration: state.bestIteration,
-        f: state.bestF,
-        x: best === null ? null : Float64Array.from(best),
-      },
+      // With validation rows the best is the validation's (in `data`); the CPU run tracks no other.
+      best: validating
+        ? { iteration: 0, f: Number.POSITIVE_INFINITY, x: null }
+        : {
+            iteration: state.bestIteration,
+            f: state.bestF,
+            x: best === null ? null : Float64Array.from(best),
+          },
       optimizer,
       schedule: this.problem.plateau ? { ...state.plateau } : this.scheduleState,
       noise: null,
       evaluations: { ...this.evaluations },
       elapsedMs: this.elapsedMs(),
       lastRecorded: this.lastRecorded,
+      data: this.model
+        ? ((await this.model.checkpointData()) as unknown as CheckpointState['data'])
+        : undefined,
     };
     return {
       version: CHECKPOINT_VERSION,
@@ -281,7 +325,8 @@ export class GpuRun {
       inline ? this.bestParams() : null,
     ]);
     const stationaryTol = Math.max(this.spec.stop.gradTol, STATIONARY_GRAD_NORM);
-    return {
+    const validation = this.model?.validationState ?? null;
+    const result: Result = {
       stopReason,
       converged: isConverged(stopReason),
       device: { ...this.device },
@@ -290,15 +335,19 @@ export class GpuRun {
       gradNorm,
       iterations: this.i,
       evaluations: { ...this.evaluations },
-      best: {
-        iteration: state.bestIteration,
-        f: state.bestF === Number.POSITIVE_INFINITY ? f : state.bestF,
-        x: bestX ? Array.from(bestX) : null,
-      },
+      best:
+        validation === null
+          ? {
+              iteration: state.bestIteration,
+              f: state.bestF === Number.POSITIVE_INFINITY ? f : state.bestF,
+              x: bestX ? Array.from(bestX) : null,
+            }
+          : { iteration: validation.bestIteration, f: validation.bestF, x: bestX ? Array.from(bestX) : null },
       diagnostics:
         Number.isFinite(f) && finalX !== null && this.dim <= DIAGNOSTICS_MAX_DIM
           ? computeDiagnostics(
-              createObjective(this.spec.objective, this.spec.seed),
+              // A model's objective stands on the batch of the last iteration, as the CPU run's.
+              this.model?.objective ?? createObjective(this.spec.objective, this.spec.seed),
               finalX,
               gradNorm,
               stationaryTol,
@@ -306,6 +355,8 @@ export class GpuRun {
           : { stationaryPoint: null, conditionNumber: null },
       wallMs: this.elapsedMs(),
     };
+    if (validation !== null) result.validation = validationSummary(validation);
+    return result;
   }
 
   /**
@@ -332,6 +383,7 @@ export class GpuRun {
   }
 
   private async readBestParams(): Promise<Float64Array> {
+    if (this.model?.validationState) return this.model.bestX();
     const state = this.deviceState();
     if (state.bestF === Number.POSITIVE_INFINITY) return this.finalX();
     return Float64Array.from(await this.program.readIterate(state.best));
@@ -348,9 +400,12 @@ export class GpuRun {
       await this.restore(checkpoint);
       return;
     }
-    const x0 = startPoint(this.spec, this.dim);
+    const model = this.model;
+    const x0 = model ? model.start() : startPoint(this.spec, this.dim);
     this.program.load({ x: x0, optimizerState: null, bestX: null, scalars: null });
+    model?.stageCurrent();
     this.program.queueStart(this.stepInput(0));
+    if (model?.validating) model.queueValidation('current');
     const started = this.clock();
     const batch = await this.program.runBatch();
     const { f, gradNorm, lr, stopCode } = batch.stats[0];
@@ -364,7 +419,7 @@ export class GpuRun {
       await this.finish('diverged');
       return;
     }
-    this.record(0, t, this.spec.record.params ? Float32Array.from(x0) : null);
+    this.record(0, t, this.spec.record.params ? Float32Array.from(x0) : null, batch.stats[1] ?? null);
     if (stopCode !== DEVICE_STOP.none) await this.finish(STOP_REASONS[stopCode]);
     else if (this.maxIterations === 0) await this.finish('max_iterations');
     else if (this.cancelRequested) await this.finish('cancelled');
@@ -384,6 +439,8 @@ export class GpuRun {
     Object.assign(this.evaluations, saved.evaluations);
     this.elapsedBefore = saved.elapsedMs;
     this.lastRecorded = saved.lastRecorded;
+    // A host-side schedule state (a model's plateau on the validation loss) continues as saved.
+    if (this.problem.plateau === null && this.schedule.observe) this.scheduleState = saved.schedule;
     this.program.load({
       x: saved.x,
       optimizerState: isArrayRecord(saved.optimizer) ? saved.optimizer : null,
@@ -406,6 +463,11 @@ export class GpuRun {
         plateau: this.problem.plateau && schedule ? schedule : { scale: 1, best: null, badCount: 0 },
       },
     });
+    if (this.model) {
+      // The same batch as when the checkpoint was taken, before f and g are re-derived on it.
+      this.model.restore(checkpoint.iteration, saved.data);
+      this.model.stageCurrent();
+    }
     // Re-derive g and ‖g‖ at x (uncounted), as run.ts restore does.
     this.program.queueMeasure();
     const batch = await this.program.runBatch();
@@ -414,14 +476,18 @@ export class GpuRun {
     this.f = batch.state.f;
   }
 
-  /** Absorbs a batch's stats in iteration order, up to the device's stop. */
-  private async absorb(batch: BatchReadback, started: number, ended: number): Promise<void> {
+  /**
+   * Absorbs a batch's stats in iteration order, up to the device's stop (a model's validation
+   * slot follows its recorded step's), then a model's patience.
+   */
+  private async absorb(batch: BatchReadback, steps: number, started: number, ended: number): Promise<void> {
     this.state = batch.state;
-    const count = batch.stats.length;
+    const validating = this.model?.validating ?? false;
     let recordedIndex = 0;
-    for (let k = 0; k < count; k++) {
+    let slot = 0;
+    for (let k = 0; k < steps; k++) {
       const iteration = this.i + 1;
-      const stats = batch.stats[k];
+      const stats = batch.stats[slot++];
       this.prevF = this.f;
       this.prevGradNorm = this.gradNorm;
       this.prevLr = this.lr;
@@ -436,37 +502,75 @@ export class GpuRun {
       }
       if (iteration % this.stride === 0) {
         const x = this.spec.record.params ? batch.recorded[recordedIndex++] : null;
-        this.record(iteration, this.elapsedAt(started + ((k + 1) / count) * (ended - started)), x);
+        const validation = validating ? batch.stats[slot++] : null;
+        this.record(
+          iteration,
+          this.elapsedAt(started + ((k + 1) / steps) * (ended - started)),
+          x,
+          validation,
+        );
       }
       if (stats.stopCode !== DEVICE_STOP.none) {
         await this.finish(STOP_REASONS[stats.stopCode]);
         return;
       }
     }
+    if (this.model?.exhausted) await this.finish('early_stopped');
   }
 
   /** Ends the run; the trajectory ends on the iterate the result reports (as run.ts finish). */
   private async finish(reason: StopReason): Promise<void> {
     this.stopReason = reason;
     const state = this.deviceState();
+    const model = this.model;
+    model?.settle(this.i);
     if (reason === 'diverged') {
       if (this.i > 0 && this.lastRecorded !== this.i - 1) {
         const x = this.spec.record.params ? await this.program.readIterate(state.previous) : null;
-        this.pushPoint(this.i - 1, this.prevF, this.prevGradNorm, this.prevLr, x);
+        const point = this.pushPoint(this.i - 1, this.prevF, this.prevGradNorm, this.prevLr, x);
+        if (model?.validating) {
+          const validation = await model.validateNow('previous');
+          model.validate(point, validation, this.prevF, true, state.previous, this.validationRules());
+        }
       }
       return;
     }
     if (this.lastRecorded !== this.i) {
       const x = this.spec.record.params ? await this.program.readIterate(state.current) : null;
-      this.record(this.i, this.elapsedMs(), x);
+      const validation = model?.validating ? await model.validateNow('current') : null;
+      this.record(this.i, this.elapsedMs(), x, validation, true);
     }
   }
 
-  private record(iteration: number, t: number, x: Float32Array | null): void {
+  /**
+   * Records point `iteration` (the device's current iterate); a model's validation slot, when
+   * given, is folded in (`final`: the run's last point, which counts for best, not patience).
+   */
+  private record(
+    iteration: number,
+    t: number,
+    x: Float32Array | null,
+    validation: EvaluationStats | null = null,
+    final = false,
+  ): void {
     const point: TrajectoryPoint = { i: iteration, f: this.f, gradNorm: this.gradNorm, lr: this.lr, t };
     if (x !== null) point.x = Array.from(x);
+    if (validation !== null && this.model) {
+      this.model.validate(
+        point,
+        validation,
+        this.f,
+        final,
+        this.deviceState().current,
+        this.validationRules(),
+      );
+    }
     this.pending.push(point);
     this.lastRecorded = iteration;
+  }
+
+  private validationRules() {
+    return { schedule: this.schedule, scheduleState: this.scheduleState };
   }
 
   private pushPoint(
@@ -475,11 +579,12 @@ export class GpuRun {
     gradNorm: number,
     lr: number,
     x: Float32Array | null,
-  ): void {
+  ): TrajectoryPoint {
     const point: TrajectoryPoint = { i: iteration, f, gradNorm, lr, t: this.elapsedMs() };
     if (x !== null) point.x = Array.from(x);
     this.pending.push(point);
     this.lastRecorded = iteration;
+    return point;
   }
 
   private countEvaluation(): void {
@@ -521,6 +626,8 @@ export class GpuRun {
       untilIteration - this.i,
     );
     if (this.spec.record.params) steps = Math.min(steps, this.stride * this.program.maxRecordedPerBatch);
+    // A model's validation at a recorded point is folded in before the steps after it.
+    if (this.model?.validating) steps = Math.min(steps, this.stride - (this.i % this.stride));
     return Math.max(1, steps);
   }
 
