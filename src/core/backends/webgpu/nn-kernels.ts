@@ -397,11 +397,11 @@ function lossHeadShader(head: LossHead, withGradient: boolean, withCorrect: bool
     ${withCorrect ? 'correct[r] = 0.0;' : ''}`;
   } else if (head === 'binary_cross_entropy') {
     body = `let z = logits[r];
-    let target = labels[r];
+    let label = labels[r];
     let e = exp(-abs(z));
-    loss[r] = max(z, 0.0) + log(1.0 + e) - target * z;
-    ${withGradient ? 'gradient[r] = scale * (select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0) - target);' : ''}
-    ${withCorrect ? 'correct[r] = select(0.0, 1.0, select(0.0, 1.0, z > 0.0) == target);' : ''}`;
+    loss[r] = max(z, 0.0) + log(1.0 + e) - label * z;
+    ${withGradient ? 'gradient[r] = scale * (select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0) - label);' : ''}
+    ${withCorrect ? 'correct[r] = select(0.0, 1.0, select(0.0, 1.0, z > 0.0) == label);' : ''}`;
   } else {
     body = `let base = r * classes;
     var largest = logits[base];
