@@ -3,8 +3,8 @@ import { autoWantsDevice, chooseDevice } from '../core/backends/device-choice.ts
 import { deviceUnsupportedReason } from '../core/backends/device-problem.ts';
 import { runOnDeviceToCompletion } from '../core/backends/gpu-run.ts';
 import { WebGpuBackend } from '../core/backends/webgpu/webgpu-backend.ts';
-import { type RunOutput, runToCompletion } from '../core/run.ts';
 import type { Dataset } from '../core/data/dataset.ts';
+import { type RunOutput, runToCompletion } from '../core/run.ts';
 import type { JobSpec } from '../core/spec.ts';
 import { acquireGpuDevice, describeVulkanSetup, NO_ADAPTER_HINT } from '../gpu/device.ts';
 import { ExitError, inputProblem } from './spec.ts';
@@ -16,7 +16,7 @@ import { ExitError, inputProblem } from './spec.ts';
  * - `gpu`: the first adapter Dawn finds (a software one such as llvmpipe included: it was asked
  *   for). No adapter: exit 2 with a problem naming `device`, rather than a float64 CPU run the
  *   spec did not ask for (the API instead keeps such a job queued until a GPU worker takes it).
- * - `auto`: core backends/device-choice.ts with GPU_AUTO_MIN_DIM and GPU_AUTO_SOFTWARE from the
+ * - `auto`: core backends/device-choice.ts with GPU_AUTO_MIN_DIM, GPU_AUTO_MIN_MODEL_WORK and GPU_AUTO_SOFTWARE from the
  *   environment: the GPU when the spec is large enough and the adapter is hardware, else the
  *   CPU. Dawn is loaded only for a spec that could use it.
  */
@@ -34,7 +34,7 @@ export async function runWhereAsked(
     if (error instanceof ConfigError) throw new ExitError(`descent: ${error.message}`, 2);
     throw error;
   }
-  if (spec.device === 'auto' && !autoWantsDevice(spec, rule.minDim)) return onCpu();
+  if (spec.device === 'auto' && !autoWantsDevice(spec, rule)) return onCpu();
   const acquired = await acquireGpuDevice().catch(() => null);
   if (acquired === null) {
     if (spec.device === 'gpu') throw noDevice(`${NO_ADAPTER_HINT} Found: ${describeVulkanSetup()}.`);
