@@ -2,6 +2,8 @@ import { QueueEvents } from 'bullmq';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { runOnDeviceToCompletion } from '../../src/core/backends/gpu-run.ts';
 import type { RunOutput } from '../../src/core/run.ts';
+import type { ModelObjectiveSpec } from '../../src/core/spec.ts';
+import { modelDataFor } from '../../src/data/resolve.ts';
 import { createJobQueue, GPU_QUEUE_NAME, type JobQueue } from '../../src/queue/job-queue.ts';
 import type { Job } from '../../src/schemas/job.ts';
 import type { JobRecords } from '../../src/store/job-records.ts';
@@ -302,6 +304,53 @@ describeGpu('GPU workers', () => {
 
     const finishedLine = await completedBy(job.id, survivor);
     expect(finishedLine.resumedFrom).toBe(handedBack?.iteration);
+    await expectUninterrupted(job.id, expected);
+  });
+
+  it('a model run on the GPU handed back on SIGTERM mid-epoch is resumed by another GPU worker: the uninterrupted result, validation included', {
+    timeout: 120_000,
+  }, async () => {
+    const modelSpec = makeSpec({
+      objective: {
+        type: 'model',
+        model: 'mlp',
+        data: { builtin: 'two_moons', samples: 1000, noise: 0.2 },
+        hidden: [16, 16],
+        batchSize: 48,
+      },
+      optimizer: { name: 'adam', lr: 0.01 },
+      stop: { maxIterations: 4000, fTol: null, maxSeconds: 600 },
+      record: { every: 50 },
+      device: 'gpu',
+      seed: 3,
+    });
+    const dataset = modelDataFor(modelSpec.objective as ModelObjectiveSpec, modelSpec.seed);
+    const expected = await runOnDeviceToCompletion(gpu.backend, modelSpec, { dataset });
+    const env = {
+      WORKER_DEVICES: 'gpu',
+      WORKER_LOCK_DURATION_MS: '120000',
+      WORKER_STALLED_INTERVAL_MS: '120000',
+    };
+    const workers = [processes.spawn(env), processes.spawn(env)];
+    await waitForDevices(0, 2);
+    const { job } = await submissions.create('default', modelSpec);
+    await service.app.jobQueue.enqueue(job.id, modelSpec);
+    await waitFor(async () => ((await jobs.get(job.id))?.progress?.iteration ?? 0) > 500, 60_000, 'progress');
+    const [stopping, survivor] = await holderOf(job.id, workers);
+    stopping.child.kill('SIGTERM');
+    const [code] = await stopping.exited;
+    expect(code).toBe(0);
+    const handedBack = stopping.logs.find(
+      (line) => line.msg === 'job handed back to the queue' && line.jobId === job.id,
+    );
+    // 800 training rows in batches of 48: an epoch is 17 steps, so a hand-back lands mid-epoch almost always
+    expect(handedBack?.iteration).toBeGreaterThan(500);
+    const checkpoint = await runs.loadCheckpoint(job.id);
+    expect(checkpoint?.precision).toBe('float32');
+
+    const finishedLine = await completedBy(job.id, survivor);
+    expect(finishedLine.resumedFrom).toBe(handedBack?.iteration);
+    expect(expected.result.validation?.finalAccuracy).toBeGreaterThan(0.9);
     await expectUninterrupted(job.id, expected);
   });
 });

@@ -6,6 +6,7 @@ import { observePlateau, type PlateauState } from '../../../src/core/schedules.t
 import type { JobSpec } from '../../../src/core/spec.ts';
 import type { Result, TrajectoryPoint } from '../../../src/core/types.ts';
 import { modelJob, TWO_MOONS_MLP } from '../models/run-helpers.ts';
+import { withoutTime } from '../spec-helpers.ts';
 import { describeGpu, type TestDevice, useTestDevice } from './gpu-device.ts';
 
 /**
@@ -268,11 +269,10 @@ describeGpu('model runs on the device against the CPU Run', () => {
     const resumed = await onDevice(job.spec, job.dataset, { checkpoint });
     const trajectory = [...points, ...resumed.trajectory];
     expect(trajectory.map((point) => point.i)).toEqual(whole.trajectory.map((point) => point.i));
-    for (let k = 0; k < trajectory.length; k++) {
-      expect(relative(trajectory[k].f, whole.trajectory[k].f)).toBeLessThan(1e-5);
-      expect(relative(trajectory[k].valF ?? 0, whole.trajectory[k].valF ?? 0)).toBeLessThan(1e-5);
-      expect(trajectory[k].lr).toBe(whole.trajectory[k].lr);
-    }
+    // Bit for bit: float32 state round-trips through the checkpoint exactly, and the device's
+    // kernels reduce in a fixed order, so the resumed run re-derives the same f and g on the same batch.
+    expect(withoutTime(trajectory)).toEqual(withoutTime(whole.trajectory));
+    expect({ ...resumed.result, wallMs: 0 }).toEqual({ ...whole.result, wallMs: 0 });
     expect(resumed.result.stopReason).toBe(whole.result.stopReason);
     expect(resumed.result.iterations).toBe(whole.result.iterations);
     expect(resumed.result.best.iteration).toBe(whole.result.best.iteration);
