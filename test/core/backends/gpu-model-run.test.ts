@@ -5,7 +5,7 @@ import { Run, type RunCheckpoint, runToCompletion } from '../../../src/core/run.
 import { observePlateau, type PlateauState } from '../../../src/core/schedules.ts';
 import type { JobSpec } from '../../../src/core/spec.ts';
 import type { Result, TrajectoryPoint } from '../../../src/core/types.ts';
-import { modelJob, TWO_MOONS_MLP } from '../models/run-helpers.ts';
+import { modelJob, SPIRALS_CHECKPOINT, TWO_MOONS_MLP } from '../models/run-helpers.ts';
 import { withoutTime } from '../spec-helpers.ts';
 import { describeGpu, type TestDevice, useTestDevice } from './gpu-device.ts';
 
@@ -122,51 +122,40 @@ describeGpu('model runs on the device against the CPU Run', () => {
     },
   );
 
-  it('logistic regression on two_moons (batch 32, sgd lr 0.3, 600 steps) reaches the CPU validation accuracy ±0.01', async () => {
-    const job = modelJob({
-      objective: {
-        type: 'model',
-        model: 'logistic_regression',
-        data: { builtin: 'two_moons', samples: 2000, noise: 0.2 },
-        batchSize: 32,
-      },
-      optimizer: { name: 'sgd', lr: 0.3 },
-      stop: { maxIterations: 600 },
-      seed: 5,
-    });
+  /** The CPU run and the device run of one spec; the final validation accuracies within ±0.01, printed. */
+  const sameAccuracy = async (name: string, input: Record<string, unknown>, cpuAtLeast: number) => {
+    const job = modelJob(input);
     const cpu = runToCompletion(job.spec, { dataset: job.dataset });
     const device = await onDevice(job.spec, job.dataset);
-    const [cpuAccuracy, deviceAccuracy] = [
-      cpu.result.validation?.finalAccuracy,
-      device.result.validation?.finalAccuracy,
-    ];
+    const [c, d] = [cpu.result.validation, device.result.validation];
     console.log(
-      `logistic two_moons: validation accuracy CPU ${cpuAccuracy}, device ${deviceAccuracy}; loss CPU ${cpu.result.validation?.finalLoss}, device ${device.result.validation?.finalLoss}`,
+      `${name}: final validation accuracy CPU ${c?.finalAccuracy}, device ${d?.finalAccuracy}; loss CPU ${c?.finalLoss}, device ${d?.finalLoss}; best CPU ${c?.accuracy} at ${c?.bestIteration}, device ${d?.accuracy} at ${d?.bestIteration}`,
     );
-    expect(cpuAccuracy).toBeGreaterThan(0.8);
-    expect(Math.abs((deviceAccuracy ?? 0) - (cpuAccuracy ?? 1))).toBeLessThanOrEqual(0.01);
-    expect(device.result.iterations).toBe(600);
-    expect(device.result.validation?.bestIteration).toBe(device.result.best.iteration);
+    expect(c?.finalAccuracy).toBeGreaterThanOrEqual(cpuAtLeast);
+    expect(Math.abs((d?.finalAccuracy ?? 0) - (c?.finalAccuracy ?? 1))).toBeLessThanOrEqual(0.01);
+    expect(Math.abs((d?.accuracy ?? 0) - (c?.accuracy ?? 1))).toBeLessThanOrEqual(0.01);
+    expect(device.result.iterations).toBe(cpu.result.iterations);
+    expect(device.result.best.iteration).toBe(d?.bestIteration);
+    expect(device.trajectory.map((point) => point.i)).toEqual(cpu.trajectory.map((point) => point.i));
+    expect(device.result.device.kind).toBe('gpu');
+  };
+
+  it('logistic regression on two_moons (batch 32, sgd lr 0.3, 600 steps) reaches the CPU validation accuracy ±0.01', async () => {
+    const objective = { type: 'model', model: 'logistic_regression', batchSize: 32 };
+    await sameAccuracy(
+      'logistic two_moons',
+      {
+        objective: { ...objective, data: { builtin: 'two_moons', samples: 2000, noise: 0.2 } },
+        optimizer: { name: 'sgd', lr: 0.3 },
+        stop: { maxIterations: 600 },
+        seed: 5,
+      },
+      0.8,
+    );
   });
 
   it('the MLP on two_moons (hidden [16, 16] tanh, Adam lr 0.01, batch 64, 1,300 steps) reaches the CPU validation accuracy ±0.01', async () => {
-    const job = modelJob(TWO_MOONS_MLP);
-    const cpu = runToCompletion(job.spec, { dataset: job.dataset });
-    const device = await onDevice(job.spec, job.dataset);
-    const [cpuAccuracy, deviceAccuracy] = [
-      cpu.result.validation?.finalAccuracy,
-      device.result.validation?.finalAccuracy,
-    ];
-    console.log(
-      `mlp two_moons: validation accuracy CPU ${cpuAccuracy}, device ${deviceAccuracy}; loss CPU ${cpu.result.validation?.finalLoss}, device ${device.result.validation?.finalLoss}; best CPU ${cpu.result.validation?.accuracy} at ${cpu.result.best.iteration}, device ${device.result.validation?.accuracy} at ${device.result.best.iteration}`,
-    );
-    expect(cpuAccuracy).toBeGreaterThanOrEqual(0.95);
-    expect(Math.abs((deviceAccuracy ?? 0) - (cpuAccuracy ?? 1))).toBeLessThanOrEqual(0.01);
-    expect(
-      Math.abs((device.result.validation?.accuracy ?? 0) - (cpu.result.validation?.accuracy ?? 1)),
-    ).toBeLessThanOrEqual(0.01);
-    expect(device.trajectory.map((point) => point.i)).toEqual(cpu.trajectory.map((point) => point.i));
-    expect(device.result.device.kind).toBe('gpu');
+    await sameAccuracy('mlp two_moons', TWO_MOONS_MLP, 0.95);
   });
 
   it('stop.patience and best by validation loss: the device stops early_stopped where the CPU does, `patience` validations after the best, and returns the best validation parameters', async () => {
@@ -240,20 +229,7 @@ describeGpu('model runs on the device against the CPU Run', () => {
   });
 
   it('a checkpoint taken mid-epoch (JSON round trip) resumes on the device to the uninterrupted run’s trajectory, and on the CPU core (float32 noted) to the same end', async () => {
-    const input = {
-      objective: {
-        type: 'model',
-        model: 'mlp',
-        data: { builtin: 'spirals', samples: 300, noise: 0.1, classes: 3 },
-        hidden: [12],
-        batchSize: 25,
-      },
-      optimizer: { name: 'adam', lr: 0.01 },
-      schedule: { type: 'plateau', factor: 0.7, patience: 1, threshold: 0 },
-      stop: { maxIterations: 300, patience: 12 },
-      record: { every: 7, params: true },
-    };
-    const job = modelJob(input);
+    const job = modelJob(SPIRALS_CHECKPOINT);
     const whole = await onDevice(job.spec, job.dataset);
 
     // 240 training rows, batches of 25: 10 batches an epoch; iteration 43 is batch 4 of epoch 4

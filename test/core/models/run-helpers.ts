@@ -37,6 +37,24 @@ export const TWO_MOONS_MLP = {
   seed: 3,
 } as const;
 
+/**
+ * A mid-epoch checkpoint's spec: 3 spirals, 240 training rows in batches of 25 (10 batches an
+ * epoch), plateau on the validation loss and patience, recorded every 7 with the parameters.
+ */
+export const SPIRALS_CHECKPOINT = {
+  objective: {
+    type: 'model',
+    model: 'mlp',
+    data: { builtin: 'spirals', samples: 300, noise: 0.1, classes: 3 },
+    hidden: [12],
+    batchSize: 25,
+  },
+  optimizer: { name: 'adam', lr: 0.01 },
+  schedule: { type: 'plateau', factor: 0.7, patience: 1, threshold: 0 },
+  stop: { maxIterations: 400, patience: 12 },
+  record: { every: 7, params: true },
+} as const;
+
 export function standardDeviation(values: readonly number[]): number {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
