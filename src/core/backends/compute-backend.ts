@@ -211,11 +211,6 @@ export interface ModelRunProgram extends RunProgram {
    * {@link validationStats}.
    */
   queueValidation(region: 'current' | 'previous'): void;
-  /** Copies iterate region `region` (DeviceRunState.current) to the best-by-validation buffer (submitted at once). */
-  keepValidationBest(region: number): void;
-  /** Uploads the best-by-validation parameters (a checkpoint's). */
-  loadValidationBest(x: ArrayLike<number>): void;
-  readValidationBest(): Promise<Float32Array>;
 }
 
 /** The validation metrics in a ring slot that {@link ModelRunProgram.queueValidation} filled. */

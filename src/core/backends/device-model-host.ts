@@ -3,9 +3,10 @@ import type { Dataset } from '../data/dataset.ts';
 import { createObjective } from '../objectives/index.ts';
 import type { DataObjective, ModelMetrics } from '../objectives/models/data-objective.ts';
 import { lossHead } from '../objectives/models/spec.ts';
+import type { CheckpointState } from '../run-bookkeeping.ts';
 import type { JobSpec, ModelObjectiveSpec } from '../spec.ts';
 import { startPoint } from '../start-point.ts';
-import type { PlainState, TrajectoryPoint } from '../types.ts';
+import type { TrajectoryPoint } from '../types.ts';
 import { foldValidation, type ValidationRules, type ValidationState } from '../validation-state.ts';
 import {
   type DeviceModelProblem,
@@ -23,7 +24,8 @@ import {
  * batch Bᵢ, as run.ts does) and stages the batch's row indices, so the device trains on exactly
  * the CPU run's batches. It also folds the validation passes into the validation state (best,
  * patience, the plateau schedule on the validation loss: validation-state.ts foldValidation,
- * shared with the CPU run).
+ * shared with the CPU run), keeping the best parameters on the host as the CPU run does (from the
+ * recorded iterates the batch reads back).
  */
 export class DeviceModelHost {
   readonly objective: DataObjective;
@@ -112,16 +114,13 @@ export class DeviceModelHost {
     return batch.stats[0];
   }
 
-  /**
-   * Folds a validation slot into the state at `point` (see foldValidation); a new best's
-   * parameters, the iterate in region `region`, are copied on the device.
-   */
+  /** Folds a validation slot into the state at `point`, whose iterate is `x` (see foldValidation). */
   validate(
     point: TrajectoryPoint,
     stats: EvaluationStats,
     f: number,
     final: boolean,
-    region: number,
+    x: Float32Array,
     rules: Omit<ValidationRules, 'patience'>,
   ): void {
     const folded = foldValidation(
@@ -134,21 +133,13 @@ export class DeviceModelHost {
       { ...rules, patience: this.patience },
     );
     this.validationState = folded.state;
-    if (folded.improved) this.device().keepValidationBest(region);
+    if (folded.improved) folded.state.bestX.set(x);
     if (folded.exhausted) this.exhausted = true;
   }
 
-  /** The checkpoint's `data`: the sampler's position and the validation state with its best parameters. */
-  async checkpointData(): Promise<{ sampler: PlainState; validation: PlainState }> {
-    const state = this.validationState;
-    const validation =
-      state === null
-        ? null
-        : { ...state, bestX: Float64Array.from(await this.device().readValidationBest()) };
-    return {
-      sampler: this.objective.samplerState() as PlainState,
-      validation: validation as unknown as PlainState,
-    };
+  /** The checkpoint's `data`, as the CPU run's: the sampler's position and the validation state. */
+  checkpointData(): CheckpointState['data'] {
+    return { sampler: this.objective.samplerState(), validation: this.validationState };
   }
 
   /** Back to a checkpoint's data: the same batch, the validation state and its best parameters. */
@@ -161,13 +152,7 @@ export class DeviceModelHost {
     if (!data) return;
     this.objective.restoreSampler(data.sampler);
     this.validationState = data.validation;
-    if (data.validation !== null) this.device().loadValidationBest(data.validation.bestX);
     this.exhausted = (data.validation?.badCount ?? 0) >= this.patience;
-  }
-
-  /** The best-by-validation parameters (float32, widened). */
-  async bestX(): Promise<Float64Array> {
-    return Float64Array.from(await this.device().readValidationBest());
   }
 
   private metrics(stats: EvaluationStats): ModelMetrics {

@@ -63,10 +63,12 @@ import { deviceProblem, deviceRunRules, deviceUnsupportedReason } from './device
  * Model objectives (run.ts's model semantics): the device evaluates f and ∇f on the batches the
  * CPU run's sampler gives (device-model-host.ts stages each evaluation's rows; webgpu/
  * model-evaluation.ts gathers them), and a validation pass over the validation rows at every
- * recorded point, whose (loss, correct) come back in the batch's ring. With validation rows a
- * batch never runs past the next recorded point, so the host folds each validation in (best by
- * validation loss, copied on the device; patience; the plateau schedule, whose lr the host then
- * sends) before the next batch; the final point's validation is one more round trip.
+ * recorded point, whose (loss, correct) come back in the batch's ring with the recorded iterate
+ * (the best by validation loss is kept on the host, as the CPU run keeps it). When a validation
+ * can change what the next step does (stop.patience, a plateau on the validation loss, whose lr
+ * the host sends), a batch never runs past the next recorded point, so the host folds it in
+ * first; otherwise a batch holds many recorded points. The final point's validation, when it is
+ * not on the stride, is one more round trip.
  *
  * Not on a device (deviceUnsupportedReason): gradient noise, Newton and L-BFGS, expressions, the
  * 2-D builtins and the rotated quadratic.
@@ -122,6 +124,10 @@ export class GpuRun {
   private readonly maxIterations: number;
   private readonly baseLr: number;
   private readonly adamBetas: [number, number] | null;
+  /** Whether recorded points carry their iterate back (record.params, or a model's validation best). */
+  private readonly recordsIterates: boolean;
+  /** Whether a batch must end at each recorded point: a validation there can stop the run or change its rate. */
+  private readonly validationGates: boolean;
 
   private i = 0;
   private f = Number.NaN;
@@ -171,6 +177,8 @@ export class GpuRun {
     this.adamBetas =
       optimizer.name === 'adam' || optimizer.name === 'adamw' ? [optimizer.beta1, optimizer.beta2] : null;
     this.segmentStart = this.clock();
+    this.recordsIterates = spec.record.params;
+    this.validationGates = false;
     if (spec.objective.type === 'model') {
       const model = new DeviceModelHost(
         spec as JobSpec & { objective: ModelObjectiveSpec },
@@ -182,6 +190,9 @@ export class GpuRun {
       this.model = model;
       this.problem = model.problem;
       this.program = program;
+      this.recordsIterates ||= model.validating;
+      this.validationGates =
+        model.validating && (Number.isFinite(model.patience) || this.schedule.observe !== undefined);
     } else {
       const problem = deviceProblem(spec);
       this.model = null;
@@ -234,7 +245,7 @@ export class GpuRun {
         const iteration = this.i + k;
         const recorded = iteration % this.stride === 0;
         model?.stageNext();
-        this.program.queueStep(this.stepInput(iteration), this.spec.record.params && recorded);
+        this.program.queueStep(this.stepInput(iteration), this.recordsIterates && recorded);
         if (recorded && model?.validating) model.queueValidation('current');
       }
       const started = this.clock();
@@ -298,9 +309,7 @@ export class GpuRun {
       evaluations: { ...this.evaluations },
       elapsedMs: this.elapsedMs(),
       lastRecorded: this.lastRecorded,
-      data: this.model
-        ? ((await this.model.checkpointData()) as unknown as CheckpointState['data'])
-        : undefined,
+      data: this.model?.checkpointData(),
     };
     return {
       version: CHECKPOINT_VERSION,
@@ -383,7 +392,8 @@ export class GpuRun {
   }
 
   private async readBestParams(): Promise<Float64Array> {
-    if (this.model?.validationState) return this.model.bestX();
+    const validation = this.model?.validationState;
+    if (validation) return Float64Array.from(validation.bestX);
     const state = this.deviceState();
     if (state.bestF === Number.POSITIVE_INFINITY) return this.finalX();
     return Float64Array.from(await this.program.readIterate(state.best));
@@ -419,7 +429,7 @@ export class GpuRun {
       await this.finish('diverged');
       return;
     }
-    this.record(0, t, this.spec.record.params ? Float32Array.from(x0) : null, batch.stats[1] ?? null);
+    this.record(0, t, this.recordsIterates ? Float32Array.from(x0) : null, batch.stats[1] ?? null);
     if (stopCode !== DEVICE_STOP.none) await this.finish(STOP_REASONS[stopCode]);
     else if (this.maxIterations === 0) await this.finish('max_iterations');
     else if (this.cancelRequested) await this.finish('cancelled');
@@ -501,7 +511,7 @@ export class GpuRun {
         return;
       }
       if (iteration % this.stride === 0) {
-        const x = this.spec.record.params ? batch.recorded[recordedIndex++] : null;
+        const x = this.recordsIterates ? batch.recorded[recordedIndex++] : null;
         const validation = validating ? batch.stats[slot++] : null;
         this.record(
           iteration,
@@ -526,25 +536,26 @@ export class GpuRun {
     model?.settle(this.i);
     if (reason === 'diverged') {
       if (this.i > 0 && this.lastRecorded !== this.i - 1) {
-        const x = this.spec.record.params ? await this.program.readIterate(state.previous) : null;
+        const x = this.recordsIterates ? await this.program.readIterate(state.previous) : null;
         const point = this.pushPoint(this.i - 1, this.prevF, this.prevGradNorm, this.prevLr, x);
-        if (model?.validating) {
+        if (model?.validating && x !== null) {
           const validation = await model.validateNow('previous');
-          model.validate(point, validation, this.prevF, true, state.previous, this.validationRules());
+          model.validate(point, validation, this.prevF, true, x, this.validationRules());
         }
       }
       return;
     }
     if (this.lastRecorded !== this.i) {
-      const x = this.spec.record.params ? await this.program.readIterate(state.current) : null;
+      const x = this.recordsIterates ? await this.program.readIterate(state.current) : null;
       const validation = model?.validating ? await model.validateNow('current') : null;
       this.record(this.i, this.elapsedMs(), x, validation, true);
     }
   }
 
   /**
-   * Records point `iteration` (the device's current iterate); a model's validation slot, when
-   * given, is folded in (`final`: the run's last point, which counts for best, not patience).
+   * Records point `iteration` with its iterate x (on the point with record.params); a model's
+   * validation slot, when given, is folded in (`final`: the run's last point, which counts for
+   * best, not patience).
    */
   private record(
     iteration: number,
@@ -554,16 +565,9 @@ export class GpuRun {
     final = false,
   ): void {
     const point: TrajectoryPoint = { i: iteration, f: this.f, gradNorm: this.gradNorm, lr: this.lr, t };
-    if (x !== null) point.x = Array.from(x);
-    if (validation !== null && this.model) {
-      this.model.validate(
-        point,
-        validation,
-        this.f,
-        final,
-        this.deviceState().current,
-        this.validationRules(),
-      );
+    if (x !== null && this.spec.record.params) point.x = Array.from(x);
+    if (validation !== null && x !== null && this.model) {
+      this.model.validate(point, validation, this.f, final, x, this.validationRules());
     }
     this.pending.push(point);
     this.lastRecorded = iteration;
@@ -581,7 +585,7 @@ export class GpuRun {
     x: Float32Array | null,
   ): TrajectoryPoint {
     const point: TrajectoryPoint = { i: iteration, f, gradNorm, lr, t: this.elapsedMs() };
-    if (x !== null) point.x = Array.from(x);
+    if (x !== null && this.spec.record.params) point.x = Array.from(x);
     this.pending.push(point);
     this.lastRecorded = iteration;
     return point;
@@ -625,9 +629,9 @@ export class GpuRun {
       this.maxIterations - this.i,
       untilIteration - this.i,
     );
-    if (this.spec.record.params) steps = Math.min(steps, this.stride * this.program.maxRecordedPerBatch);
-    // A model's validation at a recorded point is folded in before the steps after it.
-    if (this.model?.validating) steps = Math.min(steps, this.stride - (this.i % this.stride));
+    if (this.recordsIterates) steps = Math.min(steps, this.stride * this.program.maxRecordedPerBatch);
+    // A validation that can stop the run or change its rate is folded in before the steps after it.
+    if (this.validationGates) steps = Math.min(steps, this.stride - (this.i % this.stride));
     return Math.max(1, steps);
   }
 

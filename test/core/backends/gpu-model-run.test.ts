@@ -119,6 +119,9 @@ describeGpu('model runs on the device against the CPU Run', () => {
       expect(Object.keys(device.result).sort()).toEqual(Object.keys(cpu.result).sort());
       expect(device.result.evaluations).toEqual(cpu.result.evaluations);
       expect(device.result.stopReason).toBe(cpu.result.stopReason);
+      // Every iteration recorded and validated, no patience or plateau: batches of steps hold many
+      // recorded points, so the device is read back fewer times than there are points.
+      expect(device.run.batches).toBeLessThan(cpu.trajectory.length - 1);
     },
   );
 
@@ -189,6 +192,8 @@ describeGpu('model runs on the device against the CPU Run', () => {
     expect(device.result.best.f).toBe(best.f);
     expect(device.result.best.x).toEqual(best.x);
     expect(device.trajectory.length - 1 - bestIndex).toBe(15);
+    // With patience a batch of steps ends at each recorded point, whose validation may stop the run.
+    expect(device.run.batches).toBeGreaterThanOrEqual(device.trajectory.length - 1);
     expect(device.result.iterations).toBe(best.i + 15 * 5);
     expect(Array.from(await device.run.bestParams())).toEqual(best.x);
     expect(relative(device.result.validation?.loss ?? 0, cpu.result.validation?.loss ?? 1)).toBeLessThan(

@@ -11,14 +11,13 @@ import { MAX_BATCH_EVALUATIONS, WebGpuRunProgram } from './webgpu-run-program.ts
  * objective's passes. Each queued evaluation takes the rows staged before it: they go into a
  * host arena at the evaluation's slot and are uploaded with the batch (batchSize u32 per step:
  * the only per-step traffic to the device). A validation pass takes a slot of the ring like an
- * evaluation. The best-by-validation parameters live in a buffer of their own.
+ * evaluation.
  */
 export class WebGpuModelProgram extends WebGpuRunProgram implements ModelRunProgram {
   override readonly maxBatchEvaluations: number;
   private readonly model: ModelEvaluation;
   private readonly batchSize: number;
   private readonly arena: Uint32Array | null;
-  private readonly best: GPUBuffer;
   private staged: Uint32Array | null = null;
 
   constructor(context: GpuContext, problem: DeviceModelProblem) {
@@ -33,7 +32,6 @@ export class WebGpuModelProgram extends WebGpuRunProgram implements ModelRunProg
     const slots = Math.min(MAX_BATCH_EVALUATIONS, this.model.indexSlots);
     this.maxBatchEvaluations = slots - 1;
     this.arena = Number.isFinite(this.model.indexSlots) ? new Uint32Array(slots * this.batchSize) : null;
-    this.best = context.storage(this.dim * 4, 'best by validation');
   }
 
   stageBatch(rows: Uint32Array | null): void {
@@ -63,25 +61,6 @@ export class WebGpuModelProgram extends WebGpuRunProgram implements ModelRunProg
   override runBatch() {
     if (this.arena !== null) this.model.uploadRows(this.arena, this.queued);
     return super.runBatch();
-  }
-
-  keepValidationBest(region: number): void {
-    const encoder = this.context.device.createCommandEncoder();
-    encoder.copyBufferToBuffer(this.iterates, region * this.dim * 4, this.best, 0, this.dim * 4);
-    this.context.device.queue.submit([encoder.finish()]);
-  }
-
-  loadValidationBest(x: ArrayLike<number>): void {
-    this.context.writeFloats(this.best, x);
-  }
-
-  readValidationBest(): Promise<Float32Array> {
-    return this.context.readFloats(this.best, 0, this.dim);
-  }
-
-  override destroy(): void {
-    super.destroy();
-    this.best.destroy();
   }
 
   /** The staged rows into the arena at the next evaluation's slot, and its plan's row count. */
