@@ -614,7 +614,7 @@ export class GpuRun {
   /**
    * Steps in the next batch: grows ×4 from 1 until a batch takes about BATCH_TARGET_MS, never past
    * the slice's remaining time, the time budget, maxIterations, `untilIteration`, or the device's
-   * batch and record capacities.
+   * batch and record capacities (a model's validation passes included).
    */
   private nextBatchSize(sliceLeftMs: number, untilIteration: number): number {
     let steps = this.batchSteps;
@@ -630,6 +630,12 @@ export class GpuRun {
       untilIteration - this.i,
     );
     if (this.recordsIterates) steps = Math.min(steps, this.stride * this.program.maxRecordedPerBatch);
+    // A model's validation passes take evaluation slots too: s steps hold at most s/stride + 1 of
+    // them, so s (1 + 1/stride) + 1 <= the batch's slots.
+    if (this.model?.validating) {
+      const slots = this.program.maxBatchEvaluations;
+      steps = Math.min(steps, Math.floor(((slots - 1) * this.stride) / (this.stride + 1)));
+    }
     // A validation that can stop the run or change its rate is folded in before the steps after it.
     if (this.validationGates) steps = Math.min(steps, this.stride - (this.i % this.stride));
     return Math.max(1, steps);

@@ -282,4 +282,31 @@ describeGpu('model runs on the device against the CPU Run', () => {
       ),
     ).toBeLessThanOrEqual(0.01);
   });
+
+  it('a batch of steps never holds more evaluations than the device has slots, validation passes included', async () => {
+    // A clock that never moves makes every batch look instant, so batches grow to the device's
+    // limit (4,096 evaluations); every iteration is recorded and validated (a slot each too).
+    const job = modelJob({
+      objective: {
+        type: 'model',
+        model: 'linear_regression',
+        data: { inline: { X: [[0], [1], [2], [3], [4], [5], [6], [7]], y: [1, 3, 5, 7, 9, 11, 13, 15] } },
+      },
+      optimizer: { name: 'sgd', lr: 0.01 },
+      stop: { maxIterations: 6000, gradTol: 0, fTol: null },
+      record: { every: 1, maxPoints: 10_000 },
+    });
+    const run = await GpuRun.create(gpu.backend, job.spec, { dataset: job.dataset, clock: () => 0 });
+    runs.push(run);
+    const trajectory = run.takePoints();
+    while (!(await run.advance())) trajectory.push(...run.takePoints());
+    trajectory.push(...run.takePoints());
+    const result = await run.result();
+    expect(result.stopReason).toBe('max_iterations');
+    expect(trajectory).toHaveLength(6001);
+    expect(trajectory.every((point) => point.valF !== undefined)).toBe(true);
+    // 1 + 4 + 16 + 64 + 256 + 1,024 steps, then batches of 2,047 (4,094 evaluations) and the rest
+    expect(run.batches).toBeLessThan(12);
+    console.log(`6,000 validated steps in ${run.batches} batches`);
+  });
 });

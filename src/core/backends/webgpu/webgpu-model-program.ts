@@ -28,9 +28,9 @@ export class WebGpuModelProgram extends WebGpuRunProgram implements ModelRunProg
     });
     this.model = evaluation as unknown as ModelEvaluation;
     this.batchSize = problem.model.batchSize;
-    // One slot of each batch is kept for its validation pass.
+    // Validation passes take slots too (GpuRun counts them in); their index slots go unused.
     const slots = Math.min(MAX_BATCH_EVALUATIONS, this.model.indexSlots);
-    this.maxBatchEvaluations = slots - 1;
+    this.maxBatchEvaluations = slots;
     this.arena = Number.isFinite(this.model.indexSlots) ? new Uint32Array(slots * this.batchSize) : null;
   }
 
