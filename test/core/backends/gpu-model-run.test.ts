@@ -309,4 +309,26 @@ describeGpu('model runs on the device against the CPU Run', () => {
     expect(run.batches).toBeLessThan(12);
     console.log(`6,000 validated steps in ${run.batches} batches`);
   });
+
+  it('a cancel stops a model run after the batch in flight: cancelled, the final point validated', async () => {
+    const job = modelJob({ ...TWO_MOONS_MLP, stop: { maxIterations: 100_000 } });
+    const controller = new AbortController();
+    const run = await GpuRun.create(gpu.backend, job.spec, {
+      dataset: job.dataset,
+      signal: controller.signal,
+    });
+    runs.push(run);
+    const trajectory = run.takePoints();
+    await run.advance(30);
+    controller.abort();
+    while (!(await run.advance())) trajectory.push(...run.takePoints());
+    trajectory.push(...run.takePoints());
+    const result = await run.result();
+    expect(result.stopReason).toBe('cancelled');
+    expect(result.iterations).toBeLessThan(100_000);
+    const last = trajectory.at(-1);
+    expect(last?.i).toBe(result.iterations);
+    expect(last?.valF).toBe(result.validation?.finalLoss);
+    expect(last?.valAccuracy).toBe(result.validation?.finalAccuracy);
+  });
 });

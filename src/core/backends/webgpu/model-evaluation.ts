@@ -73,6 +73,13 @@ export class ModelEvaluation implements EvaluationPasses {
     this.layers = layerLayouts(model.sizes);
     const { training, validation } = model.data;
     const features = model.sizes[0];
+    const widest = Math.max(...model.sizes);
+    const largest = Math.max(training.rows, validation.rows) * Math.max(features, widest) * 4;
+    if (largest > context.maxBindingBytes) {
+      throw new RangeError(
+        `the model's data or activations (${largest} bytes in one array) exceed the device's buffer limit (${context.maxBindingBytes} bytes)`,
+      );
+    }
     this.theta = this.array(run.dim);
     this.gradient = { buffer: run.gradient, length: run.dim };
     this.trainX = this.array(training.rows * features, training.X);
