@@ -5,7 +5,7 @@ import { Run, type RunCheckpoint, runToCompletion } from '../../../src/core/run.
 import { observePlateau, type PlateauState } from '../../../src/core/schedules.ts';
 import type { JobSpec } from '../../../src/core/spec.ts';
 import type { Result, TrajectoryPoint } from '../../../src/core/types.ts';
-import { modelJob, SPIRALS_CHECKPOINT, TWO_MOONS_MLP } from '../models/run-helpers.ts';
+import { modelJob, OVERFITTING_MLP, SPIRALS_CHECKPOINT, TWO_MOONS_MLP } from '../models/run-helpers.ts';
 import { withoutTime } from '../spec-helpers.ts';
 import { describeGpu, type TestDevice, useTestDevice } from './gpu-device.ts';
 
@@ -162,17 +162,7 @@ describeGpu('model runs on the device against the CPU Run', () => {
   });
 
   it('stop.patience and best by validation loss: the device stops early_stopped where the CPU does, `patience` validations after the best, and returns the best validation parameters', async () => {
-    const job = modelJob({
-      objective: {
-        type: 'model',
-        model: 'mlp',
-        data: { builtin: 'two_moons', samples: 120, noise: 0.45 },
-        hidden: [64, 64],
-      },
-      optimizer: { name: 'adam', lr: 0.01 },
-      stop: { maxIterations: 5000, patience: 15 },
-      record: { every: 5, params: true },
-    });
+    const job = modelJob(OVERFITTING_MLP);
     const cpu = runToCompletion(job.spec, { dataset: job.dataset });
     const device = await onDevice(job.spec, job.dataset);
     console.log(

@@ -37,6 +37,19 @@ export const TWO_MOONS_MLP = {
   seed: 3,
 } as const;
 
+/** An MLP that overfits 96 noisy rows and stops early_stopped (patience 15, validated every 5 steps). */
+export const OVERFITTING_MLP = {
+  objective: {
+    type: 'model',
+    model: 'mlp',
+    data: { builtin: 'two_moons', samples: 120, noise: 0.45 },
+    hidden: [64, 64],
+  },
+  optimizer: { name: 'adam', lr: 0.01 },
+  stop: { maxIterations: 5000, patience: 15 },
+  record: { every: 5, params: true },
+} as const;
+
 /**
  * A mid-epoch checkpoint's spec: 3 spirals, 240 training rows in batches of 25 (10 batches an
  * epoch), plateau on the validation loss and patience, recorded every 7 with the parameters.
