@@ -35,7 +35,7 @@ export interface CheckpointState {
   lastRecorded: number;
   /**
    * Model runs (CPU or device): the batch sampler's position and the validation state (absent in
-   * older checkpoints; a device run writes its float32 best-by-validation parameters widened).
+   * older checkpoints; a device run's values are float32, widened).
    */
   data?: { sampler: BatchSamplerState | null; validation: ValidationState | null } | null;
 }
