@@ -5,6 +5,8 @@ import { type EncodableOp, NnKernels } from '../src/core/backends/webgpu/nn-kern
 import { WebGpuBackend } from '../src/core/backends/webgpu/webgpu-backend.ts';
 import { Network } from '../src/core/objectives/models/network.ts';
 import { Run } from '../src/core/run.ts';
+import type { ModelObjectiveSpec } from '../src/core/spec.ts';
+import { modelDataFor } from '../src/data/resolve.ts';
 import {
   type AcquiredDevice,
   acquireGpuDevice,
@@ -30,6 +32,10 @@ import { type BenchRow, formatNumber, median } from './stats.ts';
  *   same net (16-64-64-4, tanh, softmax cross-entropy) and batch (4,096 rows): one gradient
  *   evaluation a step; the parameter update is one fused optimizer pass, measured above. Goal on
  *   a GPU >= 10; on a software adapter the row informs only.
+ * - The model run itself: training samples/s of GpuRun ÷ the CPU Run on one model spec (an MLP
+ *   16-64-64-4, tanh, Adam, batches of 1,024 of 20,000 blob rows, validation at each epoch):
+ *   everything a step costs (the staged rows, the gather, forward, backward, update, stop rules,
+ *   validations and read-backs). It feeds GPU_AUTO_MIN_MODEL_WORK (work per step: 1,024 × 5,636).
  */
 
 const PARAMETERS = 10_000_000;
@@ -307,6 +313,41 @@ async function mlpRow(acquired: AcquiredDevice, backend: WebGpuBackend): Promise
   };
 }
 
+/** GpuRun ÷ Run training samples/s on one model spec (see the file comment). */
+async function modelRunRow(backend: WebGpuBackend): Promise<BenchRow> {
+  const batch = 1024;
+  const normalized = normalizeJobSpec({
+    objective: {
+      type: 'model',
+      model: 'mlp',
+      data: { builtin: 'blobs', samples: 25_000, classes: 4, features: 16 },
+      hidden: [64, 64],
+      batchSize: batch,
+    },
+    optimizer: { name: 'adam', lr: 1e-3 },
+    stop: { maxIterations: 10_000_000, gradTol: 0, fTol: null, maxSeconds: 3600 },
+    seed: 1,
+  });
+  if (!normalized.ok) throw new Error(JSON.stringify(normalized.errors));
+  const spec = normalized.spec;
+  const dataset = modelDataFor(spec.objective as ModelObjectiveSpec, spec.seed);
+  const cpuRate = await iterationsPerSecond(new Run(spec, { dataset }));
+  const gpu = await GpuRun.create(backend, spec, { dataset });
+  let gpuRate: number;
+  try {
+    gpuRate = await iterationsPerSecond(gpu);
+  } finally {
+    gpu.destroy();
+  }
+  return {
+    name: `gpu: model run, MLP 16-64-64-4 (tanh, Adam) on 20,000 rows, batch ${batch}: GpuRun training samples/s ÷ CPU Run`,
+    ratio: gpuRate / cpuRate,
+    goal: 'none',
+    pass: null,
+    details: { gpuSamplesPerSecond: gpuRate * batch, cpuSamplesPerSecond: cpuRate * batch },
+  };
+}
+
 export async function benchGpu(): Promise<BenchRow[]> {
   const acquired = await acquireGpuDevice();
   if (acquired === null) throw new Error(`${NO_ADAPTER_HINT} Found: ${describeVulkanSetup()}.`);
@@ -317,6 +358,7 @@ export async function benchGpu(): Promise<BenchRow[]> {
   try {
     const rows = await adamBandwidth(acquired, backend);
     rows.push(await mlpRow(acquired, backend));
+    rows.push(await modelRunRow(backend));
     rows.push(...(await crossover(backend)));
     return rows;
   } finally {

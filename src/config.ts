@@ -265,6 +265,14 @@ export const SETTINGS = {
       'adapter, with a GPU worker seen within WORKER_SEEN_WITHIN_MS). An estimate until measured on a real ' +
       'GPU: `npm run bench -- gpu` prints the crossover.',
   }),
+  GPU_AUTO_MIN_MODEL_WORK: setting({
+    schema: integer(1),
+    default: '4000000',
+    description:
+      '`device: "auto"` runs a model on a GPU from this work per step on: rows per batch × parameters (the ' +
+      'full batch of a stored data set is not estimated and stays on the CPU). An estimate until measured on ' +
+      'a real GPU.',
+  }),
   GPU_AUTO_SOFTWARE: setting({
     schema: boolean,
     default: 'false',
@@ -541,14 +549,24 @@ function parseSettings(
 }
 
 /**
- * The rule for `device: "auto"` alone (GPU_AUTO_MIN_DIM, GPU_AUTO_SOFTWARE), for `descent run`,
+ * The rule for `device: "auto"` alone (GPU_AUTO_MIN_DIM, GPU_AUTO_MIN_MODEL_WORK, GPU_AUTO_SOFTWARE), for `descent run`,
  * which needs no other setting; throws a ConfigError when one is bad.
  */
 export function gpuAutoRule(env: NodeJS.ProcessEnv = process.env): AutoDeviceRule {
-  const { values, issues } = parseSettings(['GPU_AUTO_MIN_DIM', 'GPU_AUTO_SOFTWARE'], env);
+  const { values, issues } = parseSettings(
+    ['GPU_AUTO_MIN_DIM', 'GPU_AUTO_MIN_MODEL_WORK', 'GPU_AUTO_SOFTWARE'],
+    env,
+  );
   if (issues.length > 0) throw new ConfigError(issues);
-  const settings = values as Settings;
-  return { minDim: settings.GPU_AUTO_MIN_DIM, allowSoftware: settings.GPU_AUTO_SOFTWARE };
+  return autoRuleOf(values as Settings);
+}
+
+function autoRuleOf(settings: Settings): AutoDeviceRule {
+  return {
+    minDim: settings.GPU_AUTO_MIN_DIM,
+    minModelWork: settings.GPU_AUTO_MIN_MODEL_WORK,
+    allowSoftware: settings.GPU_AUTO_SOFTWARE,
+  };
 }
 
 /** Reads and validates every setting; throws a ConfigError that lists every bad variable. */
@@ -580,7 +598,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMaxStalledCount: settings.WORKER_MAX_STALLED_COUNT,
     workerDevices: settings.WORKER_DEVICES,
     workerGpuConcurrency: settings.WORKER_GPU_CONCURRENCY,
-    gpuAuto: { minDim: settings.GPU_AUTO_MIN_DIM, allowSoftware: settings.GPU_AUTO_SOFTWARE },
+    gpuAuto: autoRuleOf(settings),
     dataDir: settings.DATA_DIR,
     redisAppendfsync: settings.REDIS_APPENDFSYNC,
     limits: {

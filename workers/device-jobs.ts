@@ -35,15 +35,22 @@ import type { OptimizationJob } from './processor.ts';
  *
  * The GpuRun reads the job's stored checkpoint as any run does: a GPU checkpoint, or a CPU one
  * (a job that ran on the CPU path before), rounded to float32.
+ *
+ * A model job's data set comes from `datasets` (a DatasetCache of the main thread's own, with a
+ * run thread's share of DATASET_CACHE_BYTES): the same resolution as a run thread's (a stored
+ * data set by id, a built-in made from the seed, inline rows), so the device run trains on the
+ * rows the CPU run would.
  */
 export function deviceJobs(
   gpu: WorkerGpu,
   rule: AutoDeviceRule,
   context: LifeContext,
+  datasets: NonNullable<LifeContext['datasets']>,
 ): (job: OptimizationJob, signal?: AbortSignal) => Promise<JobOutcome | null> {
   const deviceContext: LifeContext = {
     ...context,
-    createRun: (spec, checkpoint) => GpuRun.create(gpu.backend, spec, checkpoint ? { checkpoint } : {}),
+    datasets,
+    createRun: (spec, checkpoint, dataset) => GpuRun.create(gpu.backend, spec, { checkpoint, dataset }),
   };
   return async (job, signal) => {
     const jobId = job.data.jobId ?? job.id ?? '';

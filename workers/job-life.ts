@@ -70,7 +70,7 @@ export interface LifeContext {
   inlineParamsMaxDim: number;
   /** Milliseconds, monotonic (tests). */
   clock?: () => number;
-  /** The data set of a model run (a run thread's cache, workers/dataset-cache.ts); absent: no model runs here. */
+  /** The data set of a model run (a run thread's cache, or the GPU path's: workers/dataset-cache.ts); absent: no model runs here. */
   datasets?: { forSpec(spec: JobSpec): Promise<Dataset | undefined> };
   /** Builds the run of `run` (default: the CPU core's Run); a GPU worker's builds a GpuRun. */
   createRun?: CreateRun;
@@ -305,10 +305,10 @@ export class JobLife {
   ): Promise<{ run: LiveRun; points: TrajectoryPoint[]; resumedFrom: number | null }> {
     const adopt = handover.fresh !== undefined && checkpoint === null && !record.cancelRequested;
     const from = adopt ? handover.fresh?.checkpoint : (checkpoint ?? undefined);
-    // A model run's data set, from the thread's cache (models run on the CPU).
+    // A model run's data set, from the thread's (or the GPU path's) cache.
     const dataset = await this.context.datasets?.forSpec(record.spec);
     const run = this.context.createRun
-      ? await this.context.createRun(record.spec, from)
+      ? await this.context.createRun(record.spec, from, dataset)
       : new Run(record.spec, { checkpoint: from, dataset });
     if (record.cancelRequested || (this.signal?.aborted && this.signal.reason !== HAND_BACK)) run.cancel();
     return {

@@ -1,3 +1,4 @@
+import type { Dataset } from '../src/core/data/dataset.ts';
 import type { RunCheckpoint } from '../src/core/run.ts';
 import type { JobSpec } from '../src/core/spec.ts';
 import type { Result, TrajectoryPoint } from '../src/core/types.ts';
@@ -23,5 +24,9 @@ export interface LiveRun {
   destroy?(): void;
 }
 
-/** Builds a job's run from its spec, continuing from `checkpoint` when given. */
-export type CreateRun = (spec: JobSpec, checkpoint: RunCheckpoint | undefined) => LiveRun | Promise<LiveRun>;
+/** Builds a job's run from its spec (and a model's data set), continuing from `checkpoint` when given. */
+export type CreateRun = (
+  spec: JobSpec,
+  checkpoint: RunCheckpoint | undefined,
+  dataset: Dataset | undefined,
+) => LiveRun | Promise<LiveRun>;

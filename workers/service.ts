@@ -8,10 +8,12 @@ import { createLogger } from '../src/logger.ts';
 import type { QueueJobData } from '../src/queue/job-queue.ts';
 import { QUEUE_NAMES, type QueueKind } from '../src/queue/routing.ts';
 import { createWorkerRedis, waitUntilReady, warnIfEvicting } from '../src/redis/connection.ts';
+import { DatasetStore } from '../src/store/datasets.ts';
 import { JobRuns } from '../src/store/job-runs.ts';
 import { StoreKeys } from '../src/store/keys.ts';
 import { type WorkerInfo, WorkerRegistry } from '../src/store/workers.ts';
 import type { Resolver } from '../src/webhooks/destination.ts';
+import { DatasetCache } from './dataset-cache.ts';
 import { deviceJobs } from './device-jobs.ts';
 import { setUpDevices } from './devices.ts';
 import { CANCEL, HAND_BACK, type JobOutcome } from './job-life.ts';
@@ -112,6 +114,11 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   );
 
   let handingBack = false;
+  // The GPU path's data sets (model jobs on the device), read on the main thread's connection.
+  const gpuDatasets = new DatasetCache(
+    new DatasetStore(redis, config.redisPrefix),
+    Math.floor(config.datasetCacheBytes / config.workerConcurrency),
+  );
   const context = {
     runs,
     checkpointIntervalMs: config.checkpointIntervalMs,
@@ -133,7 +140,8 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
       threads,
       handingBack: () => handingBack,
       logger,
-      onDevice: kind === 'gpu' && gpu !== null ? deviceJobs(gpu, config.gpuAuto, context) : undefined,
+      onDevice:
+        kind === 'gpu' && gpu !== null ? deviceJobs(gpu, config.gpuAuto, context, gpuDatasets) : undefined,
     });
     const worker = new Worker<QueueJobData, JobOutcome, string>(QUEUE_NAMES[kind], processor, {
       ...workerOptions,

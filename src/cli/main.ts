@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { runToCompletion } from '../core/run.ts';
 import { modelDataFor } from '../data/resolve.ts';
 import { normalizeJobSpec } from '../schemas/job-spec.ts';
 import { validationProblem } from '../schemas/problem.ts';
@@ -27,11 +26,10 @@ async function commandRun(positionals: string[]): Promise<void> {
   if (!normalized.ok)
     throw new ExitError(problemText(validationProblem(normalized.errors, 'Invalid job spec')), 2);
   const { spec, inlineData } = normalized;
-  // Models run on the CPU (device-choice.ts), on their built-in or inline data.
-  const { result, trajectory } =
-    spec.objective.type === 'model'
-      ? runToCompletion(spec, { dataset: modelDataFor(spec.objective, spec.seed, inlineData) })
-      : await runWhereAsked(spec);
+  // A model trains on its built-in or inline data, on the CPU or the device (device.ts).
+  const dataset =
+    spec.objective.type === 'model' ? modelDataFor(spec.objective, spec.seed, inlineData) : undefined;
+  const { result, trajectory } = await runWhereAsked(spec, process.env, dataset);
   process.stdout.write(`${JSON.stringify({ spec: normalized.spec, result, trajectory })}\n`);
 }
 

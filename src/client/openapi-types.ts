@@ -445,7 +445,7 @@ export interface components {
             /** @description The comparison spec, normalised. */
             spec: {
                 /**
-                 * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (dimension >= GPU_AUTO_MIN_DIM, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
+                 * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension and on the models, on the same batches as the CPU; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (a builtin of dimension >= GPU_AUTO_MIN_DIM, a model of rows per batch × parameters >= GPU_AUTO_MIN_MODEL_WORK, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
                  * @default auto
                  * @enum {string}
                  */
@@ -700,7 +700,7 @@ export interface components {
             /** @description The comparison spec, normalised. */
             spec: {
                 /**
-                 * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (dimension >= GPU_AUTO_MIN_DIM, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
+                 * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension and on the models, on the same batches as the CPU; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (a builtin of dimension >= GPU_AUTO_MIN_DIM, a model of rows per batch × parameters >= GPU_AUTO_MIN_MODEL_WORK, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
                  * @default auto
                  * @enum {string}
                  */
@@ -951,7 +951,7 @@ export interface components {
         /** @description Several runs on one objective: the shared fields of a job spec, and `runs` or a `sweep` (exactly one). */
         ComparisonSpec: {
             /**
-             * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (dimension >= GPU_AUTO_MIN_DIM, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
+             * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension and on the models, on the same batches as the CPU; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (a builtin of dimension >= GPU_AUTO_MIN_DIM, a model of rows per batch × parameters >= GPU_AUTO_MIN_MODEL_WORK, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
              * @default auto
              * @enum {string}
              */
@@ -1393,7 +1393,7 @@ export interface components {
          */
         ComparisonSpecInput: {
             /**
-             * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (dimension >= GPU_AUTO_MIN_DIM, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
+             * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension and on the models, on the same batches as the CPU; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (a builtin of dimension >= GPU_AUTO_MIN_DIM, a model of rows per batch × parameters >= GPU_AUTO_MIN_MODEL_WORK, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
              * @default auto
              * @enum {string}
              */
@@ -2322,7 +2322,7 @@ export interface components {
         /** @description A job spec. In responses it is normalised: every default filled in and the seed resolved. */
         JobSpec: {
             /**
-             * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (dimension >= GPU_AUTO_MIN_DIM, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
+             * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension and on the models, on the same batches as the CPU; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (a builtin of dimension >= GPU_AUTO_MIN_DIM, a model of rows per batch × parameters >= GPU_AUTO_MIN_MODEL_WORK, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
              * @default auto
              * @enum {string}
              */
@@ -2686,7 +2686,7 @@ export interface components {
          */
         JobSpecInput: {
             /**
-             * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (dimension >= GPU_AUTO_MIN_DIM, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
+             * @description Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order optimizers on the builtins of any dimension and on the models, on the same batches as the CPU; newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it pays (a builtin of dimension >= GPU_AUTO_MIN_DIM, a model of rows per batch × parameters >= GPU_AUTO_MIN_MODEL_WORK, a spec the GPU runs, a hardware GPU worker seen recently), else the CPU.
              * @default auto
              * @enum {string}
              */

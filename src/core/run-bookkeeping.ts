@@ -34,8 +34,8 @@ export interface CheckpointState {
   elapsedMs: number;
   lastRecorded: number;
   /**
-   * CPU model runs: the batch sampler's position and the validation state (absent in older
-   * checkpoints and in a device run's: models run on the CPU).
+   * Model runs (CPU or device): the batch sampler's position and the validation state (absent in
+   * older checkpoints; a device run's values are float32, widened).
    */
   data?: { sampler: BatchSamplerState | null; validation: ValidationState | null } | null;
 }

@@ -34,7 +34,7 @@ import type {
   StopReason,
   TrajectoryPoint,
 } from './types.ts';
-import { type ValidationState, validationSummary } from './validation-state.ts';
+import { foldValidation, type ValidationState, validationSummary } from './validation-state.ts';
 
 /**
  * The run loop: API.md's iteration semantics, to the letter.
@@ -605,36 +605,14 @@ export class Run {
    */
   private validate(point: TrajectoryPoint, x: Float64Array, f: number, final: boolean): void {
     const metrics = (this.data as DataObjective).validation(x) as ModelMetrics;
-    point.valF = metrics.loss;
-    if (metrics.accuracy !== null) point.valAccuracy = metrics.accuracy;
-    let state = this.validationState;
-    const first = state === null;
-    if (state === null) {
-      state = {
-        badCount: 0,
-        bestLoss: Number.POSITIVE_INFINITY,
-        bestAccuracy: null,
-        bestIteration: point.i,
-        bestF: f,
-        bestX: new Float64Array(this.dim),
-        lastLoss: metrics.loss,
-        lastAccuracy: metrics.accuracy,
-      };
-      this.validationState = state;
-    }
-    state.lastLoss = metrics.loss;
-    state.lastAccuracy = metrics.accuracy;
-    if (metrics.loss < state.bestLoss || first) {
-      state.bestLoss = metrics.loss;
-      state.bestAccuracy = metrics.accuracy;
-      state.bestIteration = point.i;
-      state.bestF = f;
-      state.bestX.set(x);
-      state.badCount = 0;
-    } else if (!final) state.badCount++;
-    if (final) return;
-    this.schedule.observe?.(metrics.loss, this.scheduleState);
-    if (state.badCount >= this.patience) this.patienceExhausted = true;
+    const folded = foldValidation(this.validationState, metrics, point, f, final, this.dim, {
+      schedule: this.schedule,
+      scheduleState: this.scheduleState,
+      patience: this.patience,
+    });
+    this.validationState = folded.state;
+    if (folded.improved) folded.state.bestX.set(x);
+    if (folded.exhausted) this.patienceExhausted = true;
   }
 
   private finish(reason: StopReason): void {

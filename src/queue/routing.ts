@@ -11,7 +11,8 @@ import { GPU_QUEUE_NAME, QUEUE_NAME } from './job-queue.ts';
  * - `device: "gpu"`: the GPU queue, always; with no GPU worker about it waits there, and
  *   GET /v1/jobs/{id} says so (`waitingFor`).
  * - `device: "auto"`: the GPU queue when auto wants a device for the spec (core
- *   backends/device-choice.ts: large enough, a spec the GPU runs) and a GPU worker whose adapter
+ *   backends/device-choice.ts: large enough (a builtin's dimension, a model's rows per batch ×
+ *   parameters), a spec the GPU runs) and a GPU worker whose adapter
  *   auto accepts (hardware, unless GPU_AUTO_SOFTWARE) was seen within WORKER_SEEN_WITHIN_MS;
  *   otherwise the CPU queue. The worker that takes it applies the same rule to its own adapter
  *   (workers/gpu-processor.ts). Once in the GPU queue, an auto job stays there: if its GPU workers
@@ -37,7 +38,7 @@ export async function routeJob(
   workers: () => Promise<readonly WorkerInfo[]>,
 ): Promise<QueueKind> {
   if (spec.device !== 'auto') return spec.device;
-  if (!autoWantsDevice(spec, rule.minDim)) return 'cpu';
+  if (!autoWantsDevice(spec, rule)) return 'cpu';
   const seen = await workers();
   return seen.some((worker) => consumes(worker, 'gpu') && autoAcceptsAdapter(worker, rule)) ? 'gpu' : 'cpu';
 }

@@ -102,10 +102,11 @@ export function createJobSpecSchema(limits: Limits = DEFAULT_LIMITS) {
       .default('auto')
       .describe(
         'Where the run executes. cpu: the CPU core, float64. gpu: a GPU worker, float32 (first-order ' +
-          'optimizers on the builtins of any dimension; newton, lbfgs, expressions, the 2-D builtins and ' +
-          'gradientNoise are a 400); the job waits until a GPU worker takes it. auto: a GPU only where it ' +
-          'pays (dimension >= GPU_AUTO_MIN_DIM, a spec the GPU runs, a hardware GPU worker seen recently), ' +
-          'else the CPU.',
+          'optimizers on the builtins of any dimension and on the models, on the same batches as the CPU; ' +
+          'newton, lbfgs, expressions, the 2-D builtins and gradientNoise are a 400); the job waits until a ' +
+          'GPU worker takes it. auto: a GPU only where it pays (a builtin of dimension >= GPU_AUTO_MIN_DIM, a ' +
+          'model of rows per batch × parameters >= GPU_AUTO_MIN_MODEL_WORK, a spec the GPU runs, a hardware ' +
+          'GPU worker seen recently), else the CPU.',
       ),
     seed: z
       .number()
@@ -308,7 +309,7 @@ export function normalizeJobSpec(input: unknown, options: NormalizeOptions = {})
 
 /**
  * `device: "gpu"` for a spec that cannot run on a device (Newton, L-BFGS, expressions, the 2-D
- * builtins, gradient noise: deviceUnsupportedReason) is refused rather than run elsewhere: the
+ * builtins, gradient noise: deviceUnsupportedReason; models with a first-order optimizer run there) is refused rather than run elsewhere: the
  * caller asked for float32 on a GPU. `auto` never is: it runs such a spec on the CPU.
  */
 function deviceFieldError(spec: JobSpec): FieldError | null {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobQueue, GPU_QUEUE_NAME } from '../../src/queue/job-queue.ts';
 import { type Job, jobSchema } from '../../src/schemas/job.ts';
 import { describeGpu } from '../core/backends/gpu-device.ts';
+import { runModel } from '../core/models/run-helpers.ts';
 import { FINISHED, startTestService, type TestService, waitFor } from './service.ts';
 
 /**
@@ -47,6 +48,41 @@ describe('device "gpu" in a job spec', () => {
         message: `"gpu" is not available for this spec: ${reason}; use "cpu", or "auto" to run it where it can`,
       },
     ]);
+  });
+
+  const model = {
+    objective: {
+      type: 'model',
+      model: 'logistic_regression',
+      data: { builtin: 'two_moons', samples: 200 },
+      batchSize: 32,
+    },
+    optimizer: { name: 'adam', lr: 0.05 },
+  };
+  it.each([
+    ['newton', { optimizer: { name: 'newton' } }, 'newton runs on the CPU'],
+    ['lbfgs', { optimizer: { name: 'lbfgs' } }, 'lbfgs runs on the CPU'],
+    ['gradient noise', { gradientNoise: { std: 0.1 } }, 'gradientNoise runs on the CPU'],
+  ])('is a 400 naming device for a model objective with %s', async (_name, change, reason) => {
+    const response = await request(service.url)
+      .post('/v1/jobs')
+      .send({ ...model, ...change, device: 'gpu' });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([
+      {
+        path: 'device',
+        message: `"gpu" is not available for this spec: ${reason}; use "cpu", or "auto" to run it where it can`,
+      },
+    ]);
+  });
+
+  it('accepts a model objective with a first-order optimizer on device gpu', async () => {
+    const response = await request(service.url)
+      .post('/v1/jobs')
+      .send({ ...model, device: 'gpu' });
+    expect(response.status).toBe(202);
+    expect(response.body.spec.device).toBe('gpu');
+    await request(service.url).post(`/v1/jobs/${response.body.id}/cancel`);
   });
 
   it('accepts the same specs with device auto or cpu', async () => {
@@ -174,5 +210,64 @@ describeGpu('a GPU worker behind the API', () => {
     const page = (await request(service.url).get(`/v1/jobs/${id}/trajectory?limit=10000`)).body;
     expect(page.complete).toBe(true);
     expect(page.points.at(-1).i).toBe(iterations);
+  });
+
+  it('runs model jobs on the device (built-in and inline data) to the CPU run’s validation accuracy ±0.01, with result.validation', async () => {
+    const inline = {
+      X: Array.from({ length: 120 }, (_, r) => [
+        Math.cos(r * 0.37) + (r % 2) * 0.8,
+        Math.sin(r * 0.61) - (r % 2) * 0.8,
+      ]),
+      y: Array.from({ length: 120 }, (_, r) => r % 2),
+    };
+    const specs = [
+      {
+        objective: {
+          type: 'model',
+          model: 'mlp',
+          data: { builtin: 'two_moons', samples: 300, noise: 0.2 },
+          hidden: [8],
+          batchSize: 32,
+        },
+        optimizer: { name: 'adam', lr: 0.02 },
+        stop: { maxIterations: 300 },
+      },
+      {
+        objective: { type: 'model', model: 'logistic_regression', data: { inline }, batchSize: 16 },
+        optimizer: { name: 'sgd', lr: 0.2 },
+        stop: { maxIterations: 200 },
+      },
+    ];
+    for (const input of specs) {
+      const submitted = await request(service.url)
+        .post('/v1/jobs')
+        .send({ ...input, device: 'gpu', seed: 4 });
+      expect(submitted.status).toBe(202);
+      const id = submitted.body.id as string;
+      const done = await waitFor(async () => {
+        const job = jobSchema.parse((await request(service.url).get(`/v1/jobs/${id}`)).body);
+        return FINISHED.has(job.status) ? job : undefined;
+      }, 60_000);
+      const cpu = runModel({ ...input, seed: 4 });
+      console.log(
+        `${input.objective.model} on the GPU worker: validation accuracy ${done.result?.validation?.finalAccuracy} (CPU ${cpu.result.validation?.finalAccuracy}), f ${done.result?.f} (CPU ${cpu.result.f})`,
+      );
+      expect(done.status).toBe('completed');
+      expect(done.result?.device).toEqual({
+        kind: 'gpu',
+        precision: 'float32',
+        adapter: service.worker?.info.adapter,
+      });
+      expect(done.result?.iterations).toBe(cpu.result.iterations);
+      expect(done.result?.validation).toBeDefined();
+      expect(
+        Math.abs((done.result?.validation?.finalAccuracy ?? 0) - (cpu.result.validation?.finalAccuracy ?? 1)),
+      ).toBeLessThanOrEqual(0.01);
+      const page = (await request(service.url).get(`/v1/jobs/${id}/trajectory?limit=10000`)).body;
+      expect(page.points.map((point: { i: number }) => point.i)).toEqual(
+        cpu.trajectory.map((point) => point.i),
+      );
+      expect(page.points.at(-1).valAccuracy).toBe(done.result?.validation?.finalAccuracy);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { runOnDeviceToCompletion } from '../../src/core/backends/gpu-run.ts';
 import { describeGpu, useTestDevice } from '../core/backends/gpu-device.ts';
+import { modelJob } from '../core/models/run-helpers.ts';
 import { spec, withoutTime } from '../core/spec-helpers.ts';
 
 /**
@@ -58,6 +59,36 @@ describeGpu('descent run with device', () => {
     expect(JSON.parse(descent(auto, { ...allowed, GPU_AUTO_MIN_DIM: '2001' }).stdout).result.device).toEqual(
       cpu,
     );
+  });
+
+  it('gpu with a model on inline rows: trains on the adapter, as the core trains it there', async () => {
+    const model = {
+      objective: {
+        type: 'model',
+        model: 'mlp',
+        hidden: [6],
+        batchSize: 8,
+        data: {
+          inline: {
+            X: Array.from({ length: 40 }, (_, r) => [Math.cos(r), Math.sin(r * 1.3), r % 3]),
+            y: Array.from({ length: 40 }, (_, r) => (r % 3 === 0 ? 'a' : 'b')),
+          },
+        },
+      },
+      optimizer: { name: 'adam', lr: 0.05 },
+      stop: { maxIterations: 60 },
+      seed: 5,
+      device: 'gpu',
+    };
+    const { status, stdout } = descent(model);
+    expect(status).toBe(0);
+    const output = JSON.parse(stdout);
+    const job = modelJob(model);
+    const expected = await runOnDeviceToCompletion(gpu.backend, job.spec, { dataset: job.dataset });
+    expect(output.result.device).toEqual({ kind: 'gpu', precision: 'float32', adapter: gpu.adapter });
+    expect(output.result.validation).toEqual(expected.result.validation);
+    expect({ ...output.result, wallMs: 0 }).toEqual({ ...expected.result, wallMs: 0 });
+    expect(withoutTime(output.trajectory)).toEqual(withoutTime(expected.trajectory));
   });
 
   it('gpu without an adapter: exit 2 with a problem naming device', () => {

@@ -2,6 +2,8 @@ import { QueueEvents } from 'bullmq';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { runOnDeviceToCompletion } from '../../src/core/backends/gpu-run.ts';
 import type { RunOutput } from '../../src/core/run.ts';
+import type { JobSpec, ModelObjectiveSpec } from '../../src/core/spec.ts';
+import { modelDataFor } from '../../src/data/resolve.ts';
 import { createJobQueue, GPU_QUEUE_NAME, type JobQueue } from '../../src/queue/job-queue.ts';
 import type { Job } from '../../src/schemas/job.ts';
 import type { JobRecords } from '../../src/store/job-records.ts';
@@ -272,10 +274,15 @@ describeGpu('GPU workers', () => {
     }
   });
 
-  it('a GPU run handed back on SIGTERM is resumed at once by another GPU worker: the uninterrupted result', {
-    timeout: 120_000,
-  }, async () => {
-    const expected = await expectedLong();
+  /**
+   * Two GPU workers; the one running `spec` gets SIGTERM once past `afterIteration`: it hands the
+   * job back with a checkpoint, and the other resumes it there to the uninterrupted result.
+   */
+  async function handBackAndResume(
+    spec: JobSpec,
+    expected: RunOutput,
+    afterIteration: number,
+  ): Promise<void> {
     // Lock and stall check far longer than the test: only the hand-back can move the job quickly.
     const env = {
       WORKER_DEVICES: 'gpu',
@@ -284,10 +291,10 @@ describeGpu('GPU workers', () => {
     };
     const workers = [processes.spawn(env), processes.spawn(env)];
     await waitForDevices(0, 2);
-    const { job } = await submissions.create('default', LONG_SPEC);
-    await service.app.jobQueue.enqueue(job.id, LONG_SPEC);
+    const { job } = await submissions.create('default', spec);
+    await service.app.jobQueue.enqueue(job.id, spec);
     await waitFor(
-      async () => ((await jobs.get(job.id))?.progress?.iteration ?? 0) > 1500,
+      async () => ((await jobs.get(job.id))?.progress?.iteration ?? 0) > afterIteration,
       60_000,
       'progress',
     );
@@ -298,10 +305,41 @@ describeGpu('GPU workers', () => {
     const handedBack = stopping.logs.find(
       (line) => line.msg === 'job handed back to the queue' && line.jobId === job.id,
     );
-    expect(handedBack?.iteration).toBeGreaterThan(1500);
+    expect(handedBack?.iteration).toBeGreaterThan(afterIteration);
+    expect((await runs.loadCheckpoint(job.id))?.precision).toBe('float32');
 
     const finishedLine = await completedBy(job.id, survivor);
     expect(finishedLine.resumedFrom).toBe(handedBack?.iteration);
     await expectUninterrupted(job.id, expected);
+  }
+
+  it('a GPU run handed back on SIGTERM is resumed at once by another GPU worker: the uninterrupted result', {
+    timeout: 120_000,
+  }, async () => {
+    await handBackAndResume(LONG_SPEC, await expectedLong(), 1500);
+  });
+
+  it('a model run on the GPU handed back on SIGTERM mid-epoch is resumed by another GPU worker: the uninterrupted result, validation included', {
+    timeout: 120_000,
+  }, async () => {
+    // 800 training rows in batches of 48: an epoch is 17 steps, so the hand-back lands mid-epoch almost always
+    const modelSpec = makeSpec({
+      objective: {
+        type: 'model',
+        model: 'mlp',
+        data: { builtin: 'two_moons', samples: 1000, noise: 0.2 },
+        hidden: [16, 16],
+        batchSize: 48,
+      },
+      optimizer: { name: 'adam', lr: 0.01 },
+      stop: { maxIterations: 4000, fTol: null, maxSeconds: 600 },
+      record: { every: 50 },
+      device: 'gpu',
+      seed: 3,
+    });
+    const dataset = modelDataFor(modelSpec.objective as ModelObjectiveSpec, modelSpec.seed);
+    const expected = await runOnDeviceToCompletion(gpu.backend, modelSpec, { dataset });
+    expect(expected.result.validation?.finalAccuracy).toBeGreaterThan(0.9);
+    await handBackAndResume(modelSpec, expected, 500);
   });
 });

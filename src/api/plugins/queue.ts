@@ -93,11 +93,7 @@ export class JobQueue {
    */
   async enqueue(jobId: string, spec?: JobSpec, position = 0): Promise<QueueKind> {
     const kind = await this.route(spec);
-    if (
-      spec?.device === 'auto' &&
-      this.routing !== undefined &&
-      autoWantsDevice(spec, this.routing.rule.minDim)
-    ) {
+    if (spec?.device === 'auto' && this.routing !== undefined && autoWantsDevice(spec, this.routing.rule)) {
       const other: QueueKind = kind === 'gpu' ? 'cpu' : 'gpu';
       if ((await this.bull(other).getJob(jobId)) !== undefined) return other;
     }
@@ -173,7 +169,7 @@ export class JobQueue {
     if (routing === undefined || record.status !== 'queued' || record.cancelRequested) return null;
     const spec = record.spec;
     let kind: QueueKind = spec.device === 'gpu' ? 'gpu' : 'cpu';
-    if (spec.device === 'auto' && autoWantsDevice(spec, routing.rule.minDim)) {
+    if (spec.device === 'auto' && autoWantsDevice(spec, routing.rule)) {
       if ((await this.bull('gpu').getJob(record.id)) !== undefined) kind = 'gpu';
     }
     return waitingFor(kind, await this.workersSeen(), routing.seenWithinMs);

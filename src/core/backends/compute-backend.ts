@@ -7,6 +7,8 @@
  * Device runs are float32: WebGPU has no float64. Values cross the boundary as Float32Array
  * (exact when widened to float64), and the run reports `precision: 'float32'`.
  */
+import type { ModelData } from '../objectives/models/data-objective.ts';
+import type { Activation, LossHead } from '../objectives/models/spec.ts';
 import type { OptimizerSpec } from '../spec.ts';
 import type { DeviceInfo } from '../types.ts';
 
@@ -56,12 +58,38 @@ export interface DeviceStopRules {
   fTol: number | null;
 }
 
-/** One problem for a {@link RunProgram}: objective, optimizer, schedule hook and stop rules. */
-export interface DeviceProblem {
-  objective: DeviceObjectiveSpec;
+/** What every device problem has besides its objective: optimizer, schedule hook and stop rules. */
+export interface DeviceRunRules {
   optimizer: DeviceOptimizerSpec;
+  /** The device observes f for a plateau schedule; null: no plateau, or the host observes it (a model's validation loss). */
   plateau: DevicePlateau | null;
   stop: DeviceStopRules;
+}
+
+/** One problem for a {@link RunProgram}: a builtin objective, optimizer, schedule hook and stop rules. */
+export interface DeviceProblem extends DeviceRunRules {
+  objective: DeviceObjectiveSpec;
+}
+
+/**
+ * A model objective on the device (objectives/models): the network's shape and loss, its data
+ * prepared as the CPU model prepares it (split, standardised), and the rows per batch.
+ */
+export interface DeviceModel {
+  /** Layer widths [features, …hidden, outputs] (objectives/models/spec.ts layerSizes). */
+  sizes: readonly number[];
+  activation: Activation;
+  head: LossHead;
+  /** λ of (λ/2)·‖W‖² over the weights. */
+  l2: number;
+  /** Rows per training batch (every training row for the full batch). */
+  batchSize: number;
+  data: ModelData;
+}
+
+/** One model problem for a {@link ModelRunProgram}. */
+export interface DeviceModelProblem extends DeviceRunRules {
+  model: DeviceModel;
 }
 
 /** Stop codes the device writes; 0 while running. */
@@ -160,10 +188,41 @@ export interface RunProgram {
   destroy(): void;
 }
 
+/** Validation metrics of one forward pass over the validation rows (a model run's recorded points). */
+export interface ValidationStats {
+  /** Mean loss over the validation rows (no l2 term). */
+  loss: number;
+  /** Rows classified correctly (0 for regression). */
+  correct: number;
+}
+
+/**
+ * A model problem resident on a device: a {@link RunProgram} whose evaluations are the
+ * network's forward and backward passes on a batch of training rows, with the data uploaded
+ * once. The host names each evaluation's batch (the CPU sampler's rows) before queueing it, and
+ * queues validation passes, whose stats come back in the batch's ring in queue order.
+ */
+export interface ModelRunProgram extends RunProgram {
+  /** The training rows of the next queued evaluation (indices into the training split); null: every row. */
+  stageBatch(rows: Uint32Array | null): void;
+  /**
+   * Queues a forward pass over the validation rows at the current iterate (`previous`: at
+   * x₍ᵢ₋₁₎, after a divergence). Its ring slot holds (loss, correct, 0, 0): read it with
+   * {@link validationStats}.
+   */
+  queueValidation(region: 'current' | 'previous'): void;
+}
+
+/** The validation metrics in a ring slot that {@link ModelRunProgram.queueValidation} filled. */
+export function validationStats(stats: EvaluationStats): ValidationStats {
+  return { loss: stats.f, correct: stats.gradNorm };
+}
+
 /** A compute device: what it is, and the problems it can hold. */
 export interface ComputeBackend {
   readonly info: DeviceInfo;
   /** The largest dimension a RunProgram accepts for this optimizer (device buffer limits). */
   maxRunDim(optimizer: DeviceOptimizerSpec['name']): number;
   createRunProgram(problem: DeviceProblem): RunProgram;
+  createModelProgram(problem: DeviceModelProblem): ModelRunProgram;
 }

@@ -5,13 +5,16 @@ import type {
   DeviceObjectiveName,
   DeviceOptimizerSpec,
   DeviceProblem,
+  DeviceRunRules,
 } from './compute-backend.ts';
 
 /**
  * Which specs run on a device, and the {@link DeviceProblem} of one that does.
  *
  * On a device: the builtins that scale (sphere, quadratic unrotated, rosenbrock, rastrigin,
- * ackley, styblinski_tang) with the first-order optimizers, any schedule, any stop rule.
+ * ackley, styblinski_tang) and the models (linear, logistic and softmax regression, the MLP:
+ * their {@link DeviceModelProblem} is built by backends/device-model-host.ts from the data set),
+ * with the first-order optimizers, any schedule, any stop rule.
  * On the CPU only:
  * - expressions, the 2-D builtins and the rotated quadratic (their cost is not in the dimension);
  * - Newton and L-BFGS (dense Hessians, line searches: sequential host logic);
@@ -21,12 +24,14 @@ import type {
  */
 export function deviceUnsupportedReason(spec: JobSpec, backend?: ComputeBackend): string | null {
   const objective = spec.objective;
-  if (objective.type !== 'builtin') return `${objective.type} objectives run on the CPU`;
-  if (!builtins[objective.name].anyDim) {
-    return `${objective.name} runs on the CPU (only the builtins of any dimension have device kernels)`;
-  }
-  if (objective.name === 'quadratic' && objective.params.rotate === true) {
-    return 'the rotated quadratic runs on the CPU';
+  if (objective.type === 'expression') return 'expression objectives run on the CPU';
+  if (objective.type === 'builtin') {
+    if (!builtins[objective.name].anyDim) {
+      return `${objective.name} runs on the CPU (only the builtins of any dimension have device kernels)`;
+    }
+    if (objective.name === 'quadratic' && objective.params.rotate === true) {
+      return 'the rotated quadratic runs on the CPU';
+    }
   }
   const optimizer = spec.optimizer.name;
   if (!optimizerRunsOnDevice(optimizer)) return `${optimizer} runs on the CPU`;
@@ -46,20 +51,31 @@ export function optimizerRunsOnDevice(name: OptimizerName): name is DeviceOptimi
   return name !== 'newton' && name !== 'lbfgs';
 }
 
-/** The device problem of a spec that {@link deviceUnsupportedReason} accepts. */
+/** The device problem of a builtin spec that {@link deviceUnsupportedReason} accepts. */
 export function deviceProblem(spec: JobSpec): DeviceProblem {
   const reason = deviceUnsupportedReason(spec);
   if (reason !== null || spec.objective.type !== 'builtin') throw new Error(`not a device run: ${reason}`);
-  const schedule = spec.schedule;
   return {
     objective: {
       name: spec.objective.name as DeviceObjectiveName,
       dim: spec.objective.dim,
       params: spec.objective.params,
     },
+    ...deviceRunRules(spec, true),
+  };
+}
+
+/**
+ * The optimizer, plateau hook and stop rules of a device run. `observesF`: whether the device's
+ * plateau observes f (false for a model run with validation rows, whose plateau observes the
+ * validation loss on the host, run.ts).
+ */
+export function deviceRunRules(spec: JobSpec, observesF: boolean): DeviceRunRules {
+  const schedule = spec.schedule;
+  return {
     optimizer: spec.optimizer as DeviceOptimizerSpec,
     plateau:
-      schedule.type === 'plateau'
+      schedule.type === 'plateau' && observesF
         ? {
             factor: schedule.factor,
             patience: schedule.patience,

@@ -1,3 +1,4 @@
+import type { Dataset } from '../data/dataset.ts';
 import { computeDiagnostics, DIAGNOSTICS_MAX_DIM } from '../diagnostics.ts';
 import { createObjective } from '../objectives/index.ts';
 import { createOptimizer } from '../optimizers/index.ts';
@@ -11,7 +12,7 @@ import {
   STATIONARY_GRAD_NORM,
 } from '../run-bookkeeping.ts';
 import { createSchedule } from '../schedules.ts';
-import type { JobSpec } from '../spec.ts';
+import { type JobSpec, type ModelObjectiveSpec, objectiveDim } from '../spec.ts';
 import { startPoint } from '../start-point.ts';
 import type {
   EvaluationCounts,
@@ -21,17 +22,20 @@ import type {
   StopReason,
   TrajectoryPoint,
 } from '../types.ts';
+import { validationSummary } from '../validation-state.ts';
 import {
   type BatchReadback,
   type ComputeBackend,
   DEVICE_STOP,
   type DeviceInfo,
-  type DeviceProblem,
+  type DeviceRunRules,
   type DeviceRunState,
+  type EvaluationStats,
   type RunProgram,
   type StepInput,
 } from './compute-backend.ts';
-import { deviceProblem, deviceUnsupportedReason } from './device-problem.ts';
+import { DeviceModelHost } from './device-model-host.ts';
+import { deviceProblem, deviceRunRules, deviceUnsupportedReason } from './device-problem.ts';
 
 /**
  * A first-order run on a compute device (float32), with the CPU Run's semantics (run.ts,
@@ -55,6 +59,16 @@ import { deviceProblem, deviceUnsupportedReason } from './device-problem.ts';
  *   on f and is kept on the device; the points report the lrᵢ the device used (float32).
  * - Trajectory points carry the float32 values widened to float64. Their `t` is interpolated
  *   linearly over the batch (the device does not time single iterations).
+ *
+ * Model objectives (run.ts's model semantics): the device evaluates f and ∇f on the batches the
+ * CPU run's sampler gives (device-model-host.ts stages each evaluation's rows; webgpu/
+ * model-evaluation.ts gathers them), and a validation pass over the validation rows at every
+ * recorded point, whose (loss, correct) come back in the batch's ring with the recorded iterate
+ * (the best by validation loss is kept on the host, as the CPU run keeps it). When a validation
+ * can change what the next step does (stop.patience, a plateau on the validation loss, whose lr
+ * the host sends), a batch never runs past the next recorded point, so the host folds it in
+ * first; otherwise a batch holds many recorded points. The final point's validation, when it is
+ * not on the stride, is one more round trip.
  *
  * Not on a device (deviceUnsupportedReason): gradient noise, Newton and L-BFGS, expressions, the
  * 2-D builtins and the rotated quadratic.
@@ -81,6 +95,8 @@ export interface GpuRunOptions {
   checkpoint?: RunCheckpoint;
   /** Milliseconds, monotonic. */
   clock?: () => number;
+  /** The data set of a model objective (every row; the split is made from the seed), as RunOptions.dataset. */
+  dataset?: Dataset;
 }
 
 const STOP_REASONS: Record<number, StopReason> = {
@@ -97,15 +113,21 @@ export class GpuRun {
   readonly evaluations: EvaluationCounts = { f: 0, gradient: 0, hessian: 0 };
 
   private readonly program: RunProgram;
-  private readonly problem: DeviceProblem;
+  private readonly problem: DeviceRunRules;
+  /** A model run's host side (batches, validation); null for a builtin. */
+  private readonly model: DeviceModelHost | null;
   private readonly schedule: Schedule;
-  /** The host schedule's state (null for all but plateau, whose state lives on the device). */
-  private readonly scheduleState: PlainState;
+  /** The host schedule's state (null for all but plateau, whose state lives on the device unless a model's validation loss drives it). */
+  private scheduleState: PlainState;
   private readonly clock: () => number;
   private readonly stride: number;
   private readonly maxIterations: number;
   private readonly baseLr: number;
   private readonly adamBetas: [number, number] | null;
+  /** Whether recorded points carry their iterate back (record.params, or a model's validation best). */
+  private readonly recordsIterates: boolean;
+  /** Whether a batch must end at each recorded point: a validation there can stop the run or change its rate. */
+  private readonly validationGates: boolean;
 
   private i = 0;
   private f = Number.NaN;
@@ -134,6 +156,8 @@ export class GpuRun {
   static async create(backend: ComputeBackend, spec: JobSpec, options: GpuRunOptions = {}): Promise<GpuRun> {
     const reason = deviceUnsupportedReason(spec, backend);
     if (reason !== null) throw new Error(`not a device run: ${reason}`);
+    if (spec.objective.type === 'model' && options.dataset === undefined)
+      throw new Error('a model objective needs its data set');
     const run = new GpuRun(backend, spec, options);
     await run.begin(options.checkpoint ?? null);
     return run;
@@ -141,8 +165,7 @@ export class GpuRun {
 
   private constructor(backend: ComputeBackend, spec: JobSpec, options: GpuRunOptions) {
     this.spec = spec;
-    this.problem = deviceProblem(spec);
-    this.dim = this.problem.objective.dim;
+    this.dim = objectiveDim(spec.objective);
     this.device = backend.info;
     this.clock = options.clock ?? monotonicClock;
     this.schedule = createSchedule(spec.schedule, spec.stop.maxIterations);
@@ -150,11 +173,32 @@ export class GpuRun {
     this.stride = runStride(spec);
     this.maxIterations = spec.stop.maxIterations;
     this.baseLr = spec.optimizer.lr;
-    const optimizer = this.problem.optimizer;
+    const optimizer = spec.optimizer;
     this.adamBetas =
       optimizer.name === 'adam' || optimizer.name === 'adamw' ? [optimizer.beta1, optimizer.beta2] : null;
     this.segmentStart = this.clock();
-    this.program = backend.createRunProgram(this.problem);
+    this.recordsIterates = spec.record.params;
+    this.validationGates = false;
+    if (spec.objective.type === 'model') {
+      const model = new DeviceModelHost(
+        spec as JobSpec & { objective: ModelObjectiveSpec },
+        options.dataset as Dataset,
+        (validating) => deviceRunRules(spec, !validating),
+      );
+      const program = backend.createModelProgram(model.problem);
+      model.attach(program);
+      this.model = model;
+      this.problem = model.problem;
+      this.program = program;
+      this.recordsIterates ||= model.validating;
+      this.validationGates =
+        model.validating && (Number.isFinite(model.patience) || this.schedule.observe !== undefined);
+    } else {
+      const problem = deviceProblem(spec);
+      this.model = null;
+      this.problem = problem;
+      this.program = backend.createRunProgram(problem);
+    }
     if (options.signal) {
       if (options.signal.aborted) this.cancelRequested = true;
       else options.signal.addEventListener('abort', () => this.cancel(), { once: true });
@@ -195,19 +239,21 @@ export class GpuRun {
     const sliceEnd = this.clock() + sliceMs;
     while (this.stopReason === null && this.i < untilIteration) {
       const steps = this.nextBatchSize(sliceEnd - this.clock(), untilIteration);
+      const model = this.model;
+      model?.markBatch();
       for (let k = 1; k <= steps; k++) {
         const iteration = this.i + k;
-        this.program.queueStep(
-          this.stepInput(iteration),
-          this.spec.record.params && iteration % this.stride === 0,
-        );
+        const recorded = iteration % this.stride === 0;
+        model?.stageNext();
+        this.program.queueStep(this.stepInput(iteration), this.recordsIterates && recorded);
+        if (recorded && model?.validating) model.queueValidation('current');
       }
       const started = this.clock();
       const batch = await this.program.runBatch();
       const ended = this.clock();
       this.batchCount++;
       this.learnSpeed(steps, ended - started);
-      await this.absorb(batch, started, ended);
+      await this.absorb(batch, steps, started, ended);
       if (this.stopReason === null) {
         if (this.i >= this.maxIterations) await this.finish('max_iterations');
         else if (this.cancelRequested) await this.finish('cancelled');
@@ -231,7 +277,9 @@ export class GpuRun {
     if (this.stopReason !== null) throw new Error('a finished run has no checkpoint');
     const [x, best, optimizerArrays] = await Promise.all([
       this.program.readIterate(state.current),
-      state.best === state.current ? Promise.resolve(null) : this.program.readIterate(state.best),
+      state.best === state.current || this.model?.validating
+        ? Promise.resolve(null)
+        : this.program.readIterate(state.best),
       this.program.readOptimizerState(),
     ]);
     // The CPU optimizer's own layout (AMSGrad off: an empty v̂max), filled with the device's arrays.
@@ -240,23 +288,28 @@ export class GpuRun {
       const fields = optimizer as { [key: string]: PlainState };
       for (const [name, values] of Object.entries(optimizerArrays)) fields[name] = Float64Array.from(values);
     }
+    const validating = this.model?.validating ?? false;
     const checkpointState: CheckpointState = {
       x: Float64Array.from(x),
       f: this.f,
       f0: state.f0,
       prevF: this.prevF,
       lr: this.lr,
-      best: {
-        iteration: state.bestIteration,
-        f: state.bestF,
-        x: best === null ? null : Float64Array.from(best),
-      },
+      // With validation rows the best is the validation's (in `data`); the CPU run tracks no other.
+      best: validating
+        ? { iteration: 0, f: Number.POSITIVE_INFINITY, x: null }
+        : {
+            iteration: state.bestIteration,
+            f: state.bestF,
+            x: best === null ? null : Float64Array.from(best),
+          },
       optimizer,
       schedule: this.problem.plateau ? { ...state.plateau } : this.scheduleState,
       noise: null,
       evaluations: { ...this.evaluations },
       elapsedMs: this.elapsedMs(),
       lastRecorded: this.lastRecorded,
+      data: this.model?.checkpointData(),
     };
     return {
       version: CHECKPOINT_VERSION,
@@ -281,7 +334,8 @@ export class GpuRun {
       inline ? this.bestParams() : null,
     ]);
     const stationaryTol = Math.max(this.spec.stop.gradTol, STATIONARY_GRAD_NORM);
-    return {
+    const validation = this.model?.validationState ?? null;
+    const result: Result = {
       stopReason,
       converged: isConverged(stopReason),
       device: { ...this.device },
@@ -290,15 +344,19 @@ export class GpuRun {
       gradNorm,
       iterations: this.i,
       evaluations: { ...this.evaluations },
-      best: {
-        iteration: state.bestIteration,
-        f: state.bestF === Number.POSITIVE_INFINITY ? f : state.bestF,
-        x: bestX ? Array.from(bestX) : null,
-      },
+      best:
+        validation === null
+          ? {
+              iteration: state.bestIteration,
+              f: state.bestF === Number.POSITIVE_INFINITY ? f : state.bestF,
+              x: bestX ? Array.from(bestX) : null,
+            }
+          : { iteration: validation.bestIteration, f: validation.bestF, x: bestX ? Array.from(bestX) : null },
       diagnostics:
         Number.isFinite(f) && finalX !== null && this.dim <= DIAGNOSTICS_MAX_DIM
           ? computeDiagnostics(
-              createObjective(this.spec.objective, this.spec.seed),
+              // A model's objective stands on the batch of the last iteration, as the CPU run's.
+              this.model?.objective ?? createObjective(this.spec.objective, this.spec.seed),
               finalX,
               gradNorm,
               stationaryTol,
@@ -306,6 +364,8 @@ export class GpuRun {
           : { stationaryPoint: null, conditionNumber: null },
       wallMs: this.elapsedMs(),
     };
+    if (validation !== null) result.validation = validationSummary(validation);
+    return result;
   }
 
   /**
@@ -332,6 +392,8 @@ export class GpuRun {
   }
 
   private async readBestParams(): Promise<Float64Array> {
+    const validation = this.model?.validationState;
+    if (validation) return Float64Array.from(validation.bestX);
     const state = this.deviceState();
     if (state.bestF === Number.POSITIVE_INFINITY) return this.finalX();
     return Float64Array.from(await this.program.readIterate(state.best));
@@ -348,9 +410,12 @@ export class GpuRun {
       await this.restore(checkpoint);
       return;
     }
-    const x0 = startPoint(this.spec, this.dim);
+    const model = this.model;
+    const x0 = model ? model.start() : startPoint(this.spec, this.dim);
     this.program.load({ x: x0, optimizerState: null, bestX: null, scalars: null });
+    model?.stageCurrent();
     this.program.queueStart(this.stepInput(0));
+    if (model?.validating) model.queueValidation('current');
     const started = this.clock();
     const batch = await this.program.runBatch();
     const { f, gradNorm, lr, stopCode } = batch.stats[0];
@@ -364,7 +429,7 @@ export class GpuRun {
       await this.finish('diverged');
       return;
     }
-    this.record(0, t, this.spec.record.params ? Float32Array.from(x0) : null);
+    this.record(0, t, this.recordsIterates ? Float32Array.from(x0) : null, batch.stats[1] ?? null);
     if (stopCode !== DEVICE_STOP.none) await this.finish(STOP_REASONS[stopCode]);
     else if (this.maxIterations === 0) await this.finish('max_iterations');
     else if (this.cancelRequested) await this.finish('cancelled');
@@ -384,6 +449,8 @@ export class GpuRun {
     Object.assign(this.evaluations, saved.evaluations);
     this.elapsedBefore = saved.elapsedMs;
     this.lastRecorded = saved.lastRecorded;
+    // A host-side schedule state (a model's plateau on the validation loss) continues as saved.
+    if (this.problem.plateau === null && this.schedule.observe) this.scheduleState = saved.schedule;
     this.program.load({
       x: saved.x,
       optimizerState: isArrayRecord(saved.optimizer) ? saved.optimizer : null,
@@ -406,6 +473,11 @@ export class GpuRun {
         plateau: this.problem.plateau && schedule ? schedule : { scale: 1, best: null, badCount: 0 },
       },
     });
+    if (this.model) {
+      // The same batch as when the checkpoint was taken, before f and g are re-derived on it.
+      this.model.restore(checkpoint.iteration, saved.data);
+      this.model.stageCurrent();
+    }
     // Re-derive g and ‖g‖ at x (uncounted), as run.ts restore does.
     this.program.queueMeasure();
     const batch = await this.program.runBatch();
@@ -414,14 +486,18 @@ export class GpuRun {
     this.f = batch.state.f;
   }
 
-  /** Absorbs a batch's stats in iteration order, up to the device's stop. */
-  private async absorb(batch: BatchReadback, started: number, ended: number): Promise<void> {
+  /**
+   * Absorbs a batch's stats in iteration order, up to the device's stop (a model's validation
+   * slot follows its recorded step's), then a model's patience.
+   */
+  private async absorb(batch: BatchReadback, steps: number, started: number, ended: number): Promise<void> {
     this.state = batch.state;
-    const count = batch.stats.length;
+    const validating = this.model?.validating ?? false;
     let recordedIndex = 0;
-    for (let k = 0; k < count; k++) {
+    let slot = 0;
+    for (let k = 0; k < steps; k++) {
       const iteration = this.i + 1;
-      const stats = batch.stats[k];
+      const stats = batch.stats[slot++];
       this.prevF = this.f;
       this.prevGradNorm = this.gradNorm;
       this.prevLr = this.lr;
@@ -435,38 +511,70 @@ export class GpuRun {
         return;
       }
       if (iteration % this.stride === 0) {
-        const x = this.spec.record.params ? batch.recorded[recordedIndex++] : null;
-        this.record(iteration, this.elapsedAt(started + ((k + 1) / count) * (ended - started)), x);
+        const x = this.recordsIterates ? batch.recorded[recordedIndex++] : null;
+        const validation = validating ? batch.stats[slot++] : null;
+        this.record(
+          iteration,
+          this.elapsedAt(started + ((k + 1) / steps) * (ended - started)),
+          x,
+          validation,
+        );
       }
       if (stats.stopCode !== DEVICE_STOP.none) {
         await this.finish(STOP_REASONS[stats.stopCode]);
         return;
       }
     }
+    if (this.model?.exhausted) await this.finish('early_stopped');
   }
 
   /** Ends the run; the trajectory ends on the iterate the result reports (as run.ts finish). */
   private async finish(reason: StopReason): Promise<void> {
     this.stopReason = reason;
     const state = this.deviceState();
+    const model = this.model;
+    model?.settle(this.i);
     if (reason === 'diverged') {
       if (this.i > 0 && this.lastRecorded !== this.i - 1) {
-        const x = this.spec.record.params ? await this.program.readIterate(state.previous) : null;
-        this.pushPoint(this.i - 1, this.prevF, this.prevGradNorm, this.prevLr, x);
+        const x = this.recordsIterates ? await this.program.readIterate(state.previous) : null;
+        const point = this.pushPoint(this.i - 1, this.prevF, this.prevGradNorm, this.prevLr, x);
+        if (model?.validating && x !== null) {
+          const validation = await model.validateNow('previous');
+          model.validate(point, validation, this.prevF, true, x, this.validationRules());
+        }
       }
       return;
     }
     if (this.lastRecorded !== this.i) {
-      const x = this.spec.record.params ? await this.program.readIterate(state.current) : null;
-      this.record(this.i, this.elapsedMs(), x);
+      const x = this.recordsIterates ? await this.program.readIterate(state.current) : null;
+      const validation = model?.validating ? await model.validateNow('current') : null;
+      this.record(this.i, this.elapsedMs(), x, validation, true);
     }
   }
 
-  private record(iteration: number, t: number, x: Float32Array | null): void {
+  /**
+   * Records point `iteration` with its iterate x (on the point with record.params); a model's
+   * validation slot, when given, is folded in (`final`: the run's last point, which counts for
+   * best, not patience).
+   */
+  private record(
+    iteration: number,
+    t: number,
+    x: Float32Array | null,
+    validation: EvaluationStats | null = null,
+    final = false,
+  ): void {
     const point: TrajectoryPoint = { i: iteration, f: this.f, gradNorm: this.gradNorm, lr: this.lr, t };
-    if (x !== null) point.x = Array.from(x);
+    if (x !== null && this.spec.record.params) point.x = Array.from(x);
+    if (validation !== null && x !== null && this.model) {
+      this.model.validate(point, validation, this.f, final, x, this.validationRules());
+    }
     this.pending.push(point);
     this.lastRecorded = iteration;
+  }
+
+  private validationRules() {
+    return { schedule: this.schedule, scheduleState: this.scheduleState };
   }
 
   private pushPoint(
@@ -475,11 +583,12 @@ export class GpuRun {
     gradNorm: number,
     lr: number,
     x: Float32Array | null,
-  ): void {
+  ): TrajectoryPoint {
     const point: TrajectoryPoint = { i: iteration, f, gradNorm, lr, t: this.elapsedMs() };
-    if (x !== null) point.x = Array.from(x);
+    if (x !== null && this.spec.record.params) point.x = Array.from(x);
     this.pending.push(point);
     this.lastRecorded = iteration;
+    return point;
   }
 
   private countEvaluation(): void {
@@ -505,7 +614,7 @@ export class GpuRun {
   /**
    * Steps in the next batch: grows ×4 from 1 until a batch takes about BATCH_TARGET_MS, never past
    * the slice's remaining time, the time budget, maxIterations, `untilIteration`, or the device's
-   * batch and record capacities.
+   * batch and record capacities (a model's validation passes included).
    */
   private nextBatchSize(sliceLeftMs: number, untilIteration: number): number {
     let steps = this.batchSteps;
@@ -520,7 +629,15 @@ export class GpuRun {
       this.maxIterations - this.i,
       untilIteration - this.i,
     );
-    if (this.spec.record.params) steps = Math.min(steps, this.stride * this.program.maxRecordedPerBatch);
+    if (this.recordsIterates) steps = Math.min(steps, this.stride * this.program.maxRecordedPerBatch);
+    // A model's validation passes take evaluation slots too: s steps hold at most s/stride + 1 of
+    // them, so s (1 + 1/stride) + 1 <= the batch's slots.
+    if (this.model?.validating) {
+      const slots = this.program.maxBatchEvaluations;
+      steps = Math.min(steps, Math.floor(((slots - 1) * this.stride) / (this.stride + 1)));
+    }
+    // A validation that can stop the run or change its rate is folded in before the steps after it.
+    if (this.validationGates) steps = Math.min(steps, this.stride - (this.i % this.stride));
     return Math.max(1, steps);
   }
 

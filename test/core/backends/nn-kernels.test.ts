@@ -1,5 +1,6 @@
 import { beforeEach, expect, it } from 'vitest';
 import { type GpuArray, NnKernels } from '../../../src/core/backends/webgpu/nn-kernels.ts';
+import { correctPredictions, headLoss } from '../../../src/core/objectives/models/loss-heads.ts';
 import { describeGpu, maxRelativeError, uniforms, useTestDevice } from './gpu-device.ts';
 
 /**
@@ -278,5 +279,97 @@ describeGpu('dense-network kernels (WebGPU) against float64 references', () => {
       const largest = Math.max(...expected.map(Math.abs));
       expect(maxRelativeError(await read(array), expected, largest), name).toBeLessThan(1e-4);
     }
+  });
+
+  it.each(['mse', 'binary_cross_entropy', 'softmax_cross_entropy'] as const)(
+    'loss head %s: per-row loss, the gradient of the mean and the correct flags, as the CPU heads (loss-heads.ts)',
+    async (head) => {
+      const rows = 300;
+      const outputs = head === 'softmax_cross_entropy' ? 3 : 1;
+      const logits = uniforms(11, rows * outputs, -12, 12);
+      logits[0] = 95; // e^95 overflows float32: every head must stay finite
+      const labels = Float64Array.from({ length: rows }, (_, r) =>
+        head === 'mse' ? Math.fround(Math.sin(r)) : (r * 5) % (head === 'softmax_cross_entropy' ? 3 : 2),
+      );
+      const loss = nn.array(rows);
+      const gradient = nn.array(rows * outputs);
+      const correct = nn.array(rows);
+      nn.run([
+        nn.lossHead({
+          head,
+          logits: nn.array(logits.length, logits),
+          labels: nn.array(rows, labels),
+          rows,
+          outputs,
+          loss,
+          gradient,
+          correct,
+        }),
+      ]);
+      const expectedLoss = new Float64Array(rows);
+      const expectedGradient = new Float64Array(rows * outputs);
+      const expectedCorrect = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) {
+        const z = logits.subarray(r * outputs, (r + 1) * outputs);
+        const delta = new Float64Array(outputs);
+        expectedLoss[r] = headLoss({ head, outputs }, z, 1, labels, r, delta, 1 / rows);
+        expectedGradient.set(delta, r * outputs);
+        expectedCorrect[r] = correctPredictions({ head, outputs }, z, 1, labels, r);
+      }
+      const magnitude = head === 'mse' ? Math.max(...expectedLoss) : 1;
+      expect(maxRelativeError(await read(loss), expectedLoss, magnitude)).toBeLessThan(TOLERANCE);
+      const gradientScale = head === 'mse' ? Math.max(...expectedGradient.map(Math.abs)) : 1 / rows;
+      expect(maxRelativeError(await read(gradient), expectedGradient, gradientScale)).toBeLessThan(TOLERANCE);
+      expect(Array.from(await read(correct))).toEqual(Array.from(expectedCorrect));
+      if (head !== 'mse') expect(expectedCorrect.reduce((a, b) => a + b, 0)).toBeGreaterThan(rows / 5);
+    },
+  );
+
+  it('operands at element offsets: matmul reads A and B and writes C there, addBias and columnSums too', async () => {
+    const [m, n, k] = [7, 5, 9];
+    const [aOffset, bOffset, cOffset] = [3, 11, 4];
+    const a = uniforms(21, aOffset + m * k, -1, 1);
+    const b = uniforms(22, bOffset + n * k, -1, 1);
+    const cBase = uniforms(23, cOffset + m * n + 2, -1, 1);
+    const bias = uniforms(24, 6 + n, -1, 1);
+    const c = nn.array(cBase.length, cBase);
+    const sums = nn.array(10, new Float64Array(10).fill(5));
+    nn.run([
+      nn.matmul({
+        a: nn.array(a.length, a),
+        b: nn.array(b.length, b),
+        c,
+        m,
+        n,
+        k,
+        transposeB: true,
+        aOffset,
+        bOffset,
+        cOffset,
+      }),
+    ]);
+    const product = referenceMatmul(a.subarray(aOffset), b.subarray(bOffset), m, n, k, false, true);
+    const afterMatmul = await read(c);
+    expect(Array.from(afterMatmul.subarray(0, cOffset))).toEqual(Array.from(cBase.subarray(0, cOffset)));
+    expect(Array.from(afterMatmul.subarray(cOffset + m * n))).toEqual(
+      Array.from(cBase.subarray(cOffset + m * n)),
+    );
+    expect(
+      maxRelativeError(afterMatmul.subarray(cOffset, cOffset + m * n), product.c, product.magnitude),
+    ).toBeLessThan(TOLERANCE);
+    // Z (m × n, from offset 0 of a separate array) += bias[6 + col]; column sums of its first 4 rows into sums[3 …].
+    const z = nn.array(m * n, product.c);
+    nn.run([
+      nn.addBias(z, nn.array(bias.length, bias), { offset: 6, cols: n }),
+      nn.columnSums({ buffer: z.buffer, length: m * n }, n, sums, { rows: 4, offset: 3 }),
+    ]);
+    const biased = Float64Array.from(product.c, (value, j) => value + bias[6 + (j % n)]);
+    expect(maxRelativeError(await read(z), biased, 1)).toBeLessThan(TOLERANCE);
+    const expectedSums = new Float64Array(10).fill(5);
+    for (let col = 0; col < n; col++) {
+      expectedSums[3 + col] = 0;
+      for (let row = 0; row < 4; row++) expectedSums[3 + col] += biased[row * n + col];
+    }
+    expect(maxRelativeError(await read(sums), expectedSums, 4)).toBeLessThan(TOLERANCE);
   });
 });

@@ -7,7 +7,14 @@ import type { ModelObjectiveSpec } from '../../../src/core/spec.ts';
 import type { TrajectoryPoint } from '../../../src/core/types.ts';
 import { withoutTime } from '../spec-helpers.ts';
 import { train } from './helpers.ts';
-import { modelJob, runModel, standardDeviation, TWO_MOONS_MLP } from './run-helpers.ts';
+import {
+  modelJob,
+  OVERFITTING_MLP,
+  runModel,
+  SPIRALS_CHECKPOINT,
+  standardDeviation,
+  TWO_MOONS_MLP,
+} from './run-helpers.ts';
 
 /**
  * The model objectives through the run loop (src/core/run.ts): batches moved between steps,
@@ -92,18 +99,7 @@ describe('validation at recorded points', () => {
 
 describe('stop.patience', () => {
   it('an overfitting MLP stops early_stopped (not converged) after `patience` evaluations without a lower validation loss, and returns the best validation parameters', () => {
-    const input = {
-      objective: {
-        type: 'model',
-        model: 'mlp',
-        data: { builtin: 'two_moons', samples: 120, noise: 0.45 },
-        hidden: [64, 64],
-      },
-      optimizer: { name: 'adam', lr: 0.01 },
-      stop: { maxIterations: 5000, patience: 15 },
-      record: { every: 5, params: true },
-    };
-    const job = modelJob(input);
+    const job = modelJob(OVERFITTING_MLP);
     const { result, trajectory } = runToCompletion(job.spec, { dataset: job.dataset });
     expect(result.stopReason).toBe('early_stopped');
     expect(result.converged).toBe(false);
@@ -184,20 +180,7 @@ describe('plateau on the validation loss', () => {
 
 describe('checkpoints of model runs', () => {
   it('a checkpoint taken mid-epoch (JSON round trip) resumes through the Run to the identical trajectory and result', () => {
-    const input = {
-      objective: {
-        type: 'model',
-        model: 'mlp',
-        data: { builtin: 'spirals', samples: 300, noise: 0.1, classes: 3 },
-        hidden: [12],
-        batchSize: 25,
-      },
-      optimizer: { name: 'adam', lr: 0.01 },
-      schedule: { type: 'plateau', factor: 0.7, patience: 1, threshold: 0 },
-      stop: { maxIterations: 400, patience: 12 },
-      gradientNoise: { std: 0.001 },
-      record: { every: 7, params: true },
-    };
+    const input = { ...SPIRALS_CHECKPOINT, gradientNoise: { std: 0.001 } };
     const job = modelJob(input);
     const whole = runToCompletion(job.spec, { dataset: job.dataset });
 

@@ -1,5 +1,6 @@
+import type { LossHead } from '../../objectives/models/spec.ts';
 import { WORKGROUP_SIZE } from './constants.ts';
-import { type GpuContext, type Kernel, workgroupsFor } from './gpu-context.ts';
+import { type BindingKind, type GpuContext, type Kernel, workgroupsFor } from './gpu-context.ts';
 
 /**
  * Dense-network kernels in WGSL, float32, for the models (API.md `mlp`, `softmax_regression`,
@@ -12,8 +13,15 @@ import { type GpuContext, type Kernel, workgroupsFor } from './gpu-context.ts';
  *             dW = dZᵀ·X            matmul(dZ, X, transposeA)
  *             db = Σ_rows dZ        columnSums
  *             dX = dZ·W             matmul(dZ, W)
- *   loss      softmaxCrossEntropy: per row −log softmax(z)_y and dZ = (softmax(z) − onehot(y)) / rows
+ *   loss      lossHead (loss-heads.ts's formulas, per row, dZ of the mean over the rows):
+ *             mse (z − y)², dZ = 2(z − y)/rows; binary cross-entropy softplus(z) − y·z,
+ *             dZ = (σ(z) − y)/rows; softmax cross-entropy −log softmax(z)_y,
+ *             dZ = (softmax(z) − onehot(y))/rows; and per row whether the prediction is right
  *             sum / sumOfSquares (two-stage reductions) for the total and for ‖W‖².
+ *
+ * Operands may sit at an element offset inside a larger array (matmul's a, b and c, addBias's
+ * bias, columnSums' out), so a layer reads its W and b from the flat parameter vector and writes
+ * ∇W and ∇b into the flat gradient in place (the layout of objectives/models/network.ts).
  *
  * Each op is built once for fixed arrays and shapes (a training loop reuses them every step),
  * holds its bind group and uniform, and is encoded into a compute pass by `encode`, so a
@@ -89,33 +97,44 @@ export class NnKernels {
     transposeA?: boolean;
     transposeB?: boolean;
     accumulate?: boolean;
+    /** Element offsets of op(A), op(B) and C inside their arrays (0). */
+    aOffset?: number;
+    bOffset?: number;
+    cOffset?: number;
   }): EncodableOp {
     const { a, b, c, m, n, k } = options;
     const transposeA = options.transposeA ?? false;
     const transposeB = options.transposeB ?? false;
-    if (a.length < m * k || b.length < k * n || c.length < m * n)
+    const aOffset = options.aOffset ?? 0;
+    const bOffset = options.bOffset ?? 0;
+    const cOffset = options.cOffset ?? 0;
+    if (a.length < aOffset + m * k || b.length < bOffset + k * n || c.length < cOffset + m * n)
       throw new RangeError('matmul: arrays too short');
     const kernel = this.context.kernel(
       'matmul',
       matmulShader(transposeA, transposeB, options.accumulate ?? false),
       [['uniform', 'read', 'read', 'storage']],
     );
-    const dims = this.uniformOf([m, n, k, 0]);
+    const dims = this.uniformOf([m, n, k, aOffset, bOffset, cOffset, 0, 0]);
     const group = this.context.bindGroup(kernel, 0, [dims, a.buffer, b.buffer, c.buffer]);
     return dispatchOp(kernel, [group], [Math.ceil(n / TILE), Math.ceil(m / TILE)]);
   }
 
-  /** Z[r, c] += b[c] for a rows × b.length matrix. */
-  addBias(z: GpuArray, bias: GpuArray): EncodableOp {
+  /** Z[r, c] += b[offset + c] for a rows × cols matrix (cols = b.length by default). */
+  addBias(z: GpuArray, bias: GpuArray, options: { offset?: number; cols?: number } = {}): EncodableOp {
+    const offset = options.offset ?? 0;
+    const cols = options.cols ?? bias.length - offset;
+    if (bias.length < offset + cols) throw new RangeError('addBias: bias too short');
     return this.elementwise(
       'add bias',
-      'z[j] = z[j] + bias[j % cols];',
+      'z[j] = z[j] + bias[dims.offset + j % cols];',
       [
         ['z', 'storage', z],
         ['bias', 'read', bias],
       ],
       z.length,
-      bias.length,
+      cols,
+      offset,
     );
   }
 
@@ -166,25 +185,68 @@ export class NnKernels {
     loss: GpuArray;
     gradient: GpuArray;
   }): EncodableOp {
-    const { logits, labels, rows, classes, loss, gradient } = options;
-    const kernel = this.context.kernel('softmax cross-entropy', SOFTMAX_CROSS_ENTROPY, [
-      ['uniform', 'read', 'read', 'storage', 'storage'],
-    ]);
-    const dims = this.uniformOf([rows, classes, 0, 0]);
-    const group = this.context.bindGroup(kernel, 0, [
-      dims,
-      logits.buffer,
-      labels.buffer,
-      loss.buffer,
-      gradient.buffer,
-    ]);
+    const { classes, ...rest } = options;
+    return this.lossHead({ ...rest, head: 'softmax_cross_entropy', outputs: classes });
+  }
+
+  /**
+   * A loss head over `rows` rows of `outputs` network outputs Z against the labels (the
+   * formulas of objectives/models/loss-heads.ts, float32): loss[r] per row; with `gradient`,
+   * dZ = ∂((1/rows) Σ loss)/∂Z; with `correct`, correct[r] = 1 when row r is classified right
+   * (z > 0 for binary cross-entropy, the first largest output for softmax; 0 for mse).
+   * - mse: (z − y)², dZ = 2(z − y)/rows
+   * - binary_cross_entropy: max(z, 0) + log(1 + e^−|z|) − y·z, dZ = (σ(z) − y)/rows
+   * - softmax_cross_entropy: log Σₖ e^(zₖ − m) − (z_y − m), dZₖ = (softmax(z)ₖ − [k = y])/rows
+   */
+  lossHead(options: {
+    head: LossHead;
+    logits: GpuArray;
+    labels: GpuArray;
+    rows: number;
+    outputs: number;
+    loss: GpuArray;
+    gradient?: GpuArray;
+    correct?: GpuArray;
+  }): EncodableOp {
+    const { head, logits, labels, rows, outputs, loss, gradient, correct } = options;
+    if (logits.length < rows * outputs || labels.length < rows || loss.length < rows)
+      throw new RangeError('lossHead: arrays too short');
+    const kinds: BindingKind[] = ['uniform', 'read', 'read', 'storage'];
+    const buffers = [logits.buffer, labels.buffer, loss.buffer];
+    if (gradient) {
+      kinds.push('storage');
+      buffers.push(gradient.buffer);
+    }
+    if (correct) {
+      kinds.push('storage');
+      buffers.push(correct.buffer);
+    }
+    const kernel = this.context.kernel(
+      `loss head ${head}`,
+      lossHeadShader(head, gradient !== undefined, correct !== undefined),
+      [kinds],
+    );
+    const dims = this.uniformOf([rows, outputs, 0, 0]);
+    const group = this.context.bindGroup(kernel, 0, [dims, ...buffers]);
     return dispatchOp(kernel, [group], [workgroupsFor(rows)]);
   }
 
-  /** out[c] = Σ_r M[r, c] for a rows × cols matrix (db from dZ): one workgroup per column. */
-  columnSums(matrix: GpuArray, cols: number, out: GpuArray): EncodableOp {
+  /**
+   * out[offset + c] = Σ_r M[r, c] for a rows × cols matrix (db from dZ; rows = M.length / cols
+   * unless given): one workgroup per column.
+   */
+  columnSums(
+    matrix: GpuArray,
+    cols: number,
+    out: GpuArray,
+    options: { rows?: number; offset?: number } = {},
+  ): EncodableOp {
+    const rows = options.rows ?? matrix.length / cols;
+    const offset = options.offset ?? 0;
+    if (matrix.length < rows * cols || out.length < offset + cols)
+      throw new RangeError('columnSums: arrays too short');
     const kernel = this.context.kernel('column sums', COLUMN_SUMS, [['uniform', 'read', 'storage']]);
-    const dims = this.uniformOf([matrix.length / cols, cols, 0, 0]);
+    const dims = this.uniformOf([rows, cols, offset, 0]);
     const group = this.context.bindGroup(kernel, 0, [dims, matrix.buffer, out.buffer]);
     return dispatchOp(kernel, [group], [cols]);
   }
@@ -229,6 +291,7 @@ export class NnKernels {
     arrays: [string, 'read' | 'storage', GpuArray][],
     length: number,
     cols = 1,
+    offset = 0,
   ): EncodableOp {
     const bindings = arrays
       .map(
@@ -236,7 +299,7 @@ export class NnKernels {
           `@group(0) @binding(${k + 1}) var<storage, ${access === 'read' ? 'read' : 'read_write'}> ${name}: array<f32>;`,
       )
       .join('\n');
-    const code = `struct Dims { length: u32, cols: u32, unused0: u32, unused1: u32 }
+    const code = `struct Dims { length: u32, cols: u32, offset: u32, unused1: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
 ${bindings}
 ${TANH}
@@ -250,14 +313,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 }`;
     const kernel = this.context.kernel(label, code, [['uniform', ...arrays.map(([, access]) => access)]]);
     const group = this.context.bindGroup(kernel, 0, [
-      this.uniformOf([length, cols, 0, 0]),
+      this.uniformOf([length, cols, offset, 0]),
       ...arrays.map(([, , array]) => array.buffer),
     ]);
     return dispatchOp(kernel, [group], [workgroupsFor(length)]);
   }
 
   private uniformOf(values: number[]): GPUBuffer {
-    const buffer = this.context.uniform(16, 'dims');
+    const buffer = this.context.uniform(values.length * 4, 'dims');
     this.context.device.queue.writeBuffer(buffer, 0, new Uint32Array(values));
     return buffer;
   }
@@ -277,9 +340,9 @@ function dispatchOp(kernel: Kernel, groups: GPUBindGroup[], workgroups: [number,
 
 function matmulShader(transposeA: boolean, transposeB: boolean, accumulate: boolean): string {
   // op(A)[row, col] and op(B)[row, col], zero outside the matrix (partial tiles).
-  const aIndex = transposeA ? 'col * dims.m + row' : 'row * dims.k + col';
-  const bIndex = transposeB ? 'col * dims.k + row' : 'row * dims.n + col';
-  return `struct Dims { m: u32, n: u32, k: u32, unused: u32 }
+  const aIndex = transposeA ? 'dims.aOffset + col * dims.m + row' : 'dims.aOffset + row * dims.k + col';
+  const bIndex = transposeB ? 'dims.bOffset + col * dims.k + row' : 'dims.bOffset + row * dims.n + col';
+  return `struct Dims { m: u32, n: u32, k: u32, aOffset: u32, bOffset: u32, cOffset: u32, unused0: u32, unused1: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
@@ -311,38 +374,74 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     workgroupBarrier();
   }
   if (row < dims.m && col < dims.n) {
-    ${accumulate ? 'c[row * dims.n + col] = c[row * dims.n + col] + sum;' : 'c[row * dims.n + col] = sum;'}
+    let at = dims.cOffset + row * dims.n + col;
+    ${accumulate ? 'c[at] = c[at] + sum;' : 'c[at] = sum;'}
   }
 }`;
 }
 
-const SOFTMAX_CROSS_ENTROPY = `struct Dims { rows: u32, classes: u32, unused0: u32, unused1: u32 }
+/** The loss head kernel: one invocation per row (see NnKernels.lossHead). */
+function lossHeadShader(head: LossHead, withGradient: boolean, withCorrect: boolean): string {
+  let binding = 4;
+  const gradientBinding = withGradient
+    ? `@group(0) @binding(${binding++}) var<storage, read_write> gradient: array<f32>;`
+    : '';
+  const correctBinding = withCorrect
+    ? `@group(0) @binding(${binding++}) var<storage, read_write> correct: array<f32>;`
+    : '';
+  let body: string;
+  if (head === 'mse') {
+    body = `let residual = logits[r] - labels[r];
+    loss[r] = residual * residual;
+    ${withGradient ? 'gradient[r] = 2.0 * scale * residual;' : ''}
+    ${withCorrect ? 'correct[r] = 0.0;' : ''}`;
+  } else if (head === 'binary_cross_entropy') {
+    body = `let z = logits[r];
+    let label = labels[r];
+    let e = exp(-abs(z));
+    loss[r] = max(z, 0.0) + log(1.0 + e) - label * z;
+    ${withGradient ? 'gradient[r] = scale * (select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0) - label);' : ''}
+    ${withCorrect ? 'correct[r] = select(0.0, 1.0, select(0.0, 1.0, z > 0.0) == label);' : ''}`;
+  } else {
+    body = `let base = r * classes;
+    var largest = logits[base];
+    var predicted = 0u;
+    for (var k = 1u; k < classes; k = k + 1u) {
+      if (logits[base + k] > largest) { largest = logits[base + k]; predicted = k; }
+    }
+    var total = 0.0;
+    for (var k = 0u; k < classes; k = k + 1u) { total = total + exp(logits[base + k] - largest); }
+    let label = u32(labels[r]);
+    loss[r] = log(total) - (logits[base + label] - largest);
+    ${
+      withGradient
+        ? `for (var k = 0u; k < classes; k = k + 1u) {
+      let p = exp(logits[base + k] - largest) / total;
+      gradient[base + k] = (p - select(0.0, 1.0, k == label)) * scale;
+    }`
+        : ''
+    }
+    ${withCorrect ? 'correct[r] = select(0.0, 1.0, predicted == label);' : ''}`;
+  }
+  return `struct Dims { rows: u32, classes: u32, unused0: u32, unused1: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> labels: array<f32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;
-@group(0) @binding(4) var<storage, read_write> gradient: array<f32>;
+${gradientBinding}
+${correctBinding}
 
 @compute @workgroup_size(${W})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let classes = dims.classes;
   let scale = 1.0 / f32(dims.rows);
   for (var r = gid.x; r < dims.rows; r = r + groups.x * ${W}u) {
-    let base = r * classes;
-    var largest = logits[base];
-    for (var k = 1u; k < classes; k = k + 1u) { largest = max(largest, logits[base + k]); }
-    var total = 0.0;
-    for (var k = 0u; k < classes; k = k + 1u) { total = total + exp(logits[base + k] - largest); }
-    let label = u32(labels[r]);
-    loss[r] = log(total) - (logits[base + label] - largest);
-    for (var k = 0u; k < classes; k = k + 1u) {
-      let p = exp(logits[base + k] - largest) / total;
-      gradient[base + k] = (p - select(0.0, 1.0, k == label)) * scale;
-    }
+    ${body}
   }
 }`;
+}
 
-const COLUMN_SUMS = `struct Dims { rows: u32, cols: u32, unused0: u32, unused1: u32 }
+const COLUMN_SUMS = `struct Dims { rows: u32, cols: u32, offset: u32, unused1: u32 }
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> matrix: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
@@ -359,7 +458,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (lid < width) { sums[lid] = sums[lid] + sums[lid + width]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[col] = sums[0]; }
+  if (lid == 0u) { out[dims.offset + col] = sums[0]; }
 }`;
 
 /** Stage of a two-stage sum: each workgroup sums `term` of its elements (dims.x of them) into out[wid + dims.y]. */

@@ -73,8 +73,11 @@ export const STATE = new StructLayout('RunState', [
   ['sumBad', 'f32'],
 ] as const);
 
-/** Evaluation modes of a finalize pass. */
-export const MODE = { start: 0, step: 1, measure: 2 } as const;
+/**
+ * Evaluation modes of a finalize pass; a model's validation passes (model-shaders.ts) read the
+ * current iterate, or the previous one (after a divergence).
+ */
+export const MODE = { start: 0, step: 1, measure: 2, validateCurrent: 3, validatePrevious: 4 } as const;
 
 /** One evaluation's parameters, at a dynamic offset of the params buffer (one 256-byte slot each). */
 export const PARAMS = new StructLayout('StepParams', [

@@ -25,7 +25,7 @@ import { CONFIG, MODE, PARAMS, STATE } from './run-layout.ts';
 
 const W = WORKGROUP_SIZE;
 
-function prelude(stateAccess: 'read' | 'read_write'): string {
+export function prelude(stateAccess: 'read' | 'read_write'): string {
   return `${CONFIG.wgsl()}
 ${STATE.wgsl()}
 ${PARAMS.wgsl()}
@@ -65,13 +65,13 @@ fn stepRate() -> f32 {
 }
 
 /** Sums \`sums\` over the workgroup into sums[0] (a fixed pairing, so sums are reproducible). */
-const TREE_REDUCE = `workgroupBarrier();
+export const TREE_REDUCE = `workgroupBarrier();
   for (var width = ${W / 2}u; width > 0u; width = width >> 1u) {
     if (lid < width) { sums[lid] = sums[lid] + sums[lid + width]; }
     workgroupBarrier();
   }`;
 
-const ELEMENTWISE_ENTRY = `@compute @workgroup_size(${W})
+export const ELEMENTWISE_ENTRY = `@compute @workgroup_size(${W})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>)`;
 
@@ -173,7 +173,7 @@ ${FINALIZE_HEAD} {
 }
 
 /** finalize: group 1 = partials (read), ring (rw): f, ‖g‖, then the run's rules (see the file comment). */
-export function finalizeShader(kernel: ObjectiveKernel): string {
+export function finalizeShader(kernel: Pick<ObjectiveKernel, 'value' | 'sums'>): string {
   const bad = kernel.sums ? 'total.z + state.sumBad' : 'total.z';
   return `${prelude('read_write')}
 ${FINALIZE_HEAD.replace('var<workgroup>', '@group(1) @binding(1) var<storage, read_write> ring: array<vec4<f32>>;\nvar<workgroup>')} {

@@ -1,5 +1,7 @@
-import type { ComputeBackend, DeviceInfo, DeviceProblem } from '../compute-backend.ts';
+import type { ComputeBackend, DeviceInfo, DeviceModelProblem, DeviceProblem } from '../compute-backend.ts';
+import { builtinEvaluation } from './builtin-evaluation.ts';
 import { GpuContext, HARDWARE_WORKGROUPS, SOFTWARE_WORKGROUPS } from './gpu-context.ts';
+import { WebGpuModelProgram } from './webgpu-model-program.ts';
 import { WebGpuRunProgram } from './webgpu-run-program.ts';
 
 /**
@@ -29,6 +31,12 @@ export class WebGpuBackend implements ComputeBackend {
   }
 
   createRunProgram(problem: DeviceProblem): WebGpuRunProgram {
-    return new WebGpuRunProgram(this.context, problem);
+    return new WebGpuRunProgram(this.context, { ...problem, dim: problem.objective.dim }, (run) =>
+      builtinEvaluation(problem.objective, run),
+    );
+  }
+
+  createModelProgram(problem: DeviceModelProblem): WebGpuModelProgram {
+    return new WebGpuModelProgram(this.context, problem);
   }
 }

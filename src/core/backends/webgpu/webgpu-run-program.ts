@@ -1,7 +1,6 @@
-import { quadraticEigenvalues } from '../../objectives/builtins/quadratic.ts';
 import type {
   BatchReadback,
-  DeviceProblem,
+  DeviceRunRules,
   DeviceRunState,
   EvaluationStats,
   RunProgram,
@@ -9,16 +8,10 @@ import type {
 } from '../compute-backend.ts';
 import { BufferUsage, UNIFORM_ALIGNMENT } from './constants.ts';
 import { type GpuContext, type Kernel, workgroupsFor } from './gpu-context.ts';
-import { type ObjectiveKernel, objectiveKernel } from './objective-kernels.ts';
 import { type UpdateRule, updateRule } from './optimizer-updates.ts';
+import { dispatchStep, type EvaluationPasses, type RunBuffers } from './run-evaluation.ts';
 import { CONFIG, FLOAT32_MAX, MODE, PARAMS, STATE } from './run-layout.ts';
-import {
-  finalizeShader,
-  objectiveShader,
-  recordShader,
-  sumsFinalizeShader,
-  updateShader,
-} from './run-shaders.ts';
+import { finalizeShader, recordShader, updateShader } from './run-shaders.ts';
 
 /** Evaluations one batch may queue (params slots and ring slots are allocated for this many). */
 export const MAX_BATCH_EVALUATIONS = 4096;
@@ -31,9 +24,10 @@ const NO_STEP: StepInput = { iteration: 0, lr: 0, usePlateau: false, biasCorrect
 
 /**
  * A first-order problem on a WebGPU device (see RunProgram). Buffers: the iterates (three
- * regions of n, see run-layout.ts STATE), the gradient, the optimizer's state arrays, λ for the
- * quadratic, the workgroup partials, the state struct, the ring of per-evaluation stats, and the
- * recorded iterates. Steps are encoded into one compute pass; `runBatch` submits it with the
+ * regions of n, see run-layout.ts STATE), the gradient, the optimizer's state arrays, the state
+ * struct, the ring of per-evaluation stats, and the recorded iterates; the objective's own
+ * passes and buffers (a builtin's, builtin-evaluation.ts, or a model's, model-evaluation.ts)
+ * come from `createEvaluation` and end in the workgroup partials the finalize pass reduces. Steps are encoded into one compute pass; `runBatch` submits it with the
  * copies of the ring, the state and the recorded iterates into one staging buffer, and maps that
  * once: one device round trip per batch.
  */
@@ -41,53 +35,45 @@ export class WebGpuRunProgram implements RunProgram {
   readonly dim: number;
   /** Iterates recorded per batch at most (the record budget over n). */
   readonly maxRecordedPerBatch: number;
-  readonly maxBatchEvaluations = MAX_BATCH_EVALUATIONS;
+  readonly maxBatchEvaluations: number = MAX_BATCH_EVALUATIONS;
 
-  private readonly rule: UpdateRule;
-  private readonly objective: ObjectiveKernel;
-  private readonly iterates: GPUBuffer;
-  private readonly gradient: GPUBuffer;
+  protected readonly rule: UpdateRule;
+  protected readonly evaluation: EvaluationPasses;
+  protected readonly iterates: GPUBuffer;
+  protected readonly gradient: GPUBuffer;
   private readonly stateArrays: GPUBuffer[];
-  private readonly lambda: GPUBuffer | null;
-  private readonly partials: GPUBuffer;
-  private readonly stateBuffer: GPUBuffer;
-  private readonly config: GPUBuffer;
-  private readonly params: GPUBuffer;
-  private readonly ring: GPUBuffer;
+  protected readonly stateBuffer: GPUBuffer;
+  protected readonly config: GPUBuffer;
+  protected readonly params: GPUBuffer;
+  protected readonly ring: GPUBuffer;
   private readonly staging: GPUBuffer;
   private recorded: GPUBuffer | null = null;
   private recordStaging: GPUBuffer | null = null;
 
   private readonly updateKernel: Kernel;
-  private readonly objectiveKernel: Kernel;
   private readonly finalizeKernel: Kernel;
-  private readonly sumsKernel: Kernel | null;
-  private readonly sumsFinalizeKernel: Kernel | null;
   private readonly recordKernel: Kernel;
   private readonly updateGroups: [GPUBindGroup, GPUBindGroup];
-  private readonly objectiveGroups: [GPUBindGroup, GPUBindGroup];
   private readonly finalizeGroups: [GPUBindGroup, GPUBindGroup];
-  private readonly sumsGroups: [GPUBindGroup, GPUBindGroup] | null;
-  private readonly sumsFinalizeGroup: GPUBindGroup | null;
   private recordGroups: [GPUBindGroup, GPUBindGroup] | null = null;
   private readonly elementwiseWorkgroups: number;
-  private readonly partialWorkgroups: number;
 
   /** The params of the queued evaluations, uploaded on runBatch. */
   private readonly paramsArena = new ArrayBuffer(MAX_BATCH_EVALUATIONS * UNIFORM_ALIGNMENT);
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
-  private queued = 0;
+  /** Evaluations queued in the open batch (the next one's params and ring slot). */
+  protected queued = 0;
   private queuedRecords = 0;
 
   constructor(
-    private readonly context: GpuContext,
-    problem: DeviceProblem,
+    protected readonly context: GpuContext,
+    problem: DeviceRunRules & { dim: number },
+    createEvaluation: (buffers: RunBuffers) => EvaluationPasses,
   ) {
-    const n = problem.objective.dim;
+    const n = problem.dim;
     this.dim = n;
     this.rule = updateRule(problem.optimizer);
-    this.objective = objectiveKernel(problem.objective);
     const bytes = n * 4;
     if (3 * bytes > context.maxBindingBytes) {
       throw new RangeError(
@@ -102,19 +88,10 @@ export class WebGpuRunProgram implements RunProgram {
       ),
     );
     this.elementwiseWorkgroups = workgroupsFor(n, context.workgroupCaps.elementwise);
-    this.partialWorkgroups = workgroupsFor(n, context.workgroupCaps.reduction);
 
     this.iterates = context.storage(3 * bytes, 'iterates');
     this.gradient = context.storage(bytes, 'gradient');
     this.stateArrays = this.rule.stateArrays.map((name) => context.storage(bytes, name));
-    this.lambda = this.objective.lambda ? context.storage(bytes, 'lambda') : null;
-    if (this.lambda) {
-      context.writeFloats(
-        this.lambda,
-        quadraticEigenvalues(n, problem.objective.params.conditionNumber as number),
-      );
-    }
-    this.partials = context.storage(this.partialWorkgroups * 16, 'partials');
     this.stateBuffer = context.storage(STATE.byteLength, 'run state');
     this.config = context.uniform(CONFIG.byteLength, 'config');
     this.params = context.uniform(MAX_BATCH_EVALUATIONS * UNIFORM_ALIGNMENT, 'step params');
@@ -124,67 +101,39 @@ export class WebGpuRunProgram implements RunProgram {
       size: MAX_BATCH_EVALUATIONS * RING_SLOT_BYTES + STATE.byteLength,
       usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
     });
+    this.evaluation = createEvaluation({
+      context,
+      dim: n,
+      iterates: this.iterates,
+      gradient: this.gradient,
+      params: this.params,
+      config: this.config,
+      state: this.stateBuffer,
+      ring: this.ring,
+    });
     this.writeConfig(problem);
 
     const common: ['dynamic-uniform', 'uniform', 'read'] = ['dynamic-uniform', 'uniform', 'read'];
-    const finalizeCommon: ['dynamic-uniform', 'uniform', 'storage'] = [
-      'dynamic-uniform',
-      'uniform',
-      'storage',
-    ];
     this.updateKernel = context.kernel('update', updateShader(this.rule), [
       common,
       ['storage', 'read', ...this.rule.stateArrays.map(() => 'storage' as const)],
     ]);
-    const objectiveArrays: ('read' | 'storage')[] = ['read', 'storage', 'storage'];
-    if (this.lambda) objectiveArrays.push('read');
-    this.objectiveKernel = context.kernel('objective', objectiveShader(this.objective, 'gradient'), [
-      common,
-      objectiveArrays,
-    ]);
-    this.finalizeKernel = context.kernel('finalize', finalizeShader(this.objective), [
-      finalizeCommon,
+    this.finalizeKernel = context.kernel('finalize', finalizeShader(this.evaluation.finalize), [
+      ['dynamic-uniform', 'uniform', 'storage'],
       ['read', 'storage'],
     ]);
     this.recordKernel = context.kernel('record', recordShader(), [common, ['read', 'storage']]);
 
-    const paramsSize = [PARAMS.byteLength];
     const shared = (kernel: Kernel) =>
-      context.bindGroup(kernel, 0, [this.params, this.config, this.stateBuffer], paramsSize);
+      context.bindGroup(kernel, 0, [this.params, this.config, this.stateBuffer], [PARAMS.byteLength]);
     this.updateGroups = [
       shared(this.updateKernel),
       context.bindGroup(this.updateKernel, 1, [this.iterates, this.gradient, ...this.stateArrays]),
     ];
-    const objectiveBuffers = [this.iterates, this.gradient, this.partials];
-    if (this.lambda) objectiveBuffers.push(this.lambda);
-    this.objectiveGroups = [
-      shared(this.objectiveKernel),
-      context.bindGroup(this.objectiveKernel, 1, objectiveBuffers),
-    ];
     this.finalizeGroups = [
       shared(this.finalizeKernel),
-      context.bindGroup(this.finalizeKernel, 1, [this.partials, this.ring]),
+      context.bindGroup(this.finalizeKernel, 1, [this.evaluation.partials, this.ring]),
     ];
-    if (this.objective.sums) {
-      this.sumsKernel = context.kernel('objective sums', objectiveShader(this.objective, 'sums'), [
-        common,
-        ['read', 'storage', 'storage'],
-      ]);
-      this.sumsFinalizeKernel = context.kernel('sums finalize', sumsFinalizeShader(), [
-        finalizeCommon,
-        ['read'],
-      ]);
-      this.sumsGroups = [
-        shared(this.sumsKernel),
-        context.bindGroup(this.sumsKernel, 1, [this.iterates, this.gradient, this.partials]),
-      ];
-      this.sumsFinalizeGroup = context.bindGroup(this.sumsFinalizeKernel, 1, [this.partials]);
-    } else {
-      this.sumsKernel = null;
-      this.sumsFinalizeKernel = null;
-      this.sumsGroups = null;
-      this.sumsFinalizeGroup = null;
-    }
     this.load({ x: new Float32Array(n), optimizerState: null, bestX: null, scalars: null });
   }
 
@@ -252,11 +201,11 @@ export class WebGpuRunProgram implements RunProgram {
   queueStep(step: StepInput, record: boolean): void {
     const pass = this.openPass();
     const offset = this.writeParams(MODE.step, step, record);
-    this.dispatch(pass, this.updateKernel, this.updateGroups, offset, this.elementwiseWorkgroups);
+    dispatchStep(pass, this.updateKernel, this.updateGroups, offset, this.elementwiseWorkgroups);
     this.dispatchEvaluation(pass, offset);
     if (record) {
       const groups = this.recordBindings();
-      this.dispatch(pass, this.recordKernel, groups, offset, this.elementwiseWorkgroups);
+      dispatchStep(pass, this.recordKernel, groups, offset, this.elementwiseWorkgroups);
       this.queuedRecords++;
     }
     this.queued++;
@@ -269,7 +218,7 @@ export class WebGpuRunProgram implements RunProgram {
   queueUpdateOnly(step: StepInput): void {
     const pass = this.openPass();
     const offset = this.writeParams(MODE.step, step, false);
-    this.dispatch(pass, this.updateKernel, this.updateGroups, offset, this.elementwiseWorkgroups);
+    dispatchStep(pass, this.updateKernel, this.updateGroups, offset, this.elementwiseWorkgroups);
     this.queued++;
   }
 
@@ -328,12 +277,11 @@ export class WebGpuRunProgram implements RunProgram {
   }
 
   destroy(): void {
+    this.evaluation.destroy();
     for (const buffer of [
       this.iterates,
       this.gradient,
       ...this.stateArrays,
-      this.lambda,
-      this.partials,
       this.stateBuffer,
       this.config,
       this.params,
@@ -355,31 +303,20 @@ export class WebGpuRunProgram implements RunProgram {
 
   /** The objective's passes and the finalize pass, for the params at `offset`. */
   private dispatchEvaluation(pass: GPUComputePassEncoder, offset: number): void {
-    if (this.sumsKernel && this.sumsGroups && this.sumsFinalizeKernel && this.sumsFinalizeGroup) {
-      this.dispatch(pass, this.sumsKernel, this.sumsGroups, offset, this.partialWorkgroups);
-      this.dispatch(
-        pass,
-        this.sumsFinalizeKernel,
-        [this.finalizeGroups[0], this.sumsFinalizeGroup],
-        offset,
-        1,
-      );
-    }
-    this.dispatch(pass, this.objectiveKernel, this.objectiveGroups, offset, this.partialWorkgroups);
-    this.dispatch(pass, this.finalizeKernel, this.finalizeGroups, offset, 1);
+    this.evaluation.encode(pass, offset);
+    dispatchStep(pass, this.finalizeKernel, this.finalizeGroups, offset, 1);
   }
 
-  private dispatch(
-    pass: GPUComputePassEncoder,
-    kernel: Kernel,
-    groups: GPUBindGroup[],
-    offset: number,
-    workgroups: number,
-  ): void {
-    pass.setPipeline(kernel.pipeline);
-    pass.setBindGroup(0, groups[0], [offset]);
-    pass.setBindGroup(1, groups[1]);
-    pass.dispatchWorkgroups(workgroups);
+  /**
+   * Queues passes of the caller's (a model's validation) as one more evaluation: its params slot
+   * (mode `mode`, ring slot = its place in the batch) at the offset `encode` receives, so its
+   * ring slot comes back with the batch's stats, in queue order.
+   */
+  protected queuePasses(mode: number, encode: (pass: GPUComputePassEncoder, offset: number) => void): void {
+    const pass = this.openPass();
+    const offset = this.writeParams(mode, NO_STEP, false);
+    encode(pass, offset);
+    this.queued++;
   }
 
   private openPass(): GPUComputePassEncoder {
@@ -439,13 +376,13 @@ export class WebGpuRunProgram implements RunProgram {
     return this.recordGroups;
   }
 
-  private writeConfig(problem: DeviceProblem): void {
+  private writeConfig(problem: DeviceRunRules): void {
     const { stop, plateau, optimizer } = problem;
     const config = new ArrayBuffer(CONFIG.byteLength);
     CONFIG.pack(
       {
         n: this.dim,
-        partialCount: this.partialWorkgroups,
+        partialCount: this.evaluation.partialCount,
         hasTarget: stop.targetValue === null ? 0 : 1,
         hasFTol: stop.fTol === null ? 0 : 1,
         hasClip: optimizer.clipNorm == null ? 0 : 1,
@@ -459,7 +396,7 @@ export class WebGpuRunProgram implements RunProgram {
         plateauFactor: plateau?.factor ?? 1,
         plateauThreshold: plateau?.threshold ?? 0,
         ...this.rule.config,
-        ...this.objective.config,
+        ...this.evaluation.config,
       },
       config,
     );

@@ -74,6 +74,12 @@ export interface DataObjective extends Objective {
   defaultStart(): Float64Array;
   /** Moves to the next mini-batch (a seeded reshuffle at each epoch end); no-op with the full batch. */
   nextBatch(): void;
+  /**
+   * The training rows of the current batch (indices into `data.training`, a view of the
+   * sampler's order, valid until the next `nextBatch`); null with the full batch. A device run
+   * trains on these rows, so it sees the CPU run's batches.
+   */
+  batchIndices(): Uint32Array | null;
   /** The sampler's position as plain data; null with the full batch. */
   samplerState(): BatchSamplerState | null;
   /** Back to a position from {@link samplerState} (null: nothing to restore). */

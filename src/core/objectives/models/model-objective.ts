@@ -103,6 +103,12 @@ export class ModelObjective implements DataObjective {
     this.gatherBatch(this.sampler);
   }
 
+  batchIndices(): Uint32Array | null {
+    const sampler = this.sampler;
+    if (sampler === null) return null;
+    return sampler.order.subarray(sampler.batchStart, sampler.batchStart + sampler.batchRows);
+  }
+
   samplerState(): BatchSamplerState | null {
     return this.sampler?.state() ?? null;
   }
