@@ -13,6 +13,7 @@ import {
 import { modelCatalogSchema } from '../../src/schemas/model-catalog.ts';
 import { problemSchema } from '../../src/schemas/problem-document.ts';
 import { TWO_MOONS_MLP } from '../core/models/run-helpers.ts';
+import { monitorCommands, testRedisUrl } from '../helpers/redis.ts';
 import { FINISHED, startTestService, type TestService, waitFor } from './service.ts';
 
 /**
@@ -468,9 +469,8 @@ describe('training on an uploaded CSV', () => {
   it('a worker thread reads a data set once, not once per job', async () => {
     const dataset = datasetSchema.parse((await uploadCsv(moonsCsv(200, 0.2, 9), { target: 'shape' })).body);
     const key = `${service.config.redisPrefix}:dataset:${dataset.id}`;
-    const monitor = await service.redis.duplicate().monitor();
     let reads = 0;
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await monitorCommands(testRedisUrl(), (args) => {
       if (args[0]?.toLowerCase() === 'hmget' && args[1] === key && args.includes('X')) reads++;
     });
     try {
