@@ -6,7 +6,7 @@ import { toJobResource } from './job-resource.ts';
 
 /**
  * The Comparison resource: the record, its member Jobs in run order, and the ranking of the
- * finished ones (/work/brief-comparisons.md). Built from records alone, so the API, the SSE
+ * finished ones (README "Comparisons and sweeps"). Built from records alone, so the API, the SSE
  * stream and the webhook worker all show the same thing.
  */
 

@@ -8,7 +8,7 @@ import { COMPARISON_EXAMPLES } from './request-examples.ts';
 import { scheduleSchema } from './schedule.ts';
 import { webhookStateSchema } from './webhook-resource.ts';
 
-/** The Comparison resource (/work/brief-comparisons.md) and the parameters of its routes. */
+/** The Comparison resource (README "Comparisons and sweeps") and the parameters of its routes. */
 
 export const comparisonSpecDocumentSchema = named(
   comparisonSpecSchema,

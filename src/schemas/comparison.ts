@@ -10,7 +10,7 @@ import { scheduleSchema } from './schedule.ts';
 import { webhookSpecSchema } from './webhook.ts';
 
 /**
- * The comparison spec (request body of POST /v1/comparisons, /work/brief-comparisons.md): one
+ * The comparison spec (request body of POST /v1/comparisons; README "Comparisons and sweeps"): one
  * objective and its shared settings, and either a list of runs or a sweep of one numeric
  * optimizer parameter. `normalizeComparisonSpec` expands it into one normalised job spec per run
  * (the shared fields, the run's optimizer and schedule, the same resolved seed), each validated

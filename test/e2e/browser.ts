@@ -1,6 +1,6 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { expect } from 'vitest';
-import { FINISHED, type TestService, waitFor } from '../api/service.ts';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { FINISHED, startTestService, type TestService, waitFor } from '../api/service.ts';
 
 /**
  * The real browser of the end-to-end tests: Debian's Chromium (`.ci/run` installs it with
@@ -21,6 +21,25 @@ export const CHROMIUM_ARGS = [
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/** What a file of dashboard tests runs against: the real service and a Chromium. */
+export interface DashboardEnvironment {
+  service: TestService;
+  browser: Browser;
+}
+
+/** The file's service and browser, started before its tests (beforeAll) and closed after them (afterAll). */
+export function useDashboardEnvironment(): DashboardEnvironment {
+  const environment = {} as DashboardEnvironment;
+  beforeAll(async () => {
+    [environment.service, environment.browser] = await Promise.all([startTestService(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await environment.browser?.close();
+    await environment.service?.close();
+  });
+  return environment;
 }
 
 interface WatchedPage {

@@ -1,13 +1,11 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FINISHED, startTestService, type TestService, waitFor } from '../api/service.ts';
-import { launchBrowser, legendColor, onPage, pathPixelsNear, trajectoryOf } from './browser.ts';
+import { describe, expect, it } from 'vitest';
+import { FINISHED, waitFor } from '../api/service.ts';
+import { legendColor, onPage, pathPixelsNear, trajectoryOf, useDashboardEnvironment } from './browser.ts';
 
 /**
- * NEEDS #13 (POST/GET /v1/comparisons and their multiplexed event stream): written against the
- * contract in /work/brief-comparisons.md before that API landed on main; expected to fail until it
- * does. The dashboard starts a comparison and a sweep from its form, follows the comparison's
- * stream, and shows the ranking in the API's order and the sweep's U-curve.
+ * The dashboard's comparisons in a real Chromium against the real service: it starts a
+ * comparison and an lr sweep from its form, follows the comparison's multiplexed stream, and
+ * shows the ranking in the API's order and the sweep's U-curve.
  */
 
 interface ComparisonResource {
@@ -17,22 +15,12 @@ interface ComparisonResource {
   ranking: { jobId: string; stopReason: string }[];
 }
 
-let service: TestService;
-let browser: Browser;
-
-beforeAll(async () => {
-  [service, browser] = await Promise.all([startTestService(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-});
+const env = useDashboardEnvironment();
 
 async function finishedComparison(id: string): Promise<ComparisonResource> {
   return waitFor(async () => {
     const comparison = (await (
-      await fetch(`${service.url}/v1/comparisons/${id}`)
+      await fetch(`${env.service.url}/v1/comparisons/${id}`)
     ).json()) as ComparisonResource;
     return FINISHED.has(comparison.status) ? comparison : undefined;
   }, 60_000);
@@ -40,7 +28,7 @@ async function finishedComparison(id: string): Promise<ComparisonResource> {
 
 describe('the dashboard with comparisons (#13)', () => {
   it('starts a comparison of momentum, rmsprop and adam on Rosenbrock; paths at the recorded points, ranking in the API order', async () => {
-    await onPage(browser, `${service.url}/`, async (page) => {
+    await onPage(env.browser, `${env.service.url}/`, async (page) => {
       await page.selectOption('#objective-kind', 'builtin:rosenbrock');
       await page.check('#mode-compare');
       const cards = page.locator('.optimizer-card');
@@ -69,7 +57,7 @@ describe('the dashboard with comparisons (#13)', () => {
       const ids = comparison.jobs.map((job) => job.id);
       const colors = await Promise.all(ids.map((jobId) => legendColor(page, jobId)));
       for (const [k, jobId] of ids.entries()) {
-        const points = (await trajectoryOf(service, jobId)).filter(
+        const points = (await trajectoryOf(env.service, jobId)).filter(
           (_, n, all) => n % Math.ceil(all.length / 40) === 0,
         );
         const xs = points.map((point) => point.x);
@@ -83,7 +71,7 @@ describe('the dashboard with comparisons (#13)', () => {
   });
 
   it('starts an lr sweep from the form and draws its U-curve, diverged runs as ✕', async () => {
-    await onPage(browser, `${service.url}/`, async (page) => {
+    await onPage(env.browser, `${env.service.url}/`, async (page) => {
       await page.selectOption('#objective-kind', 'builtin:rosenbrock');
       await page.locator('.optimizer-card').first().locator('select').selectOption('sgd');
       await page.check('#mode-sweep');

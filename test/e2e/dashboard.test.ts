@@ -1,33 +1,22 @@
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../api/service.ts';
 import {
   finishedJob,
-  launchBrowser,
   legendColor,
   onPage,
   pathPixelsNear,
   submitJob,
   trajectoryOf,
+  useDashboardEnvironment,
 } from './browser.ts';
 
 /**
- * The dashboard in a real Chromium against the real service (API, workers, the test Redis), on
- * what the API offers today: jobs, the grid form of /v1/evaluate, SSE. Comparisons and model
- * runs are covered in dashboard-comparisons.test.ts.
+ * The dashboard in a real Chromium against the real service (API, workers, the test Redis): jobs,
+ * the grid form of /v1/evaluate, SSE, the jobs list and the key prompt. Comparisons are covered in
+ * dashboard-comparisons.test.ts, model runs in dashboard-models.test.ts.
  */
 
-let service: TestService;
-let browser: Browser;
-
-beforeAll(async () => {
-  [service, browser] = await Promise.all([startTestService(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-});
+const env = useDashboardEnvironment();
 
 const ROSENBROCK = { type: 'builtin', name: 'rosenbrock' };
 const RUNS = [
@@ -63,9 +52,9 @@ function expectedOrder(
 
 describe('the dashboard', () => {
   it('draws three runs on the Rosenbrock contour, each path in its colour at its recorded points, and ranks them', async () => {
-    const ids = await Promise.all(RUNS.map((optimizer) => submitJob(service, spec(optimizer))));
-    const jobs = await Promise.all(ids.map(async (id) => ({ id, ...(await finishedJob(service, id)) })));
-    await onPage(browser, `${service.url}/?jobs=${ids.join(',')}`, async (page) => {
+    const ids = await Promise.all(RUNS.map((optimizer) => submitJob(env.service, spec(optimizer))));
+    const jobs = await Promise.all(ids.map(async (id) => ({ id, ...(await finishedJob(env.service, id)) })));
+    await onPage(env.browser, `${env.service.url}/?jobs=${ids.join(',')}`, async (page) => {
       await page.locator('.ranking tbody tr:not(.pending)').nth(2).waitFor();
       await page.locator('.contour-overlay[hidden]').waitFor({ state: 'attached' });
       await expect.poll(() => page.locator('.badge.stream').textContent()).toBe('finished');
@@ -74,7 +63,7 @@ describe('the dashboard', () => {
       // every run must show its own colour at most of its points.
       const colors = await Promise.all(ids.map((id) => legendColor(page, id)));
       for (const [k, id] of ids.entries()) {
-        const points = (await trajectoryOf(service, id)).filter(
+        const points = (await trajectoryOf(env.service, id)).filter(
           (_, n, all) => n % Math.ceil(all.length / 40) === 0,
         );
         const xs = points.map((point) => point.x);
@@ -103,7 +92,7 @@ describe('the dashboard', () => {
   });
 
   it('starts one job from the form and follows it live to its result', async () => {
-    await onPage(browser, `${service.url}/`, async (page) => {
+    await onPage(env.browser, `${env.service.url}/`, async (page) => {
       await page.selectOption('#objective-kind', 'builtin:booth');
       await page.check('#mode-single');
       // The first optimizer card: adam with lr 0.1.
@@ -115,13 +104,13 @@ describe('the dashboard', () => {
       await page.click('button[type="submit"]');
       await page.waitForURL(/\?job=/);
       const id = new URL(page.url()).searchParams.get('job')!;
-      const job = await finishedJob(service, id);
+      const job = await finishedJob(env.service, id);
       expect(job.status).toBe('completed');
       await expect.poll(() => page.locator('.badge.stream').textContent()).toBe('finished');
       await expect
         .poll(() => page.locator('.job-details').textContent())
         .toContain(job.result!.stopReason.replaceAll('_', ' '));
-      const sent = (await (await fetch(`${service.url}/v1/jobs/${id}`)).json()) as {
+      const sent = (await (await fetch(`${env.service.url}/v1/jobs/${id}`)).json()) as {
         spec: { optimizer: { name: string; lr: number }; stop: { maxIterations: number } };
       };
       expect(sent.spec.optimizer).toMatchObject({ name: 'adam', lr: 0.1 });
@@ -131,8 +120,8 @@ describe('the dashboard', () => {
 
   it('shows an expression parse error with its position as you type (the 400 of POST /v1/evaluate)', async () => {
     await onPage(
-      browser,
-      `${service.url}/`,
+      env.browser,
+      `${env.service.url}/`,
       async (page) => {
         await page.selectOption('#objective-kind', 'expression');
         await page.fill('#expression', 'x^2 + (y - 1');
@@ -161,9 +150,9 @@ describe('the dashboard', () => {
   });
 
   it('opens /?job=<id> of a finished job: result, diagnostics, CSV, and settings kept in the URL', async () => {
-    const id = await submitJob(service, spec({ name: 'adam', lr: 0.05 }, { label: 'e2e job page' }));
-    const job = await finishedJob(service, id);
-    await onPage(browser, `${service.url}/?job=${id}`, async (page) => {
+    const id = await submitJob(env.service, spec({ name: 'adam', lr: 0.05 }, { label: 'e2e job page' }));
+    const job = await finishedJob(env.service, id);
+    await onPage(env.browser, `${env.service.url}/?job=${id}`, async (page) => {
       await expect.poll(() => page.locator('.badge.stream').textContent()).toBe('finished');
       const details = page.locator('.job-details');
       await expect.poll(() => details.textContent()).toContain('stationary point');
@@ -197,14 +186,14 @@ describe('the dashboard', () => {
     const values = [1e-4, 1e-3, 3e-3, 1e-2, 0.03, 0.1];
     const ids = await Promise.all(
       values.map((lr) =>
-        submitJob(service, spec({ name: 'sgd', lr }, { stop: { maxIterations: 300, gradTol: 0 } })),
+        submitJob(env.service, spec({ name: 'sgd', lr }, { stop: { maxIterations: 300, gradTol: 0 } })),
       ),
     );
-    const jobs = await Promise.all(ids.map((id) => finishedJob(service, id)));
+    const jobs = await Promise.all(ids.map((id) => finishedJob(env.service, id)));
     const diverged = jobs.filter((job) => job.result?.stopReason === 'diverged').length;
     expect(diverged).toBeGreaterThan(0);
     expect(diverged).toBeLessThan(values.length);
-    await onPage(browser, `${service.url}/?jobs=${ids.join(',')}`, async (page) => {
+    await onPage(env.browser, `${env.service.url}/?jobs=${ids.join(',')}`, async (page) => {
       const sweep = page.locator('section.sweep');
       await expect.poll(() => sweep.getAttribute('data-points')).toBe(String(values.length));
       expect(await sweep.getAttribute('data-diverged')).toBe(String(diverged));
@@ -215,10 +204,10 @@ describe('the dashboard', () => {
   it('lists jobs filtered by label and opens the ticked ones together', async () => {
     const label = `e2e-list-${Date.now()}`;
     const ids = await Promise.all(
-      [0, 1, 2].map((k) => submitJob(service, spec({ name: 'sgd', lr: 1e-4 * (k + 1) }, { label }))),
+      [0, 1, 2].map((k) => submitJob(env.service, spec({ name: 'sgd', lr: 1e-4 * (k + 1) }, { label }))),
     );
-    await submitJob(service, spec({ name: 'sgd', lr: 1e-4 }, { label: 'another label' }));
-    await onPage(browser, `${service.url}/?view=jobs&label=${label}`, async (page) => {
+    await submitJob(env.service, spec({ name: 'sgd', lr: 1e-4 }, { label: 'another label' }));
+    await onPage(env.browser, `${env.service.url}/?view=jobs&label=${label}`, async (page) => {
       const rows = page.locator('table.list tbody tr');
       await rows.nth(2).waitFor();
       expect(await rows.count()).toBe(3);
@@ -253,7 +242,7 @@ describe('the dashboard on a server with API_KEYS', () => {
     const id = await submitJob(secured, spec({ name: 'adam', lr: 0.05 }), auth);
     await finishedJob(secured, id, auth);
     await onPage(
-      browser,
+      env.browser,
       `${secured.url}/?job=${id}`,
       async (page) => {
         const prompt = page.locator('form.key-prompt');
