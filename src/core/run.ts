@@ -274,8 +274,7 @@ export class Run {
       this.restore(options.checkpoint);
       return;
     }
-    this.x =
-      this.data !== null && 'standard' in spec.start ? this.data.defaultStart() : startPoint(spec, this.dim);
+    this.x = startPoint(spec, this.dim, this.data);
     this.optimizerState = this.optimizer.init(this.dim);
     this.scheduleState = this.schedule.init();
     this.noise = this.noiseStd > 0 ? Rng.fromSeed(spec.seed ^ NOISE_STREAM) : null;

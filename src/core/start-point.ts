@@ -1,4 +1,5 @@
 import { builtins } from './objectives/builtins/index.ts';
+import type { DataObjective } from './objectives/models/data-objective.ts';
 import { Rng } from './random.ts';
 import type { JobSpec } from './spec.ts';
 
@@ -6,13 +7,19 @@ import type { JobSpec } from './spec.ts';
 const START_STREAM = 0x73746172;
 
 /**
- * x₀ from the normalised spec: explicit `x0`; the objective's standard start; or a seeded draw,
- * scale·N(0, 1) or uniform in [−scale, scale) per coordinate.
+ * x₀ from the normalised spec: explicit `x0`; the objective's standard start (a model's own, from
+ * `model`: Glorot for the MLP, zeros otherwise); or a seeded draw, scale·N(0, 1) or uniform in
+ * [−scale, scale) per coordinate.
  */
-export function startPoint(spec: JobSpec, dim: number): Float64Array {
+export function startPoint(
+  spec: JobSpec,
+  dim: number,
+  model: Pick<DataObjective, 'defaultStart'> | null = null,
+): Float64Array {
   const start = spec.start;
   if ('x0' in start) return Float64Array.from(start.x0);
   if ('standard' in start) {
+    if (model !== null) return model.defaultStart();
     if (spec.objective.type === 'builtin') {
       return builtins[spec.objective.name].defaultStart(dim, spec.objective.params);
     }

@@ -72,9 +72,7 @@ export class DeviceModelHost {
 
   /** x₀: the model's standard start (Glorot for the MLP, zeros otherwise) or the spec's. */
   start(): Float64Array {
-    return 'standard' in this.spec.start
-      ? this.objective.defaultStart()
-      : startPoint(this.spec, this.objective.dim);
+    return startPoint(this.spec, this.objective.dim, this.objective);
   }
 
   /** Stages the current batch's rows for the next queued evaluation (the start, or a re-measure). */
