@@ -1,6 +1,6 @@
 import type { Dataset } from '../src/core/data/dataset.ts';
 import type { JobSpec } from '../src/core/spec.ts';
-import { modelDataFor } from '../src/data/resolve.ts';
+import { datasetIdOf, modelDataFor } from '../src/data/resolve.ts';
 import type { TabularDataset } from '../src/data/tabular.ts';
 import type { DatasetStore } from '../src/store/datasets.ts';
 
@@ -54,9 +54,10 @@ export class DatasetCache {
   async forSpec(spec: JobSpec): Promise<Dataset | undefined> {
     const objective = spec.objective;
     if (objective.type !== 'model') return undefined;
-    if (!('datasetId' in objective.data)) return modelDataFor(objective, spec.seed);
-    const stored = await this.get(objective.data.datasetId);
-    if (stored === null) throw new Error(`the job's data set '${objective.data.datasetId}' no longer exists`);
+    const id = datasetIdOf(spec);
+    if (id === null) return modelDataFor(objective, spec.seed);
+    const stored = await this.get(id);
+    if (stored === null) throw new Error(`the job's data set '${id}' no longer exists`);
     return modelDataFor(objective, spec.seed, stored);
   }
 

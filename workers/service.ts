@@ -22,7 +22,7 @@ import { RunThreads } from './run-threads.ts';
 import { startWebhooks } from './webhooks.ts';
 
 /**
- * A worker: a BullMQ Worker on `descent-jobs` with a plain processor (workers/processor.ts: a
+ * A worker: a BullMQ Worker per queue it takes (`descent-jobs`, and `descent-jobs-gpu` with a GPU; WORKER_DEVICES), each with a plain processor (workers/processor.ts: a
  * small run's first slice on this main thread, the rest on run threads, workers/run-threads.ts),
  * plus what the service needs around it:
  *
@@ -84,18 +84,21 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   const registry = new WorkerRegistry(redis, config.redisPrefix);
 
   const threadsStarted = performance.now();
+  // A GPU-only worker keeps threads for the `auto` jobs of its queue that run on the CPU.
+  const threadCount = info.devices.includes('cpu') ? config.workerConcurrency : config.workerGpuConcurrency;
+  // DATASET_CACHE_BYTES is the process's: each run thread's cache, and the GPU path's, get a share.
+  const datasetCacheShare = Math.floor(config.datasetCacheBytes / threadCount);
   let threads: RunThreads;
   try {
-    // A GPU-only worker keeps threads for the `auto` jobs of its queue that run on the CPU.
     threads = await RunThreads.start(
-      info.devices.includes('cpu') ? config.workerConcurrency : config.workerGpuConcurrency,
+      threadCount,
       {
         redisUrl: config.redisUrl,
         redisPrefix: config.redisPrefix,
         checkpointIntervalMs: config.checkpointIntervalMs,
         inlineParamsMaxDim: config.limits.inlineParamsMaxDim,
         jobTtlSeconds: config.jobTtlSeconds,
-        datasetCacheBytes: Math.floor(config.datasetCacheBytes / config.workerConcurrency),
+        datasetCacheBytes: datasetCacheShare,
       },
       {
         onThreadExit: (error) =>
@@ -115,10 +118,8 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
 
   let handingBack = false;
   // The GPU path's data sets (model jobs on the device), read on the main thread's connection.
-  const gpuDatasets = new DatasetCache(
-    new DatasetStore(redis, config.redisPrefix),
-    Math.floor(config.datasetCacheBytes / config.workerConcurrency),
-  );
+  const gpuDatasets =
+    gpu === null ? null : new DatasetCache(new DatasetStore(redis, config.redisPrefix), datasetCacheShare);
   const context = {
     runs,
     checkpointIntervalMs: config.checkpointIntervalMs,
@@ -141,7 +142,9 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
       handingBack: () => handingBack,
       logger,
       onDevice:
-        kind === 'gpu' && gpu !== null ? deviceJobs(gpu, config.gpuAuto, context, gpuDatasets) : undefined,
+        kind === 'gpu' && gpu !== null && gpuDatasets !== null
+          ? deviceJobs(gpu, config.gpuAuto, context, gpuDatasets)
+          : undefined,
     });
     const worker = new Worker<QueueJobData, JobOutcome, string>(QUEUE_NAMES[kind], processor, {
       ...workerOptions,

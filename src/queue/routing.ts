@@ -15,7 +15,7 @@ import { GPU_QUEUE_NAME, QUEUE_NAME } from './job-queue.ts';
  *   parameters), a spec the GPU runs) and a GPU worker whose adapter
  *   auto accepts (hardware, unless GPU_AUTO_SOFTWARE) was seen within WORKER_SEEN_WITHIN_MS;
  *   otherwise the CPU queue. The worker that takes it applies the same rule to its own adapter
- *   (workers/gpu-processor.ts). Once in the GPU queue, an auto job stays there: if its GPU workers
+ *   (workers/device-jobs.ts). Once in the GPU queue, an auto job stays there: if its GPU workers
  *   go away it waits for one, as a gpu job does (not moved back to the CPU queue).
  */
 

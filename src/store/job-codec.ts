@@ -14,7 +14,8 @@ import { NO_DELIVERIES } from './contract.ts';
  * A job record's hash as Redis returns it, decoded (layout in contract.ts): pure functions, shared
  * by the API's reads (job-records.ts), the worker's (job-runs.ts) and the comparisons'. A
  * record's hash holds only the fields that are set (null fields are absent): id, tenant, status,
- * spec, label, progress, result, error, createdAt, startedAt, finishedAt, cancelRequested.
+ * spec, label, progress, result, error, createdAt, startedAt, finishedAt, cancelRequested,
+ * comparison, webhook, webhookLog, dataset.
  */
 
 /** A flat `[field, value, field, value, …]` reply (HGETALL inside a script) as an object. */
